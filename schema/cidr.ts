@@ -1,0 +1,44 @@
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+/**
+ * Turns an address or CIDR into its canonical `address/prefix` form. IPv4-mapped IPv6 ranges
+ * (`::ffff:10.0.0.0/104`) become the IPv4 range they denote, so one rule matches a client however
+ * its address reaches us. Returns null when the text is neither.
+ */
+export function canonicalCidr(text: string): string | null {
+  try {
+    let address: ipaddr.IPv4 | ipaddr.IPv6;
+    let prefix: number;
+    if (text.includes('/')) {
+      [address, prefix] = ipaddr.parseCIDR(text);
+    } else {
+      address = ipaddr.parse(text);
+      prefix = address.kind() === 'ipv4' ? 32 : 128;
+    }
+    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
+      address = (address as ipaddr.IPv6).toIPv4Address();
+      prefix -= 96;
+    }
+    const network =
+      address.kind() === 'ipv4'
+        ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${prefix}`)
+        : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${prefix}`);
+    return `${network.toString()}/${prefix}`;
+  } catch {
+    return null;
+  }
+}
+
+/** An IPv4 or IPv6 address or CIDR range; stored in canonical network/prefix form. */
+export const CidrSchema = z
+  .string()
+  .max(64)
+  .refine((value) => canonicalCidr(value) !== null, { message: 'must be an IPv4 or IPv6 address or CIDR range' })
+  .transform((value) => canonicalCidr(value) as string);
+
+/** A single IPv4 or IPv6 address. */
+export const IpAddressSchema = z
+  .string()
+  .max(64)
+  .refine((value) => ipaddr.isValid(value), { message: 'must be an IPv4 or IPv6 address' });

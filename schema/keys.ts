@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { CidrSchema } from './cidr';
+import { CursorSchema, LimitSchema, QueryBooleanSchema, TimestampSchema } from './common';
+import { GrantedScopeSchema, ManagementScopeSchema } from './scopes';
+
+/** Most bytes a key's `metadata`, serialized as JSON, may take. */
+export const METADATA_MAX_BYTES = 4096;
+
+export const KEY_STATUSES = ['active', 'suspended', 'retiring', 'expired', 'revoked'] as const;
+export const KeyStatusSchema = z.enum(KEY_STATUSES);
+export type KeyStatus = z.infer<typeof KeyStatusSchema>;
+
+export const EnvironmentSchema = z.enum(['live', 'test']).describe('The environment tag embedded in the key prefix');
+
+export const MetadataSchema = z
+  .record(z.string().max(128), z.json())
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+    message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
+  })
+  .describe('Free-form JSON returned on every successful verification');
+
+export const RateLimitSchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(1_000_000),
+    windowSeconds: z.number().int().min(1).max(86_400),
+  })
+  .describe('At most `limit` successful verifications per `windowSeconds`');
+export type RateLimit = z.infer<typeof RateLimitSchema>;
+
+const FutureTimestampSchema = TimestampSchema.refine((value) => Date.parse(value) > Date.now(), {
+  message: 'must be in the future',
+});
+
+const NameSchema = z.string().trim().min(1).max(200);
+const DescriptionSchema = z.string().max(2000);
+const MaxAgeDaysSchema = z.number().int().min(1).max(3650);
+
+/** Fields shared by every key's policy, as accepted on create. */
+const policyFields = {
+  name: NameSchema,
+  description: DescriptionSchema.nullable().optional(),
+  ipAllowlist: z.array(CidrSchema).max(100).default([]).describe('IPv4/IPv6 CIDRs; empty means any address'),
+  expiresAt: FutureTimestampSchema.nullable().optional(),
+  metadata: MetadataSchema.default({}),
+  rateLimit: RateLimitSchema.nullable().optional(),
+  maxAgeDays: MaxAgeDaysSchema.default(180).describe('Past this age the key is due for rotation'),
+};
+
+/** Body of `POST /v1/keys`. */
+export const CreateKeyBodySchema = z
+  .strictObject({
+    ...policyFields,
+    environment: EnvironmentSchema.default('live'),
+    scopes: z.array(GrantedScopeSchema).max(100).default([]),
+  })
+  .meta({ id: 'CreateKeyRequest' });
+export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
+export type CreateKeyInput = z.input<typeof CreateKeyBodySchema>;
+
+/** Body of `POST /v1/root-keys`. */
+export const CreateRootKeyBodySchema = z
+  .strictObject({
+    ...policyFields,
+    scopes: z.array(ManagementScopeSchema).min(1).max(20),
+  })
+  .meta({ id: 'CreateRootKeyRequest' });
+export type CreateRootKeyBody = z.infer<typeof CreateRootKeyBodySchema>;
+
+/** Body of `PATCH /v1/keys/{id}`: any subset of the policy; the secret never changes. */
+export const UpdateKeyBodySchema = z
+  .strictObject({
+    name: NameSchema.optional(),
+    description: DescriptionSchema.nullable().optional(),
+    scopes: z.array(GrantedScopeSchema).max(100).optional(),
+    ipAllowlist: z.array(CidrSchema).max(100).optional(),
+    expiresAt: FutureTimestampSchema.nullable().optional(),
+    metadata: MetadataSchema.optional(),
+    rateLimit: RateLimitSchema.nullable().optional(),
+    maxAgeDays: MaxAgeDaysSchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
+  .meta({ id: 'UpdateKeyRequest' });
+export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
+
+/** Same as UpdateKeyBodySchema, for root keys (management scopes only). */
+export const UpdateRootKeyBodySchema = z
+  .strictObject({
+    name: NameSchema.optional(),
+    description: DescriptionSchema.nullable().optional(),
+    scopes: z.array(ManagementScopeSchema).min(1).max(20).optional(),
+    ipAllowlist: z.array(CidrSchema).max(100).optional(),
+    expiresAt: FutureTimestampSchema.nullable().optional(),
+    metadata: MetadataSchema.optional(),
+    rateLimit: RateLimitSchema.nullable().optional(),
+    maxAgeDays: MaxAgeDaysSchema.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
+  .meta({ id: 'UpdateRootKeyRequest' });
+
+/** Body of `POST /v1/keys/{id}/rotate`. */
+export const RotateKeyBodySchema = z
+  .strictObject({
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(90 * 86_400)
+      .default(86_400)
+      .describe('How long the old key keeps working; 0 stops it at once'),
+  })
+  .meta({ id: 'RotateKeyRequest' });
+
+/** Query of `DELETE /v1/keys/{id}` (retire). */
+export const RetireKeyQuerySchema = z.strictObject({
+  gracePeriodSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400)
+    .default(0),
+});
+
+/** Query of `GET /v1/keys`. */
+export const ListKeysQuerySchema = z.strictObject({
+  status: KeyStatusSchema.optional(),
+  scope: z.string().max(200).optional().describe('Only keys granted exactly this scope string'),
+  name: z.string().max(200).optional().describe('Name prefix'),
+  rotationDue: QueryBooleanSchema.optional().describe('Only keys older than their maxAgeDays (true) or younger (false)'),
+  cursor: CursorSchema.optional(),
+  limit: LimitSchema,
+});
+export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
+
+/** A key as the API shows it. It never holds the secret; `start` is safe to display. */
+export const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['api', 'root']),
+    workspaceId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    environment: EnvironmentSchema,
+    start: z.string().describe('The prefix and first 4 characters, for display'),
+    scopes: z.array(z.string()),
+    ipAllowlist: z.array(z.string()),
+    expiresAt: TimestampSchema.nullable(),
+    metadata: z.record(z.string(), z.json()),
+    rateLimit: RateLimitSchema.nullable(),
+    maxAgeDays: z.number().int(),
+    rotationDueAt: TimestampSchema,
+    rotationDue: z.boolean(),
+    status: KeyStatusSchema,
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+    version: z.number().int(),
+    lastUsedAt: TimestampSchema.nullable(),
+    lastUsedIp: z.string().nullable(),
+    predecessorId: z.string().nullable(),
+    successorId: z.string().nullable(),
+    graceUntil: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** Returned once by create and rotate: the key object plus its secret. */
+export const CreatedKeySchema = ApiKeySchema.extend({
+  key: z.string().describe('The secret. It is shown only in this response.'),
+}).meta({ id: 'CreatedApiKey' });
+export type CreatedKey = z.infer<typeof CreatedKeySchema>;
+
+export const KeyPageSchema = z
+  .object({ items: z.array(ApiKeySchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'ApiKeyPage' });
+export type KeyPage = z.infer<typeof KeyPageSchema>;

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { auditRoutes } from './audit/routes';
+import type { CallRecorder } from './calls/recorder';
+import { callRoutes } from './calls/routes';
+import type { Config } from './config';
+import { healthRoutes } from './health/routes';
+import { rootKeyGuard } from './http/auth';
+import { installErrorHandling } from './http/errors';
+import { keyRoutes } from './keys/routes';
+import type { KeyService } from './keys/service';
+import type { Metrics } from './metrics';
+import type { Db } from './store/database';
+import type { Verifier } from './verify/pipeline';
+import { verifyRoutes } from './verify/routes';
+
+export interface AppDependencies {
+  config: Config;
+  db: Db;
+  keys: KeyService;
+  verifier: Verifier;
+  recorder: CallRecorder;
+  metrics: Metrics;
+  logger: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Builds the HTTP app: every route, the OpenAPI document at /openapi.json and docs at /docs. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
+    // A caller's own request id is kept when it is safe to log, so traces join up.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBytes(9).toString('base64url')}`;
+    },
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'keyward', version: '1', description: 'Scoped, IP-limited, rotatable API keys with call and audit logs.' },
+      components: { securitySchemes: { rootKey: { type: 'http', scheme: 'bearer', description: 'A root key (kw_root_…)' } } },
+      security: [{ rootKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const guard = rootKeyGuard(deps.verifier, deps.recorder);
+  await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
+  await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
+  await app.register(verifyRoutes, {
+    verifier: deps.verifier,
+    recorder: deps.recorder,
+    guard,
+    onOutcome: (code) => deps.metrics.verifications.inc({ code }),
+  });
+  await app.register(auditRoutes, { db: deps.db, guard });
+  await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
+  await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry });
+  return app;
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { type AuditAction, type AuditEntry, auditEntryHash } from '../../schema';
+import { KeywardError } from '../errors';
+import type { Db } from '../store/database';
+import { jsonb } from '../store/sql';
+
+/** Who did something, as every management request carries it. */
+export interface Actor {
+  workspaceId: string;
+  rootKeyId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+/**
+ * Appends one entry to the workspace's hash chain. Call it inside the transaction that makes the
+ * change, so an acknowledged change always has its entry. The workspace row is the chain head and
+ * is locked here, which orders concurrent appends on real Postgres.
+ */
+export async function appendAudit(
+  trx: Db,
+  actor: Actor,
+  entry: { action: AuditAction; targetKeyId: string | null; changes: Record<string, unknown> },
+): Promise<AuditEntry> {
+  const head = await trx
+    .selectFrom('workspaces')
+    .select(['audit_seq', 'audit_head'])
+    .where('id', '=', actor.workspaceId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const unsigned = {
+    seq: head.audit_seq + 1,
+    at: new Date().toISOString(),
+    workspaceId: actor.workspaceId,
+    actorKeyId: actor.rootKeyId,
+    action: entry.action,
+    targetKeyId: entry.targetKeyId,
+    // A JSON round trip drops undefined fields and Dates become strings, exactly as jsonb will store them.
+    changes: JSON.parse(JSON.stringify(entry.changes)) as AuditEntry['changes'],
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    requestId: actor.requestId,
+    prevHash: head.audit_head,
+  };
+  const stored: AuditEntry = { id: `aud_${randomBytes(12).toString('base64url')}`, ...unsigned, hash: auditEntryHash(unsigned) };
+  await trx
+    .insertInto('audit_log')
+    .values({
+      id: stored.id,
+      workspace_id: stored.workspaceId,
+      seq: stored.seq,
+      at: stored.at,
+      actor_key_id: stored.actorKeyId,
+      action: stored.action,
+      target_key_id: stored.targetKeyId,
+      changes: jsonb(stored.changes),
+      ip: stored.ip,
+      user_agent: stored.userAgent,
+      request_id: stored.requestId,
+      prev_hash: stored.prevHash,
+      hash: stored.hash,
+    })
+    .execute();
+  await trx.updateTable('workspaces').set({ audit_seq: stored.seq, audit_head: stored.hash }).where('id', '=', actor.workspaceId).execute();
+  return stored;
+}
+
+/** A page of a workspace's audit entries in chain order, oldest first. */
+export async function listAudit(
+  db: Db,
+  workspaceId: string,
+  query: { keyId?: string | undefined; action?: AuditAction | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  let select = db.selectFrom('audit_log').selectAll().where('workspace_id', '=', workspaceId);
+  if (query.keyId) select = select.where('target_key_id', '=', query.keyId);
+  if (query.action) select = select.where('action', '=', query.action);
+  if (query.cursor !== undefined) {
+    const after = /^\d{1,10}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
+    if (!Number.isSafeInteger(after)) throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    select = select.where('seq', '>', after);
+  }
+  const rows = await select.orderBy('seq').limit(query.limit + 1).execute();
+  const items = rows.slice(0, query.limit).map(
+    (row): AuditEntry => ({
+      id: row.id,
+      seq: row.seq,
+      at: row.at.toISOString(),
+      workspaceId: row.workspace_id,
+      actorKeyId: row.actor_key_id,
+      action: row.action as AuditAction,
+      targetKeyId: row.target_key_id,
+      changes: row.changes as AuditEntry['changes'],
+      ip: row.ip,
+      userAgent: row.user_agent,
+      requestId: row.request_id,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    }),
+  );
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
+}
+
+/** Creates a workspace with an empty audit chain, unless one of that name exists; returns its id. */
+export async function ensureWorkspace(db: Db, name: string, genesisHash: string): Promise<string> {
+  const id = `ws_${name}`;
+  await db
+    .insertInto('workspaces')
+    .values({ id, name, audit_seq: 0, audit_head: genesisHash, created_at: new Date() })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .execute();
+  const row = await db.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+  return row.id;
+}
+

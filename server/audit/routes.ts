@@ -1,0 +1,19 @@
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AuditPageSchema, ErrorBodySchema, ListAuditQuerySchema, type ManagementScope } from '../../schema';
+import type { Db } from '../store/database';
+import { listAudit } from './log';
+
+/** GET /v1/audit: the workspace's hash-chained management log, oldest first. */
+export const auditRoutes: FastifyPluginAsync<{ db: Db; guard: (scope: ManagementScope) => preHandlerAsyncHookHandler }> = async (app, { db, guard }) => {
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/audit', {
+    preHandler: guard('audit:read'),
+    schema: {
+      tags: ['audit'],
+      summary: 'List management actions in chain order; verify with `keyward audit verify`',
+      querystring: ListAuditQuerySchema,
+      response: { 200: AuditPageSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
+    },
+    handler: async (request) => listAudit(db, request.actor.workspaceId, request.query),
+  });
+};

@@ -1,0 +1,116 @@
+import { sql } from 'kysely';
+import type { VerifyCode } from '../../schema';
+import type { Db } from '../store/database';
+import { jsonb } from '../store/sql';
+
+/** One verification to log. */
+export interface CallRecord {
+  workspaceId: string;
+  at: Date;
+  keyId: string | null;
+  keyStart: string | null;
+  ip: string | null;
+  scopes: readonly string[];
+  method: string | null;
+  path: string | null;
+  code: VerifyCode;
+  latencyMs: number;
+}
+
+interface LastUse {
+  at: Date;
+  ip: string | null;
+}
+
+/**
+ * Keeps the call log and `lastUsed` off the request path: verifications are buffered and written
+ * in one multi-row insert per flush, and every key's last use is coalesced to one update per
+ * flush. A crash loses at most one flush interval of call rows, never a key or an audit entry.
+ */
+export class CallRecorder {
+  readonly #db: Db;
+  readonly #maxBatch: number;
+  #pending: CallRecord[] = [];
+  #lastUse = new Map<string, LastUse>();
+  #timer: NodeJS.Timeout;
+  #flushing: Promise<void> = Promise.resolve();
+  #onError: (error: unknown) => void;
+
+  constructor(db: Db, options: { flushIntervalMs: number; maxBatch?: number; onError: (error: unknown) => void }) {
+    this.#db = db;
+    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#onError = options.onError;
+    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Queues one call and notes the key's last use. */
+  record(call: CallRecord): void {
+    this.#pending.push(call);
+    if (call.keyId) this.#lastUse.set(call.keyId, { at: call.at, ip: call.ip });
+    if (this.#pending.length >= this.#maxBatch) void this.flush();
+  }
+
+  /** Notes a key's use without a call-log row (root keys on the management API). */
+  noteUse(keyId: string, at: Date, ip: string | null): void {
+    this.#lastUse.set(keyId, { at, ip });
+  }
+
+  /** The last use noted in memory but not yet written, so reads in this process see it at once. */
+  pendingLastUse(keyId: string): LastUse | undefined {
+    return this.#lastUse.get(keyId);
+  }
+
+  /** Writes everything queued so far; concurrent calls wait for the same work. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write());
+    return this.#flushing;
+  }
+
+  /** Flushes and stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+
+  async #write(): Promise<void> {
+    const calls = this.#pending;
+    const lastUse = this.#lastUse;
+    if (calls.length === 0 && lastUse.size === 0) return;
+    this.#pending = [];
+    this.#lastUse = new Map();
+    try {
+      for (let offset = 0; offset < calls.length; offset += this.#maxBatch) {
+        await this.#db
+          .insertInto('calls')
+          .values(
+            calls.slice(offset, offset + this.#maxBatch).map((call) => ({
+              workspace_id: call.workspaceId,
+              at: call.at,
+              key_id: call.keyId,
+              key_start: call.keyStart,
+              ip: call.ip,
+              scopes: jsonb(call.scopes),
+              method: call.method,
+              path: call.path,
+              code: call.code,
+              latency_ms: call.latencyMs,
+            })),
+          )
+          .execute();
+      }
+      if (lastUse.size > 0) await this.#writeLastUse(lastUse);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #writeLastUse(lastUse: Map<string, LastUse>): Promise<void> {
+    const rows = [...lastUse].map(([id, use]) => ({ id, at: use.at.toISOString(), ip: use.ip }));
+    // One statement for every key used since the last flush; never moves lastUsed backwards.
+    await sql`
+      update keys set last_used_at = used.at, last_used_ip = used.ip
+      from jsonb_to_recordset(${jsonb(rows)}) as used(id text, at timestamptz, ip text)
+      where keys.id = used.id and (keys.last_used_at is null or keys.last_used_at < used.at)`.execute(this.#db);
+  }
+}

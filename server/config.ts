@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { CidrSchema } from '../schema';
+
+const CidrListSchema = z
+  .string()
+  .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+  .pipe(z.array(CidrSchema));
+
+/** Every setting the server reads, with its environment variable and default. */
+export const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65_535).default(7070),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('.keyward'),
+  databaseUrl: z.string().url().optional(),
+  pepper: z.string().min(32, 'must be at least 32 characters').optional(),
+  rootKeyFile: z.string().min(1).optional(),
+  trustedProxies: CidrListSchema.default([]),
+  callRetentionDays: z.coerce.number().positive().max(3650).default(7),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  verifyCacheTtlMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  callFlushIntervalMs: z.coerce.number().int().min(10).max(60_000).default(250),
+  maintenanceIntervalMs: z.coerce.number().int().min(50).max(86_400_000).default(60_000),
+  bodyLimitBytes: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Which environment variable sets which field; used for loading and for naming a bad one. */
+export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
+  port: 'KEYWARD_PORT',
+  host: 'KEYWARD_HOST',
+  dataDir: 'KEYWARD_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  pepper: 'KEYWARD_PEPPER',
+  rootKeyFile: 'KEYWARD_ROOT_KEY_FILE',
+  trustedProxies: 'KEYWARD_TRUSTED_PROXIES',
+  callRetentionDays: 'KEYWARD_CALL_RETENTION_DAYS',
+  logLevel: 'KEYWARD_LOG_LEVEL',
+  verifyCacheTtlMs: 'KEYWARD_VERIFY_CACHE_TTL_MS',
+  callFlushIntervalMs: 'KEYWARD_CALL_FLUSH_INTERVAL_MS',
+  maintenanceIntervalMs: 'KEYWARD_MAINTENANCE_INTERVAL_MS',
+  bodyLimitBytes: 'KEYWARD_BODY_LIMIT_BYTES',
+};
+
+/**
+ * Builds the configuration from the environment, then `overrides` (CLI flags). Throws an Error
+ * whose message names each bad setting and why; the pepper's value is never echoed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<ConfigInput> = {}): Config {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [field, variable] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') fromEnv[field] = value;
+  }
+  const result = ConfigSchema.safeParse({ ...fromEnv, ...stripUndefined(overrides) });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? '');
+      const variable = ENVIRONMENT_VARIABLES[field as keyof Config];
+      return `  ${variable ?? field}${issue.path.length > 1 ? `[${issue.path.slice(1).join('.')}]` : ''}: ${issue.message}`;
+    });
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,55 @@
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { ManagementScope } from '../../schema';
+import type { Actor } from '../audit/log';
+import type { CallRecorder } from '../calls/recorder';
+import { KeywardError } from '../errors';
+import type { Verifier } from '../verify/pipeline';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+const BEARER = /^Bearer ([^\s]+)$/i;
+
+/** The client's address as the management API sees it (fastify applies the trusted-proxy list). */
+function actorFor(request: FastifyRequest, workspaceId: string, rootKeyId: string | null): Actor {
+  const agent = request.headers['user-agent'];
+  return { workspaceId, rootKeyId, ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id };
+}
+
+/**
+ * Makes route guards: each one authenticates the root key in `Authorization: Bearer` through the
+ * same verification pipeline API keys use (kind root), and requires one management scope.
+ */
+export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder) {
+  return (scope: ManagementScope): preHandlerAsyncHookHandler =>
+    async function authorize(request) {
+      const header = request.headers.authorization;
+      const match = typeof header === 'string' ? BEARER.exec(header) : null;
+      if (!match?.[1]) throw new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>');
+      const outcome = await verifier.verify({ key: match[1], kind: 'root', ip: request.ip, scopes: [scope] });
+      switch (outcome.code) {
+        case 'VALID':
+          recorder.noteUse(outcome.key.id, new Date(), request.ip ?? null);
+          request.actor = actorFor(request, outcome.key.workspaceId, outcome.key.id);
+          return;
+        case 'MALFORMED':
+        case 'NOT_FOUND':
+          throw new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid');
+        case 'REVOKED':
+        case 'SUSPENDED':
+        case 'EXPIRED':
+          throw new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`);
+        case 'IP_NOT_ALLOWED':
+          throw new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
+        case 'INSUFFICIENT_SCOPE':
+          throw new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
+        case 'RATE_LIMITED':
+          throw new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
+          });
+      }
+    };
+}

@@ -1,0 +1,139 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app';
+import { CallRecorder } from './calls/recorder';
+import { type Config, type ConfigInput, loadConfig } from './config';
+import { KeyService } from './keys/service';
+import { loadPepper } from './keys/secrets';
+import { startMaintenance } from './maintenance';
+import { createMetrics } from './metrics';
+import { openStore, type Store } from './store/database';
+import { Verifier } from './verify/pipeline';
+
+export { loadConfig, type Config, type ConfigInput } from './config';
+
+/** A running keyward server. */
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  config: Config;
+  /** The bootstrap root key, on the first start of an empty store only. */
+  bootstrapRootKey: string | null;
+  /** Where the bootstrap root key was written, when it was. */
+  bootstrapRootKeyFile: string | null;
+  /** Runs one round of maintenance now (expiry, retention, pruning). */
+  maintain(): Promise<void>;
+  /** Writes buffered call-log rows and last-use times now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Keeps two processes from opening one PGlite data dir at once, which would corrupt it. A lock
+ * left by a killed process (its pid is gone) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lockFile = join(dataDir, 'keyward.lock');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`the data dir ${dataDir} is in use by process ${holder}; stop it or choose another KEYWARD_DATA_DIR`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`could not lock the data dir ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Opens the store, bootstraps an empty one, and starts listening. */
+export async function startServer(overrides: Partial<ConfigInput> = {}, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningServer> {
+  const config = loadConfig(options.env ?? process.env, overrides);
+  const logger =
+    options.logger ??
+    pino({
+      level: config.logLevel,
+      // Keys travel in these places; they never reach a log line.
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'], censor: '[redacted]' },
+    });
+  const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  let store: Store | undefined;
+  try {
+    const pepper = loadPepper(config.pepper, config.dataDir);
+    store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+    const db = store.db;
+    const verifier = new Verifier(db, pepper, { cacheTtlMs: config.verifyCacheTtlMs });
+    const recorder = new CallRecorder(db, {
+      flushIntervalMs: config.callFlushIntervalMs,
+      onError: (error) => logger.error({ err: error }, 'writing the call log failed'),
+    });
+    const keys = new KeyService({ db, pepper, verifier, recorder });
+
+    const bootstrap = await keys.bootstrap();
+    let bootstrapRootKeyFile: string | null = null;
+    if (bootstrap) {
+      bootstrapRootKeyFile = config.rootKeyFile ?? join(config.dataDir, 'root-key');
+      mkdirSync(dirname(bootstrapRootKeyFile), { recursive: true, mode: 0o700 });
+      if (existsSync(bootstrapRootKeyFile)) rmSync(bootstrapRootKeyFile);
+      writeFileSync(bootstrapRootKeyFile, `${bootstrap.secret}\n`, { mode: 0o600 });
+    }
+
+    const maintenance = startMaintenance({
+      db,
+      verifier,
+      intervalMs: config.maintenanceIntervalMs,
+      callRetentionDays: config.callRetentionDays,
+      onError: (error) => logger.error({ err: error }, 'maintenance failed'),
+    });
+    const app = await buildApp({ config, db, keys, verifier, recorder, metrics: createMetrics(), logger });
+    await app.listen({ port: config.port, host: config.host });
+    void maintenance.run();
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const openedStore = store;
+    let closed = false;
+    return {
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      app,
+      store: openedStore,
+      config,
+      bootstrapRootKey: bootstrap?.secret ?? null,
+      bootstrapRootKeyFile,
+      maintain: () => maintenance.run(),
+      flush: () => recorder.flush(),
+      async close() {
+        if (closed) return;
+        closed = true;
+        maintenance.stop();
+        await app.close();
+        await recorder.close();
+        await openedStore.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    await store?.close().catch(() => undefined);
+    unlock();
+    throw error;
+  }
+}

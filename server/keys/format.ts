@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/*
+ * Key format (docs/key-format.md):  kw_<tag>_<body><checksum>
+ *   tag       live | test for API keys, root for root keys
+ *   body      43 base62 characters: 32 bytes (256 bits) from crypto.randomBytes
+ *   checksum  6 base62 characters: CRC32 of everything before it (prefix and body)
+ * A typo fails the checksum, so it is rejected without a lookup, and a scanner can tell a
+ * real key from a look-alike.
+ */
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BODY_LENGTH = 43;
+const CHECKSUM_LENGTH = 6;
+const START_BODY_CHARS = 4;
+const KEY_PATTERN = /^kw_(live|test|root)_([0-9A-Za-z]{49})$/;
+
+export type KeyTag = 'live' | 'test' | 'root';
+
+function base62(value: bigint, width: number): string {
+  let text = '';
+  let rest = value;
+  while (rest > 0n) {
+    text = ALPHABET[Number(rest % 62n)] + text;
+    rest /= 62n;
+  }
+  return text.padStart(width, '0');
+}
+
+function checksum(text: string): string {
+  return base62(BigInt(crc32(text)), CHECKSUM_LENGTH);
+}
+
+/** Makes a new key with 256 random bits for the given tag. */
+export function generateKey(tag: KeyTag): string {
+  const prefix = `kw_${tag}_`;
+  const body = base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
+  return `${prefix}${body}${checksum(prefix + body)}`;
+}
+
+/** The key's shape, or null when it is not a keyward key or its checksum fails. */
+export function parseKey(text: string): { tag: KeyTag } | null {
+  const match = KEY_PATTERN.exec(text);
+  if (!match) return null;
+  const payload = text.slice(0, text.length - CHECKSUM_LENGTH);
+  if (checksum(payload) !== text.slice(-CHECKSUM_LENGTH)) return null;
+  return { tag: match[1] as KeyTag };
+}
+
+/** The non-secret display form: the prefix and the first 4 characters of the body. */
+export function keyStart(text: string): string {
+  const underscore = text.indexOf('_', 3);
+  return text.slice(0, underscore + 1 + START_BODY_CHARS);
+}
+
+/**
+ * A display prefix for a presented string that may not be a key at all, for the call log. It
+ * keeps at most 12 characters and never more than the prefix plus 4 body characters.
+ */
+export function presentedStart(text: string): string {
+  const match = /^kw_(live|test|root)_/.exec(text);
+  return match ? keyStart(text) : text.slice(0, 4).replace(/[^\x20-\x7e]/g, '?');
+}

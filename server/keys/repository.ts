@@ -1,0 +1,189 @@
+import { type Insertable, sql, type Updateable } from 'kysely';
+import type { ListKeysQuery } from '../../schema';
+import { KeywardError } from '../errors';
+import type { Db } from '../store/database';
+import type { KeysTable } from '../store/schema';
+import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
+import { type KeyRecord, recordFromRow } from './record';
+
+/** Fields a key service may write; JSON fields are given as values and encoded here. */
+export type KeyWrite = Partial<
+  Omit<KeyRecord, 'scopes' | 'ipAllowlist' | 'metadata' | 'rateLimit'> & {
+    scopes: string[];
+    ipAllowlist: string[];
+    metadata: Record<string, unknown>;
+    rateLimit: KeyRecord['rateLimit'];
+  }
+>;
+
+function toColumns(write: KeyWrite): Updateable<KeysTable> {
+  const columns: Updateable<KeysTable> = {};
+  const set = <K extends keyof KeysTable>(column: K, value: Updateable<KeysTable>[K] | undefined) => {
+    if (value !== undefined) columns[column] = value;
+  };
+  set('id', write.id);
+  set('workspace_id', write.workspaceId);
+  set('kind', write.kind);
+  set('secret_hash', write.secretHash);
+  set('start', write.start);
+  set('environment', write.environment);
+  set('name', write.name);
+  set('description', write.description);
+  if (write.scopes !== undefined) columns.scopes = jsonb(write.scopes) as never;
+  if (write.ipAllowlist !== undefined) columns.ip_allowlist = jsonb(write.ipAllowlist) as never;
+  set('expires_at', write.expiresAt);
+  if (write.metadata !== undefined) columns.metadata = jsonb(write.metadata) as never;
+  if (write.rateLimit !== undefined) columns.rate_limit = (write.rateLimit === null ? null : jsonb(write.rateLimit)) as never;
+  set('max_age_days', write.maxAgeDays);
+  set('status', write.status);
+  set('created_at', write.createdAt);
+  set('updated_at', write.updatedAt);
+  set('version', write.version);
+  set('last_used_at', write.lastUsedAt);
+  set('last_used_ip', write.lastUsedIp);
+  set('predecessor_id', write.predecessorId);
+  set('successor_id', write.successorId);
+  set('grace_until', write.graceUntil);
+  return columns;
+}
+
+/** Stores a new key. */
+export async function insertKey(db: Db, record: KeyRecord): Promise<void> {
+  await db
+    .insertInto('keys')
+    .values(toColumns(record) as Insertable<KeysTable>)
+    .execute();
+}
+
+/** Writes the given fields of one key and returns it as stored. */
+export async function updateKey(db: Db, id: string, write: KeyWrite): Promise<KeyRecord> {
+  const row = await db.updateTable('keys').set(toColumns(write)).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return recordFromRow(row);
+}
+
+/** One key of a workspace and kind, optionally locked for the rest of the transaction. */
+export async function findKey(
+  db: Db,
+  where: { workspaceId: string; kind: 'api' | 'root'; id: string },
+  options: { forUpdate?: boolean } = {},
+): Promise<KeyRecord | null> {
+  let query = db
+    .selectFrom('keys')
+    .selectAll()
+    .where('id', '=', where.id)
+    .where('workspace_id', '=', where.workspaceId)
+    .where('kind', '=', where.kind);
+  if (options.forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row ? recordFromRow(row) : null;
+}
+
+/** The key whose secret hashes to `secretHash`, in any workspace. */
+export async function findKeyByHash(db: Db, secretHash: string): Promise<KeyRecord | null> {
+  const row = await db.selectFrom('keys').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+  return row ? recordFromRow(row) : null;
+}
+
+/** Whether any root key exists: an empty store needs bootstrapping. */
+export async function hasRootKeys(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('keys').select('id').where('kind', '=', 'root').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+const effectiveStatusSql = (now: Date) => sql<string>`case
+  when status in ('revoked', 'expired') then status
+  when expires_at is not null and expires_at <= ${now} then 'expired'
+  when status = 'retiring' and grace_until <= ${now} then 'expired'
+  else status end`;
+
+/** A page of a workspace's keys of one kind, oldest first, with filters. */
+export async function listKeys(
+  db: Db,
+  workspaceId: string,
+  kind: 'api' | 'root',
+  query: ListKeysQuery,
+  now: Date,
+): Promise<{ items: KeyRecord[]; nextCursor: string | null }> {
+  let select = db.selectFrom('keys').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', kind);
+  if (query.status) select = select.where(effectiveStatusSql(now), '=', query.status);
+  if (query.scope) select = select.where(sql<boolean>`scopes @> ${jsonb([query.scope])}`);
+  if (query.name) select = select.where(sql<boolean>`starts_with(name, ${query.name})`);
+  if (query.rotationDue !== undefined) {
+    const due = sql<boolean>`created_at + make_interval(days => max_age_days) <= ${now}`;
+    select = select.where(query.rotationDue ? due : sql<boolean>`not (${due})`);
+  }
+  if (query.cursor) {
+    const position = decodeCursor(query.cursor, 2);
+    if (!position) throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    const [createdAt, id] = position as [string, string];
+    select = select.where(sql<boolean>`(created_at, id) > (${new Date(createdAt)}, ${id})`);
+  }
+  const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit + 1).execute();
+  const items = rows.slice(0, query.limit).map(recordFromRow);
+  const last = items.at(-1);
+  const nextCursor = rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null;
+  return { items, nextCursor };
+}
+
+/**
+ * Persists what time has already decided: retiring keys past their grace and keys past
+ * `expiresAt` become `expired`. Returns the ids it changed, so caches can drop them.
+ */
+export async function persistLapsedKeys(db: Db, now: Date): Promise<{ id: string; secretHash: string }[]> {
+  return db
+    .updateTable('keys')
+    .set({ status: 'expired' })
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'retiring'), eb('grace_until', '<=', now)]),
+        eb.and([eb('status', 'in', ['active', 'suspended', 'retiring']), eb('expires_at', '<=', now)]),
+      ]),
+    )
+    .returning(['id', 'secret_hash as secretHash'])
+    .execute();
+}
+
+/** A stored idempotent result: which key the first request made, with its sealed secret. */
+export async function findIdempotentResult(db: Db, workspaceId: string, operation: string, keyHash: string) {
+  return db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('operation', '=', operation)
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
+}
+
+/** Records the result of an idempotent request; returns false when another request already did. */
+export async function claimIdempotencyKey(
+  db: Db,
+  row: { workspaceId: string; operation: string; keyHash: string; requestHash: string; resultKeyId: string; sealedSecret: string; createdAt: Date },
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('idempotency_keys')
+    .values({
+      workspace_id: row.workspaceId,
+      operation: row.operation,
+      key_hash: row.keyHash,
+      request_hash: row.requestHash,
+      result_key_id: row.resultKeyId,
+      sealed_secret: row.sealedSecret,
+      created_at: row.createdAt,
+    })
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('key_hash')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Forgets idempotent results older than `before`. */
+export async function pruneIdempotencyKeys(db: Db, before: Date): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** A key by id alone; only for results the caller already proved it owns (idempotent replays). */
+export async function findKeyById(db: Db, id: string): Promise<KeyRecord | null> {
+  const row = await db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? recordFromRow(row) : null;
+}

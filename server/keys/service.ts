@@ -1,0 +1,356 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import {
+  AUDIT_GENESIS_HASH,
+  type ApiKey,
+  type AuditAction,
+  canonicalJson,
+  type CreatedKey,
+  type ListKeysQuery,
+  type RateLimit,
+} from '../../schema';
+import { type Actor, appendAudit, ensureWorkspace } from '../audit/log';
+import type { CallRecorder } from '../calls/recorder';
+import { KeywardError } from '../errors';
+import type { Db } from '../store/database';
+import type { Verifier } from '../verify/pipeline';
+import { generateKey, keyStart } from './format';
+import { effectiveStatus, type KeyRecord, toApiKey } from './record';
+import * as repository from './repository';
+import { type Pepper, seal, unseal } from './secrets';
+
+export type KeyKind = 'api' | 'root';
+
+/** The policy a create request carries, after schema defaults. */
+export interface KeyPolicy {
+  name: string;
+  description?: string | null | undefined;
+  scopes: string[];
+  ipAllowlist: string[];
+  expiresAt?: string | null | undefined;
+  metadata: Record<string, unknown>;
+  rateLimit?: RateLimit | null | undefined;
+  maxAgeDays: number;
+  environment?: 'live' | 'test';
+}
+
+export type KeyPatch = Partial<Omit<KeyPolicy, 'environment'>>;
+
+const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays'] as const;
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const BOOTSTRAP_LOCK = 7_242_001;
+
+/** Thrown inside a transaction to undo it when a concurrent request already used the Idempotency-Key. */
+class IdempotencyRace extends Error {}
+
+function newKeyId(kind: KeyKind): string {
+  return `${kind === 'root' ? 'rk' : 'key'}_${randomBytes(16).toString('base64url').replace(/[-_]/g, '').slice(0, 20)}`;
+}
+
+function auditAction(kind: KeyKind, verb: string): AuditAction {
+  return `${kind === 'root' ? 'root_key' : 'key'}.${verb}` as AuditAction;
+}
+
+/** The policy part of a record, as audit entries show it (never the secret or its hash). */
+function policyOf(record: KeyRecord): Record<string, unknown> {
+  const api = toApiKey(record);
+  return Object.fromEntries(POLICY_FIELDS.map((field) => [field, api[field]]));
+}
+
+/**
+ * Key lifecycle: create, read, update, rotate, suspend, resume, revoke, retire, for API keys and
+ * root keys alike. Every change commits together with its audit entry, and drops the key from the
+ * verification cache.
+ */
+export class KeyService {
+  readonly #db: Db;
+  readonly #pepper: Pepper;
+  readonly #verifier: Verifier;
+  readonly #recorder: CallRecorder;
+
+  constructor(deps: { db: Db; pepper: Pepper; verifier: Verifier; recorder: CallRecorder }) {
+    this.#db = deps.db;
+    this.#pepper = deps.pepper;
+    this.#verifier = deps.verifier;
+    this.#recorder = deps.recorder;
+  }
+
+  /** Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first result. */
+  async create(kind: KeyKind, actor: Actor, policy: KeyPolicy, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
+    return this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
+      const { record, secret } = this.#mint(kind, actor.workspaceId, policy, now, null);
+      await repository.insertKey(trx, record);
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, 'create'),
+        targetKeyId: record.id,
+        changes: { ...policyOf(record), environment: record.environment, start: record.start },
+      });
+      return { record, secret };
+    });
+  }
+
+  /** One key, with a last use that is still waiting to be written already applied. */
+  async get(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
+    const record = await this.#require(this.#db, kind, actor, id);
+    const pending = this.#recorder.pendingLastUse(record.id);
+    if (pending && (!record.lastUsedAt || record.lastUsedAt < pending.at)) {
+      record.lastUsedAt = pending.at;
+      record.lastUsedIp = pending.ip;
+    }
+    return toApiKey(record);
+  }
+
+  /** A page of keys with filters. */
+  async list(kind: KeyKind, actor: Actor, query: ListKeysQuery): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
+    const now = new Date();
+    const page = await repository.listKeys(this.#db, actor.workspaceId, kind, query, now);
+    return { items: page.items.map((record) => toApiKey(record, now.getTime())), nextCursor: page.nextCursor };
+  }
+
+  /** Changes policy fields; never the secret. With `ifMatch`, fails unless the version still matches. */
+  async update(kind: KeyKind, actor: Actor, id: string, patch: KeyPatch, ifMatch?: number): Promise<ApiKey> {
+    return this.#change(kind, actor, id, async (trx, current, now) => {
+      if (ifMatch !== undefined && ifMatch !== current.version) {
+        throw new KeywardError('KW_ERR_VERSION_MISMATCH', `If-Match ${ifMatch} does not match the current version ${current.version}`);
+      }
+      if (current.status === 'revoked') throw new KeywardError('KW_ERR_INVALID_STATE', 'a revoked key cannot be changed');
+      const before = policyOf(current);
+      const updated = await repository.updateKey(trx, current.id, {
+        ...patch,
+        expiresAt: patch.expiresAt === undefined ? undefined : patch.expiresAt === null ? null : new Date(patch.expiresAt),
+        updatedAt: now,
+        version: current.version + 1,
+      });
+      const after = policyOf(updated);
+      const fields = POLICY_FIELDS.filter((field) => canonicalJson(before[field]) !== canonicalJson(after[field]));
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, 'update'),
+        targetKeyId: current.id,
+        changes: { fields, before: pick(before, fields), after: pick(after, fields) },
+      });
+      return updated;
+    });
+  }
+
+  /**
+   * Issues a successor with the same policy; the old key stays valid for `gracePeriodSeconds`
+   * (retiring), then expires. A grace of 0 stops the old key at once.
+   */
+  async rotate(kind: KeyKind, actor: Actor, id: string, gracePeriodSeconds: number, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
+    return this.#idempotent(actor, `rotate:${kind}:${id}`, { gracePeriodSeconds }, idempotencyKey, async (trx, now) => {
+      const old = await this.#require(trx, kind, actor, id, true);
+      const status = effectiveStatus(old, now.getTime());
+      if (status !== 'active') {
+        const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
+        throw new KeywardError('KW_ERR_INVALID_STATE', `only an active key can be rotated; this one is ${status}${hint}`);
+      }
+      const { record, secret } = this.#mint(kind, actor.workspaceId, { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null }, now, old.id);
+      await repository.insertKey(trx, record);
+      const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
+      await repository.updateKey(trx, old.id, {
+        status: gracePeriodSeconds === 0 ? 'expired' : 'retiring',
+        successorId: record.id,
+        graceUntil,
+        updatedAt: now,
+        version: old.version + 1,
+      });
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, 'rotate'),
+        targetKeyId: old.id,
+        changes: { successorId: record.id, gracePeriodSeconds, graceUntil: graceUntil.toISOString() },
+      });
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, 'create'),
+        targetKeyId: record.id,
+        changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
+      });
+      this.#verifier.forget(old.secretHash);
+      return { record, secret };
+    });
+  }
+
+  /** Stops a key until it is resumed. */
+  async suspend(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
+    return this.#transition(kind, actor, id, 'suspend', (current, status) => {
+      if (status === 'suspended') return null;
+      if (status !== 'active' && status !== 'retiring') throw new KeywardError('KW_ERR_INVALID_STATE', `a ${status} key cannot be suspended`);
+      return { status: 'suspended' };
+    });
+  }
+
+  /** Lets a suspended key work again (as retiring if it was inside a grace period). */
+  async resume(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
+    return this.#transition(kind, actor, id, 'resume', (current, status) => {
+      if (status === 'active' || status === 'retiring') return null;
+      if (status !== 'suspended') throw new KeywardError('KW_ERR_INVALID_STATE', `a ${status} key cannot be resumed`);
+      return { status: current.graceUntil ? 'retiring' : 'active' };
+    });
+  }
+
+  /** Stops a key at once and for good. */
+  async revoke(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
+    return this.#transition(kind, actor, id, 'revoke', (_current, status) => (status === 'revoked' ? null : { status: 'revoked' }));
+  }
+
+  /** Lets a key run out: valid for `gracePeriodSeconds` more, then expired. Never lengthens an existing grace. */
+  async retire(kind: KeyKind, actor: Actor, id: string, gracePeriodSeconds: number): Promise<ApiKey> {
+    return this.#transition(kind, actor, id, 'retire', (current, status, now) => {
+      if (status === 'revoked' || status === 'expired') return null;
+      let graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
+      if (current.graceUntil && current.graceUntil < graceUntil) graceUntil = current.graceUntil;
+      return { status: graceUntil.getTime() <= now.getTime() ? 'expired' : status === 'suspended' ? 'suspended' : 'retiring', graceUntil };
+    });
+  }
+
+  /**
+   * On an empty store: creates the `default` workspace and a root key with `*`, and returns its
+   * secret. Returns null when root keys already exist. Also pins the pepper's fingerprint, so a
+   * restart with another pepper fails loudly instead of rejecting every key.
+   */
+  async bootstrap(): Promise<{ secret: string; record: KeyRecord } | null> {
+    return this.#db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+      const fingerprint = this.#pepper.fingerprint();
+      const pinned = await trx.selectFrom('settings').select('value').where('name', '=', 'pepper_fingerprint').executeTakeFirst();
+      if (pinned && pinned.value !== fingerprint) {
+        throw new Error('this store was initialised with a different pepper (KEYWARD_PEPPER or <data dir>/pepper); refusing to start');
+      }
+      if (!pinned) await trx.insertInto('settings').values({ name: 'pepper_fingerprint', value: fingerprint }).execute();
+      if (await repository.hasRootKeys(trx)) return null;
+      const workspaceId = await ensureWorkspace(trx, 'default', AUDIT_GENESIS_HASH);
+      const actor: Actor = { workspaceId, rootKeyId: null, ip: null, userAgent: 'keyward bootstrap', requestId: null };
+      const now = new Date();
+      const { record, secret } = this.#mint('root', workspaceId, { name: 'bootstrap', scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
+      await repository.insertKey(trx, record);
+      await appendAudit(trx, actor, { action: 'workspace.bootstrap', targetKeyId: null, changes: { workspace: 'default' } });
+      await appendAudit(trx, actor, { action: 'root_key.create', targetKeyId: record.id, changes: { ...policyOf(record), start: record.start } });
+      return { secret, record };
+    });
+  }
+
+  #mint(kind: KeyKind, workspaceId: string, policy: KeyPolicy, now: Date, predecessorId: string | null): { record: KeyRecord; secret: string } {
+    const environment = policy.environment ?? 'live';
+    const secret = generateKey(kind === 'root' ? 'root' : environment);
+    const record: KeyRecord = {
+      id: newKeyId(kind),
+      workspaceId,
+      kind,
+      secretHash: this.#pepper.hashKey(secret),
+      start: keyStart(secret),
+      environment,
+      name: policy.name,
+      description: policy.description ?? null,
+      scopes: policy.scopes,
+      ipAllowlist: policy.ipAllowlist,
+      expiresAt: policy.expiresAt ? new Date(policy.expiresAt) : null,
+      metadata: policy.metadata,
+      rateLimit: policy.rateLimit ?? null,
+      maxAgeDays: policy.maxAgeDays,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+      lastUsedAt: null,
+      lastUsedIp: null,
+      predecessorId,
+      successorId: null,
+      graceUntil: null,
+    };
+    return { record, secret };
+  }
+
+  async #require(db: Db, kind: KeyKind, actor: Actor, id: string, forUpdate = false): Promise<KeyRecord> {
+    const record = await repository.findKey(db, { workspaceId: actor.workspaceId, kind, id }, { forUpdate });
+    if (!record) throw KeywardError.keyNotFound(id, kind);
+    return record;
+  }
+
+  /** Runs a change to one locked key in a transaction, then drops the key from the verify cache. */
+  async #change(kind: KeyKind, actor: Actor, id: string, apply: (trx: Db, current: KeyRecord, now: Date) => Promise<KeyRecord>): Promise<ApiKey> {
+    const now = new Date();
+    const updated = await this.#db.transaction().execute(async (trx) => apply(trx, await this.#require(trx, kind, actor, id, true), now));
+    this.#verifier.forget(updated.secretHash);
+    return toApiKey(updated, now.getTime());
+  }
+
+  /** A status change; `decide` returns the fields to write, or null when the key is already there. */
+  async #transition(
+    kind: KeyKind,
+    actor: Actor,
+    id: string,
+    verb: 'suspend' | 'resume' | 'revoke' | 'retire',
+    decide: (current: KeyRecord, status: ApiKey['status'], now: Date) => repository.KeyWrite | null,
+  ): Promise<ApiKey> {
+    return this.#change(kind, actor, id, async (trx, current, now) => {
+      const write = decide(current, effectiveStatus(current, now.getTime()), now);
+      if (!write) return current;
+      const updated = await repository.updateKey(trx, current.id, { ...write, updatedAt: now, version: current.version + 1 });
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, verb),
+        targetKeyId: current.id,
+        changes: { status: { from: current.status, to: updated.status }, graceUntil: updated.graceUntil?.toISOString() ?? null },
+      });
+      return updated;
+    });
+  }
+
+  /**
+   * Runs `issue` at most once per Idempotency-Key. The first request's result is kept for 24 h with
+   * its secret sealed under a key derived from the Idempotency-Key itself, so only a client that
+   * holds that key can get the secret again, and the database alone never reveals it.
+   */
+  async #idempotent(
+    actor: Actor,
+    operation: string,
+    request: unknown,
+    idempotencyKey: string | undefined,
+    issue: (trx: Db, now: Date) => Promise<{ record: KeyRecord; secret: string }>,
+  ): Promise<{ created: CreatedKey; replayed: boolean }> {
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const keyHash = idempotencyKey ? this.#pepper.derive('idempotency-id', idempotencyKey).toString('hex') : null;
+    const replay = async (): Promise<{ created: CreatedKey; replayed: boolean } | null> => {
+      if (!keyHash || !idempotencyKey) return null;
+      const stored = await repository.findIdempotentResult(this.#db, actor.workspaceId, operation, keyHash);
+      if (!stored || stored.created_at.getTime() < Date.now() - IDEMPOTENCY_TTL_MS) return null;
+      if (stored.request_hash !== requestHash) {
+        throw new KeywardError('KW_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was already used with a different request body');
+      }
+      const secret = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', idempotencyKey));
+      const record = await repository.findKeyById(this.#db, stored.result_key_id);
+      if (!secret || !record) return null;
+      return { created: { ...toApiKey(record), key: secret }, replayed: true };
+    };
+
+    const earlier = await replay();
+    if (earlier) return earlier;
+    const now = new Date();
+    try {
+      const { record, secret } = await this.#db.transaction().execute(async (trx) => {
+        const result = await issue(trx, now);
+        if (keyHash && idempotencyKey) {
+          const claimed = await repository.claimIdempotencyKey(trx, {
+            workspaceId: actor.workspaceId,
+            operation,
+            keyHash,
+            requestHash,
+            resultKeyId: result.record.id,
+            sealedSecret: seal(result.secret, this.#pepper.derive('idempotency-seal', idempotencyKey)),
+            createdAt: now,
+          });
+          if (!claimed) throw new IdempotencyRace();
+        }
+        return result;
+      });
+      return { created: { ...toApiKey(record, now.getTime()), key: secret }, replayed: false };
+    } catch (error) {
+      if (!(error instanceof IdempotencyRace)) throw error;
+      const winner = await replay();
+      if (!winner) throw new KeywardError('KW_ERR_INVALID_STATE', 'a concurrent request with this Idempotency-Key did not finish; retry');
+      return winner;
+    }
+  }
+}
+
+function pick(source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(fields.map((field) => [field, source[field]]));
+}

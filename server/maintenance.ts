@@ -1,0 +1,38 @@
+import { pruneCalls } from './calls/repository';
+import { persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
+import type { Db } from './store/database';
+import type { Verifier } from './verify/pipeline';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Periodic housekeeping: persists expiries that time has decided, prunes the call log past its
+ * retention and idempotency records past 24 h, and sweeps idle rate-limit counters.
+ */
+export function startMaintenance(options: {
+  db: Db;
+  verifier: Verifier;
+  intervalMs: number;
+  callRetentionDays: number;
+  onError: (error: unknown) => void;
+}): { run(): Promise<void>; stop(): void } {
+  let running: Promise<void> | null = null;
+  const run = async () => {
+    const now = new Date();
+    for (const lapsed of await persistLapsedKeys(options.db, now)) options.verifier.forget(lapsed.secretHash);
+    await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
+    await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
+    options.verifier.sweep(now.getTime());
+  };
+  const tick = () => {
+    running ??= run()
+      .catch(options.onError)
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const timer = setInterval(() => void tick(), options.intervalMs);
+  timer.unref();
+  return { run: tick, stop: () => clearInterval(timer) };
+}

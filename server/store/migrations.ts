@@ -1,0 +1,114 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+/*
+ * The one migration set, run unchanged on PGlite and on Postgres. Migrations are append-only:
+ * never edit one that has shipped, add the next number instead.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      // One statement at a time: PGlite runs each query as a prepared statement.
+      for (const statement of splitStatements(`
+        create table settings (
+          name text primary key,
+          value text not null
+        );
+        create table workspaces (
+          id text primary key,
+          name text not null unique,
+          created_at timestamptz not null default now(),
+          audit_seq integer not null default 0,
+          audit_head text not null
+        );
+        create table keys (
+          id text primary key,
+          workspace_id text not null references workspaces(id),
+          kind text not null check (kind in ('api', 'root')),
+          secret_hash text not null unique,
+          start text not null,
+          environment text not null check (environment in ('live', 'test')),
+          name text not null,
+          description text,
+          scopes jsonb not null,
+          ip_allowlist jsonb not null,
+          expires_at timestamptz,
+          metadata jsonb not null,
+          rate_limit jsonb,
+          max_age_days integer not null,
+          status text not null check (status in ('active', 'suspended', 'retiring', 'expired', 'revoked')),
+          created_at timestamptz not null,
+          updated_at timestamptz not null,
+          version integer not null default 1,
+          last_used_at timestamptz,
+          last_used_ip text,
+          predecessor_id text references keys(id),
+          successor_id text references keys(id),
+          grace_until timestamptz
+        );
+        create index keys_listing on keys (workspace_id, kind, created_at, id);
+        create index keys_scopes on keys using gin (scopes);
+        create index keys_lapsing on keys (status, grace_until);
+        create table audit_log (
+          id text primary key,
+          workspace_id text not null references workspaces(id),
+          seq integer not null,
+          at timestamptz not null,
+          actor_key_id text,
+          action text not null,
+          target_key_id text,
+          changes jsonb not null,
+          ip text,
+          user_agent text,
+          request_id text,
+          prev_hash text not null,
+          hash text not null,
+          unique (workspace_id, seq)
+        );
+        create index audit_by_target on audit_log (workspace_id, target_key_id, seq);
+        create table calls (
+          id bigint generated always as identity primary key,
+          workspace_id text not null,
+          at timestamptz not null,
+          key_id text,
+          key_start text,
+          ip text,
+          scopes jsonb not null,
+          method text,
+          path text,
+          code text not null,
+          latency_ms real not null
+        );
+        create index calls_by_workspace on calls (workspace_id, at desc, id desc);
+        create index calls_by_key on calls (key_id, at desc, id desc);
+        create index calls_by_age on calls (at);
+        create table idempotency_keys (
+          workspace_id text not null,
+          operation text not null,
+          key_hash text not null,
+          request_hash text not null,
+          result_key_id text not null,
+          sealed_secret text not null,
+          created_at timestamptz not null,
+          primary key (workspace_id, operation, key_hash)
+        );
+        create index idempotency_by_age on idempotency_keys (created_at);
+      `)) {
+        await sql.raw(statement).execute(db);
+      }
+    },
+  },
+};
+
+function splitStatements(script: string): string[] {
+  return script
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
+
+/** Serves the migrations above to Kysely's Migrator. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,93 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row types of the tables created by ./migrations.ts. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  audit_seq: number;
+  audit_head: string;
+}
+
+export interface KeysTable {
+  id: string;
+  workspace_id: string;
+  kind: 'api' | 'root';
+  secret_hash: string;
+  start: string;
+  environment: 'live' | 'test';
+  name: string;
+  description: string | null;
+  scopes: Json<string[]>;
+  ip_allowlist: Json<string[]>;
+  expires_at: Timestamp | null;
+  metadata: Json<Record<string, unknown>>;
+  rate_limit: Json<{ limit: number; windowSeconds: number } | null> | null;
+  max_age_days: number;
+  status: 'active' | 'suspended' | 'retiring' | 'expired' | 'revoked';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+  last_used_at: Timestamp | null;
+  last_used_ip: string | null;
+  predecessor_id: string | null;
+  successor_id: string | null;
+  grace_until: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  workspace_id: string;
+  seq: number;
+  at: Timestamp;
+  actor_key_id: string | null;
+  action: string;
+  target_key_id: string | null;
+  changes: Json<Record<string, unknown>>;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface CallsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  at: Timestamp;
+  key_id: string | null;
+  key_start: string | null;
+  ip: string | null;
+  scopes: Json<string[]>;
+  method: string | null;
+  path: string | null;
+  code: string;
+  latency_ms: number;
+}
+
+export interface IdempotencyKeysTable {
+  workspace_id: string;
+  operation: string;
+  key_hash: string;
+  request_hash: string;
+  result_key_id: string;
+  sealed_secret: string;
+  created_at: Timestamp;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  keys: KeysTable;
+  audit_log: AuditLogTable;
+  calls: CallsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  settings: SettingsTable;
+}

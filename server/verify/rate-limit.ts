@@ -1,0 +1,51 @@
+import type { RateLimit } from '../../schema';
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  resetAt: Date;
+}
+
+interface Window {
+  windowMs: number;
+  start: number;
+  current: number;
+  previous: number;
+}
+
+/**
+ * A sliding-window counter per key: the previous fixed window's count is weighted by how much of
+ * it still overlaps the sliding window. Memory is one small record per active key, and the
+ * estimate never lets a burst at a window edge double the limit. State is per process.
+ */
+export class SlidingWindowLimiter {
+  readonly #windows = new Map<string, Window>();
+
+  /** Counts one use of `id` if it fits under `rule`; reports what is left either way. */
+  consume(id: string, rule: RateLimit, now: number): { allowed: boolean; state: RateLimitState } {
+    const windowMs = rule.windowSeconds * 1000;
+    const start = Math.floor(now / windowMs) * windowMs;
+    let window = this.#windows.get(id);
+    if (!window || window.windowMs !== windowMs) {
+      window = { windowMs, start, current: 0, previous: 0 };
+      this.#windows.set(id, window);
+    } else if (window.start !== start) {
+      window.previous = window.start === start - windowMs ? window.current : 0;
+      window.current = 0;
+      window.start = start;
+    }
+    const overlap = (windowMs - (now - start)) / windowMs;
+    const used = window.previous * overlap + window.current;
+    const allowed = used + 1 <= rule.limit;
+    if (allowed) window.current += 1;
+    const remaining = Math.max(0, Math.floor(rule.limit - used - (allowed ? 1 : 0)));
+    return { allowed, state: { limit: rule.limit, remaining, resetAt: new Date(start + windowMs) } };
+  }
+
+  /** Drops counters idle for two whole windows: they no longer affect any estimate. */
+  sweep(now: number): void {
+    for (const [id, window] of this.#windows) {
+      if (window.start + 2 * window.windowMs <= now) this.#windows.delete(id);
+    }
+  }
+}
