@@ -1,0 +1,310 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
+import { Keyward, type KeyPatch, type KeysClient, KeywardError, KeywardValidationError } from '../sdk';
+import { startServer } from '../server';
+
+const HELP = `keyward — API-key management
+
+Usage:
+  keyward serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
+  keyward keys create --name NAME [--scope S]... [--ip CIDR]... [--expires-at ISO] [--metadata JSON]
+                      [--rate-limit LIMIT/SECONDS] [--max-age-days N] [--env live|test] [--description TEXT]
+  keyward keys list [--status S] [--scope S] [--name PREFIX] [--rotation-due]
+  keyward keys show ID
+  keyward keys update ID [--name ...] [--scope S]... [--ip CIDR]... [--expires-at ISO|none] [--if-match VERSION] ...
+  keyward keys rotate ID [--grace SECONDS]
+  keyward keys suspend|resume|revoke ID
+  keyward keys retire ID [--grace SECONDS]
+  keyward keys due                      keys past their maxAgeDays
+  keyward root-keys create|list|show|update|rotate|suspend|resume|revoke|retire ...
+  keyward verify KEY [--scope S]... [--ip IP] [--method M] [--path P]
+  keyward audit [--key-id ID] [--action A]
+  keyward audit verify
+  keyward calls [--key-id ID] [--code CODE] [--ip IP] [--since ISO] [--limit N]
+
+Connection: --url / KEYWARD_URL (default http://127.0.0.1:7070), --root-key / KEYWARD_ROOT_KEY,
+  or --profile NAME from $XDG_CONFIG_HOME/keyward/config.json ({"profiles":{"NAME":{"url":"…","rootKey":"…"}}}).
+  In a checkout with a local server, the bootstrap key in .keyward/root-key is used when nothing else is set.
+Output: tables for people; --json for scripts.`;
+
+class UsageError extends Error {}
+
+const CONNECTION_OPTIONS = {
+  url: { type: 'string' },
+  'root-key': { type: 'string' },
+  profile: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const POLICY_OPTIONS = {
+  name: { type: 'string' },
+  description: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  ip: { type: 'string', multiple: true },
+  'expires-at': { type: 'string' },
+  metadata: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'max-age-days': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function integerFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function policyFrom(values: Record<string, unknown>): KeyPatch {
+  const patch: KeyPatch = {};
+  if (typeof values.name === 'string') patch.name = values.name;
+  if (typeof values.description === 'string') patch.description = values.description === 'none' ? null : values.description;
+  if (Array.isArray(values.scope)) patch.scopes = values.scope as string[];
+  if (Array.isArray(values.ip)) patch.ipAllowlist = values.ip as string[];
+  if (typeof values['expires-at'] === 'string') patch.expiresAt = values['expires-at'] === 'none' ? null : values['expires-at'];
+  if (typeof values.metadata === 'string') {
+    try {
+      patch.metadata = JSON.parse(values.metadata) as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--metadata must be a JSON object, e.g. {"team":"crm"}');
+    }
+  }
+  if (typeof values['rate-limit'] === 'string') {
+    if (values['rate-limit'] === 'none') patch.rateLimit = null;
+    else {
+      const match = /^(\d+)\/(\d+)s?$/.exec(values['rate-limit']);
+      if (!match) throw new UsageError('--rate-limit must be LIMIT/SECONDS, e.g. 100/60, or none');
+      patch.rateLimit = { limit: Number(match[1]), windowSeconds: Number(match[2]) };
+    }
+  }
+  const maxAge = integerFlag('max-age-days', values['max-age-days'] as string | undefined);
+  if (maxAge !== undefined) patch.maxAgeDays = maxAge;
+  return patch;
+}
+
+/** Finds the server and root key: flags, then environment, then profile, then a local bootstrap key. */
+function connect(values: { url?: string; 'root-key'?: string; profile?: string }, env: NodeJS.ProcessEnv): Keyward {
+  let profile: { url?: string; rootKey?: string } = {};
+  if (values.profile) {
+    const file = join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'keyward', 'config.json');
+    if (!existsSync(file)) throw new UsageError(`--profile ${values.profile}: ${file} does not exist`);
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { profiles?: Record<string, { url?: string; rootKey?: string }> };
+    const found = config.profiles?.[values.profile];
+    if (!found) throw new UsageError(`--profile ${values.profile}: no such profile in ${file}`);
+    profile = found;
+  }
+  const url = values.url ?? env.KEYWARD_URL ?? profile.url ?? 'http://127.0.0.1:7070';
+  const localKeyFile = resolve(env.KEYWARD_DATA_DIR ?? '.keyward', 'root-key');
+  const rootKey =
+    values['root-key'] ?? env.KEYWARD_ROOT_KEY ?? profile.rootKey ?? (existsSync(localKeyFile) ? readFileSync(localKeyFile, 'utf8').trim() : undefined);
+  if (!rootKey) throw new UsageError('no root key: pass --root-key, set KEYWARD_ROOT_KEY, or use --profile');
+  return new Keyward({ baseUrl: url, rootKey });
+}
+
+type Row = Record<string, unknown>;
+
+function table(rows: Row[], columns: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') : String(value));
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
+  return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');
+}
+
+const KEY_COLUMNS = ['id', 'name', 'start', 'status', 'scopes', 'ipAllowlist', 'createdAt', 'rotationDue', 'lastUsedAt', 'lastUsedIp'];
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+}
+
+async function collect<T>(iterable: AsyncIterable<T>, max = Number.POSITIVE_INFINITY): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) {
+    items.push(item);
+    if (items.length >= max) break;
+  }
+  return items;
+}
+
+function requireId(positionals: string[], command: string): string {
+  const id = positionals[0];
+  if (!id) throw new UsageError(`${command} needs a key id`);
+  return id;
+}
+
+async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {
+    ...POLICY_OPTIONS,
+    env: { type: 'string' },
+    status: { type: 'string' },
+    'rotation-due': { type: 'boolean' },
+    grace: { type: 'string' },
+    'if-match': { type: 'string' },
+    'idempotency-key': { type: 'string' },
+  });
+  const client = connect(values, env);
+  const keys = (kind === 'keys' ? client.keys : client.rootKeys) as KeysClient<unknown>;
+  const json = values.json;
+  const showKey = (key: Row, secret?: string) =>
+    print(json, key, () => {
+      const lines = Object.entries(key)
+        .filter(([field]) => field !== 'key')
+        .map(([field, value]) => `${field.padEnd(14)} ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
+      if (secret) lines.unshift(`key            ${secret}`, '               (shown once: store it now)');
+      return lines.join('\n');
+    });
+  switch (sub) {
+    case 'create': {
+      const policy = policyFrom(values);
+      if (!policy.name) throw new UsageError('keys create needs --name');
+      if (kind === 'root-keys' && policy.scopes?.some((scope) => !(MANAGEMENT_SCOPES as readonly string[]).includes(scope))) {
+        throw new UsageError(`--scope for a root key must be one of ${MANAGEMENT_SCOPES.join(', ')}`);
+      }
+      const spec = kind === 'keys' ? { ...policy, ...(values.env ? { environment: values.env } : {}) } : { ...policy, scopes: (policy.scopes ?? []) as ManagementScope[] };
+      const created = await keys.create(spec, values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {});
+      return showKey(created, created.key);
+    }
+    case 'list':
+    case 'due': {
+      const items = await collect(
+        keys.list({
+          status: values.status as never,
+          scope: values.scope?.[0],
+          name: values.name,
+          rotationDue: sub === 'due' ? true : values['rotation-due'],
+        }),
+      );
+      return print(json, items, () => table(items, sub === 'due' ? ['id', 'name', 'start', 'createdAt', 'maxAgeDays', 'rotationDueAt', 'lastUsedAt'] : KEY_COLUMNS));
+    }
+    case 'show':
+      return showKey(await keys.get(requireId(positionals, 'show')));
+    case 'update': {
+      const ifMatch = integerFlag('if-match', values['if-match']);
+      return showKey(await keys.update(requireId(positionals, 'update'), policyFrom(values), ifMatch === undefined ? {} : { ifMatch }));
+    }
+    case 'rotate': {
+      const grace = integerFlag('grace', values.grace);
+      const created = await keys.rotate(requireId(positionals, 'rotate'), grace === undefined ? {} : { gracePeriodSeconds: grace });
+      return showKey(created, created.key);
+    }
+    case 'suspend':
+    case 'resume':
+    case 'revoke':
+      return showKey(await keys[sub](requireId(positionals, sub)));
+    case 'retire': {
+      const grace = integerFlag('grace', values.grace);
+      return showKey(await keys.retire(requireId(positionals, 'retire'), grace === undefined ? {} : { gracePeriodSeconds: grace }));
+    }
+    default:
+      throw new UsageError(`unknown command: ${kind} ${sub ?? ''}`.trim());
+  }
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'database-url': { type: 'string' },
+  });
+  const server = await startServer(
+    { port: integerFlag('port', values.port), host: values.host, dataDir: values['data-dir'], databaseUrl: values['database-url'] },
+    { env },
+  );
+  const store = server.store.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : `PGlite in ${server.config.dataDir}`;
+  process.stdout.write(`keyward listening on ${server.url}  (store: ${store}; API docs: ${server.url}/docs)\n`);
+  if (server.bootstrapRootKey) {
+    process.stdout.write(
+      `\nFirst start: created the root key for workspace "default". It is shown only this once:\n\n  ${server.bootstrapRootKey}\n\n` +
+        `It was also written to ${server.bootstrapRootKeyFile} (mode 0600).\n\n`,
+    );
+  }
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+/** Runs the CLI with the given arguments; returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest, env);
+      case 'keys':
+      case 'root-keys':
+        await keysCommand(command, rest, env);
+        return 0;
+      case 'verify': {
+        const { values, positionals } = parse(rest, { scope: { type: 'string', multiple: true }, ip: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' } });
+        const key = positionals[0];
+        if (!key) throw new UsageError('verify needs the key to check');
+        const result = await connect(values, env).verify({ key, scopes: values.scope, ip: values.ip, method: values.method, path: values.path });
+        print(values.json, result, () => `${result.code}${result.keyId ? `  key ${result.keyId} (${result.status})` : ''}${result.deprecated ? '  deprecated: rotate to ' + result.successorId : ''}`);
+        return result.valid ? 0 : 3;
+      }
+      case 'audit': {
+        const { values, positionals } = parse(rest, { 'key-id': { type: 'string' }, action: { type: 'string' } });
+        const client = connect(values, env);
+        if (positionals[0] === 'verify') {
+          const report = await client.audit.verify();
+          print(values.json, report, () =>
+            report.ok
+              ? `audit chain intact: ${report.checked} entries, head ${report.headHash}`
+              : `audit chain BROKEN at entry ${report.brokenAt.id} (seq ${report.brokenAt.seq}): ${report.brokenAt.reason}; ${report.checked} entries before it are intact`,
+          );
+          return report.ok ? 0 : 4;
+        }
+        if (positionals[0]) throw new UsageError(`unknown command: audit ${positionals[0]}`);
+        const entries = await collect(client.audit.list({ keyId: values['key-id'], action: values.action as never }));
+        print(values.json, entries, () => table(entries as unknown as Row[], ['seq', 'at', 'action', 'targetKeyId', 'actorKeyId', 'ip', 'userAgent']));
+        return 0;
+      }
+      case 'calls': {
+        const { values } = parse(rest, { 'key-id': { type: 'string' }, code: { type: 'string' }, ip: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } });
+        if (values.code && !(VERIFY_CODES as readonly string[]).includes(values.code)) throw new UsageError(`--code must be one of ${VERIFY_CODES.join(', ')}`);
+        const limit = integerFlag('limit', values.limit) ?? 100;
+        const calls = await collect(connect(values, env).calls.list({ keyId: values['key-id'], code: values.code as VerifyCode | undefined, ip: values.ip, since: values.since }), limit);
+        print(values.json, calls, () => table(calls as unknown as Row[], ['at', 'keyId', 'keyStart', 'ip', 'code', 'scopes', 'method', 'path', 'latencyMs']));
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`keyward: ${error.message}\nRun \`keyward help\` for usage.\n`);
+      return 2;
+    }
+    if (error instanceof KeywardValidationError) {
+      process.stderr.write(`keyward: ${error.message}\n${error.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}\n  (request ${error.requestId})\n`);
+      return 1;
+    }
+    if (error instanceof KeywardError) {
+      process.stderr.write(`keyward: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

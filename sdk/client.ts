@@ -1,0 +1,402 @@
+import { randomUUID } from 'node:crypto';
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import type { z } from 'zod';
+import {
+  type ApiKey,
+  ApiKeySchema,
+  type AuditChainReport,
+  type AuditEntry,
+  AuditPageSchema,
+  type Call,
+  CallPageSchema,
+  type CreatedKey,
+  CreatedKeySchema,
+  type CreateKeyInput,
+  type ErrorCode,
+  ErrorBodySchema,
+  KeyPageSchema,
+  type ManagementScope,
+  type RateLimit,
+  type VerifyCode,
+  type VerifyResponse,
+  VerifyResponseSchema,
+  verifyAuditChain,
+} from '../schema';
+import {
+  KeywardAuthenticationError,
+  KeywardConflictError,
+  KeywardError,
+  KeywardNetworkError,
+  KeywardNotFoundError,
+  KeywardPayloadTooLargeError,
+  KeywardPermissionError,
+  KeywardPreconditionError,
+  KeywardRateLimitError,
+  KeywardResponseError,
+  KeywardServerError,
+  KeywardTimeoutError,
+  KeywardValidationError,
+} from './errors';
+
+export interface KeywardOptions {
+  /** Where the keyward server listens, e.g. `http://127.0.0.1:7070`. */
+  baseUrl: string;
+  /** A root key (`kw_root_…`) with the scopes the calls need. */
+  rootKey: string;
+  /** Per-attempt timeout; default 10 s. */
+  timeoutMs?: number;
+  /** Extra attempts after a retryable failure; default 2. */
+  retries?: number;
+  /** Base of the exponential backoff; default 100 ms. */
+  retryBaseDelayMs?: number;
+}
+
+/** A key's policy as sent to update. */
+export interface KeyPatch {
+  name?: string;
+  description?: string | null;
+  scopes?: string[];
+  ipAllowlist?: string[];
+  expiresAt?: string | null;
+  metadata?: Record<string, unknown>;
+  rateLimit?: RateLimit | null;
+  maxAgeDays?: number;
+}
+
+export interface KeyFilters {
+  status?: ApiKey['status'];
+  scope?: string;
+  name?: string;
+  rotationDue?: boolean;
+  /** Page size used while iterating. */
+  pageSize?: number;
+}
+
+export interface CallFilters {
+  keyId?: string;
+  code?: VerifyCode;
+  ip?: string;
+  since?: string;
+  pageSize?: number;
+}
+
+export interface VerifyOptions {
+  key: string;
+  scopes?: string[];
+  ip?: string;
+  method?: string;
+  path?: string;
+}
+
+interface RequestSpec<T> {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  schema: z.ZodType<T>;
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** Whether repeating the request cannot do harm (reads, idempotent writes, or a write with an Idempotency-Key). */
+  retryable: boolean;
+}
+
+const ERROR_BY_STATUS: Record<number, new (message: string, status: number, code: ErrorCode, requestId: string | null) => KeywardError> = {
+  401: KeywardAuthenticationError,
+  403: KeywardPermissionError,
+  404: KeywardNotFoundError,
+  409: KeywardConflictError,
+  412: KeywardPreconditionError,
+  413: KeywardPayloadTooLargeError,
+};
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Client operations on one kind of key (API keys or root keys). */
+export class KeysClient<Spec> {
+  readonly #client: Keyward;
+  readonly #base: string;
+
+  /** @internal */
+  constructor(client: Keyward, base: string) {
+    this.#client = client;
+    this.#base = base;
+  }
+
+  /**
+   * Creates a key; the secret is in the result's `key`, and nowhere else ever again. Retries
+   * reuse one Idempotency-Key, so they never make a second key.
+   * @example
+   * const { key, id } = await kw.keys.create({ name: 'crm sync', scopes: ['contacts:read'], ipAllowlist: ['203.0.113.0/24'] });
+   */
+  create(spec: Spec, options: { idempotencyKey?: string } = {}): Promise<CreatedKey> {
+    return this.#client.request({
+      method: 'POST',
+      path: this.#base,
+      body: spec,
+      schema: CreatedKeySchema,
+      headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      retryable: true,
+    });
+  }
+
+  /**
+   * Reads one key (never its secret).
+   * @example
+   * const { status, lastUsedAt, lastUsedIp } = await kw.keys.get('key_123');
+   */
+  get(id: string): Promise<ApiKey> {
+    return this.#client.request({ method: 'GET', path: `${this.#base}/${encodeURIComponent(id)}`, schema: ApiKeySchema, retryable: true });
+  }
+
+  /**
+   * Changes policy fields; the secret stays. Pass `ifMatch` (a version) to fail on a concurrent change.
+   * @example
+   * await kw.keys.update('key_123', { scopes: ['contacts:read', 'email:send'] }, { ifMatch: 3 });
+   */
+  update(id: string, patch: KeyPatch, options: { ifMatch?: number } = {}): Promise<ApiKey> {
+    return this.#client.request({
+      method: 'PATCH',
+      path: `${this.#base}/${encodeURIComponent(id)}`,
+      body: patch,
+      schema: ApiKeySchema,
+      headers: options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` },
+      retryable: true,
+    });
+  }
+
+  /**
+   * Issues a successor; the old key keeps working for the grace period.
+   * @example
+   * const next = await kw.keys.rotate('key_123', { gracePeriodSeconds: 3600 });
+   */
+  rotate(id: string, options: { gracePeriodSeconds?: number; idempotencyKey?: string } = {}): Promise<CreatedKey> {
+    return this.#client.request({
+      method: 'POST',
+      path: `${this.#base}/${encodeURIComponent(id)}/rotate`,
+      body: options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds },
+      schema: CreatedKeySchema,
+      headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      retryable: true,
+    });
+  }
+
+  /**
+   * Suspends a key until resumed.
+   * @example
+   * await kw.keys.suspend('key_123');
+   */
+  suspend(id: string): Promise<ApiKey> {
+    return this.#lifecycle(id, 'suspend');
+  }
+
+  /**
+   * Resumes a suspended key.
+   * @example
+   * await kw.keys.resume('key_123');
+   */
+  resume(id: string): Promise<ApiKey> {
+    return this.#lifecycle(id, 'resume');
+  }
+
+  /**
+   * Revokes a key at once and for good.
+   * @example
+   * await kw.keys.revoke('key_123');
+   */
+  revoke(id: string): Promise<ApiKey> {
+    return this.#lifecycle(id, 'revoke');
+  }
+
+  /**
+   * Retires a key: it works for `gracePeriodSeconds` more, then expires.
+   * @example
+   * await kw.keys.retire('key_123', { gracePeriodSeconds: 86400 });
+   */
+  retire(id: string, options: { gracePeriodSeconds?: number } = {}): Promise<ApiKey> {
+    return this.#client.request({
+      method: 'DELETE',
+      path: `${this.#base}/${encodeURIComponent(id)}`,
+      query: { gracePeriodSeconds: options.gracePeriodSeconds },
+      schema: ApiKeySchema,
+      retryable: true,
+    });
+  }
+
+  /**
+   * Walks every page of keys matching the filters, oldest first.
+   * @example
+   * for await (const key of kw.keys.list({ rotationDue: true })) console.log(key.name);
+   */
+  list(filters: KeyFilters = {}): AsyncIterable<ApiKey> {
+    const { pageSize, ...query } = filters;
+    return this.#client.paginate(this.#base, KeyPageSchema, { ...query, limit: pageSize ?? 100 });
+  }
+
+  #lifecycle(id: string, verb: 'suspend' | 'resume' | 'revoke'): Promise<ApiKey> {
+    return this.#client.request({ method: 'POST', path: `${this.#base}/${encodeURIComponent(id)}/${verb}`, schema: ApiKeySchema, retryable: true });
+  }
+}
+
+/** What create accepts for a root key. */
+export type RootKeySpec = Omit<CreateKeyInput, 'scopes' | 'environment'> & { scopes: ManagementScope[] };
+
+/**
+ * The keyward API client. Every response is checked against the shared schemas; every failure is a
+ * typed KeywardError subclass carrying `status`, `code` and `requestId`.
+ * @example
+ * const kw = new Keyward({ baseUrl: 'http://127.0.0.1:7070', rootKey: process.env.KEYWARD_ROOT_KEY! });
+ * const { valid, code } = await kw.verify({ key, scopes: ['contacts:read'], ip: '203.0.113.7' });
+ */
+export class Keyward {
+  readonly keys: KeysClient<CreateKeyInput>;
+  readonly rootKeys: KeysClient<RootKeySpec>;
+  readonly audit: {
+    /** Walks the audit log in chain order. */
+    list(filters?: { keyId?: string; action?: AuditEntry['action']; pageSize?: number }): AsyncIterable<AuditEntry>;
+    /** Re-computes the whole hash chain on this side and names the first entry that breaks it. */
+    verify(): Promise<AuditChainReport>;
+  };
+  readonly calls: {
+    /** Walks the call log, newest first. */
+    list(filters?: CallFilters): AsyncIterable<Call>;
+  };
+  readonly #http: AxiosInstance;
+  readonly #retries: number;
+  readonly #retryBaseDelayMs: number;
+  readonly #timeoutMs: number;
+
+  constructor(options: KeywardOptions) {
+    if (!options.baseUrl) throw new TypeError('Keyward: baseUrl is required');
+    if (!options.rootKey) throw new TypeError('Keyward: rootKey is required');
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#retries = options.retries ?? 2;
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
+    this.#http = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      timeout: this.#timeoutMs,
+      headers: { authorization: `Bearer ${options.rootKey}`, 'user-agent': 'keyward-sdk' },
+      validateStatus: () => true,
+      // The SDK reads every status itself, and never follows redirects with the root key.
+      maxRedirects: 0,
+    });
+    this.keys = new KeysClient(this, '/v1/keys');
+    this.rootKeys = new KeysClient(this, '/v1/root-keys');
+    this.audit = {
+      list: (filters = {}) => {
+        const { pageSize, ...query } = filters;
+        return this.paginate('/v1/audit', AuditPageSchema, { ...query, limit: pageSize ?? 500 });
+      },
+      verify: async () => {
+        const entries: AuditEntry[] = [];
+        for await (const entry of this.audit.list()) entries.push(entry);
+        return verifyAuditChain(entries);
+      },
+    };
+    this.calls = {
+      list: (filters = {}) => {
+        const { pageSize, keyId, ...query } = filters;
+        const path = keyId ? `/v1/keys/${encodeURIComponent(keyId)}/calls` : '/v1/calls';
+        return this.paginate(path, CallPageSchema, { ...query, limit: pageSize ?? 100 });
+      },
+    };
+  }
+
+  /**
+   * Verifies an API key: `valid` and `code` say whether the caller may proceed.
+   * @example
+   * const result = await kw.verify({ key: presentedKey, scopes: ['contacts:export'], ip: clientIp });
+   * if (!result.valid) throw new Error(result.code);
+   */
+  verify(options: VerifyOptions): Promise<VerifyResponse> {
+    return this.request({ method: 'POST', path: '/v1/verify', body: options, schema: VerifyResponseSchema, retryable: true });
+  }
+
+  /** @internal Walks a cursor-paginated list. */
+  paginate<T>(path: string, schema: z.ZodType<{ items: T[]; nextCursor: string | null }>, query: Record<string, string | number | boolean | undefined>): AsyncIterable<T> {
+    return {
+      [Symbol.asyncIterator]: async function* (this: Keyward) {
+        let cursor: string | undefined;
+        do {
+          const page = await this.request({ method: 'GET', path, query: { ...query, cursor }, schema, retryable: true });
+          yield* page.items;
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      }.bind(this),
+    };
+  }
+
+  /** @internal Sends one request with retries, and parses the answer with `schema`. */
+  async request<T>(spec: RequestSpec<T>): Promise<T> {
+    const params = Object.fromEntries(Object.entries(spec.query ?? {}).filter(([, value]) => value !== undefined));
+    for (let attempt = 0; ; attempt += 1) {
+      let response: AxiosResponse;
+      try {
+        response = await this.#http.request({ method: spec.method, url: spec.path, data: spec.body, params, headers: spec.headers });
+      } catch (error) {
+        const failure = this.#transportError(error);
+        if (spec.retryable && attempt < this.#retries) {
+          await sleep(this.#backoff(attempt, null));
+          continue;
+        }
+        throw failure;
+      }
+      if (response.status >= 200 && response.status < 300) return this.#parse(spec.schema, response);
+      const failure = this.#httpError(response);
+      const retryStatus = response.status === 429 || response.status >= 500;
+      if (spec.retryable && retryStatus && attempt < this.#retries) {
+        await sleep(this.#backoff(attempt, failure instanceof KeywardRateLimitError ? failure.retryAfterMs : null));
+        continue;
+      }
+      throw failure;
+    }
+  }
+
+  /** Exponential backoff with full jitter; a server's Retry-After wins when it is longer. */
+  #backoff(attempt: number, retryAfterMs: number | null): number {
+    const ceiling = Math.min(this.#retryBaseDelayMs * 2 ** attempt, 10_000);
+    const jittered = Math.random() * ceiling;
+    return retryAfterMs !== null ? Math.max(retryAfterMs, jittered) : jittered;
+  }
+
+  #parse<T>(schema: z.ZodType<T>, response: AxiosResponse): T {
+    const result = schema.safeParse(response.data);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+    throw new KeywardResponseError(
+      `the server's answer does not match the schema at ${where}: ${issue?.message ?? 'invalid'}`,
+      response.status,
+      'KW_ERR_BAD_RESPONSE',
+      this.#requestId(response),
+    );
+  }
+
+  #requestId(response: AxiosResponse): string | null {
+    const header = response.headers['x-request-id'];
+    return typeof header === 'string' ? header : null;
+  }
+
+  #httpError(response: AxiosResponse): KeywardError {
+    const parsed = ErrorBodySchema.safeParse(response.data);
+    const requestId = parsed.success ? parsed.data.error.requestId : this.#requestId(response);
+    const code: ErrorCode = parsed.success ? parsed.data.error.code : response.status >= 500 ? 'KW_ERR_INTERNAL' : 'KW_ERR_VALIDATION';
+    const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
+    if (response.status === 400) return new KeywardValidationError(message, code, requestId, parsed.success ? (parsed.data.error.issues ?? []) : []);
+    if (response.status === 429) {
+      const retryAfter = Number(response.headers['retry-after']);
+      return new KeywardRateLimitError(message, code, requestId, Number.isFinite(retryAfter) ? retryAfter * 1000 : null);
+    }
+    if (response.status >= 500) return new KeywardServerError(message, response.status, code, requestId);
+    const ErrorClass = ERROR_BY_STATUS[response.status] ?? KeywardError;
+    return new ErrorClass(message, response.status, code, requestId);
+  }
+
+  #transportError(error: unknown): KeywardError {
+    if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
+      return new KeywardTimeoutError(`no answer within ${this.#timeoutMs} ms`, 0, 'KW_ERR_TIMEOUT', null);
+    }
+    const reason = isAxiosError(error) ? (error.code ?? error.message) : String(error);
+    return new KeywardNetworkError(`could not reach the keyward server: ${reason}`, 0, 'KW_ERR_NETWORK', null);
+  }
+}

@@ -1,0 +1,3 @@
+export { Keyward, KeysClient, type KeywardOptions, type KeyPatch, type KeyFilters, type CallFilters, type VerifyOptions, type RootKeySpec } from './client';
+export * from './errors';
+export type { ApiKey, CreatedKey, VerifyResponse, VerifyCode, AuditEntry, Call, AuditChainReport } from '../schema';
