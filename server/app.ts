@@ -4,6 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { auditRoutes } from './audit/routes';
+import { KeywardError } from './errors';
 import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
@@ -46,6 +47,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // Bodiless POSTs (suspend, revoke…) arrive with whatever Content-Type a client sets by default;
+  // an empty body is fine whatever its type, a non-empty one must be JSON.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    if (body.length === 0) done(null, undefined);
+    else done(new KeywardError('KW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'), undefined);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

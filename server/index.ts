@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { buildApp } from './app';
 import { CallRecorder } from './calls/recorder';
 import { type Config, type ConfigInput, loadConfig } from './config';
@@ -66,15 +66,16 @@ function isAlive(pid: number): boolean {
 }
 
 /** Opens the store, bootstraps an empty one, and starts listening. */
-export async function startServer(overrides: Partial<ConfigInput> = {}, options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(overrides: Partial<ConfigInput> = {}, options: { env?: NodeJS.ProcessEnv; logDestination?: DestinationStream } = {}): Promise<RunningServer> {
   const config = loadConfig(options.env ?? process.env, overrides);
-  const logger =
-    options.logger ??
-    pino({
+  const logger = pino(
+    {
       level: config.logLevel,
       // Keys travel in these places; they never reach a log line.
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'], censor: '[redacted]' },
-    });
+    },
+    options.logDestination ?? pino.destination(1),
+  );
   const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   let store: Store | undefined;
   try {

@@ -1,0 +1,120 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Keyward } from '../../sdk';
+import { type ConfigInput, startServer, type RunningServer } from '../../server';
+
+/** Which store the integration suites run on: PGlite by default, Postgres with KEYWARD_TEST_STORE=postgres. */
+export const TEST_STORE = process.env.KEYWARD_TEST_STORE === 'postgres' ? 'postgres' : 'pglite';
+
+/** A real keyward server on a loopback port, with its own store, a client, and every log line it wrote. */
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  rootKey: string;
+  client: Keyward;
+  logLines: string[];
+  dataDir: string;
+  databaseUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Creates an empty Postgres database for one suite; returns its URL and a function that drops it. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.KEYWARD_TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('KEYWARD_TEST_STORE=postgres needs KEYWARD_TEST_DATABASE_URL (see scripts/start-test-postgres.sh)');
+  const name = `kw_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** Starts a server on a fresh store. */
+export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
+  const database = TEST_STORE === 'postgres' ? await createTestDatabase() : undefined;
+  const template = process.env.KEYWARD_TEST_PGLITE_TEMPLATE;
+  if (!database && template) cpSync(template, join(dataDir, 'pgdata'), { recursive: true });
+  const logLines: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const server = await startServer(
+    { port: 0, host: '127.0.0.1', dataDir, databaseUrl: database?.url, logLevel: 'info', callFlushIntervalMs: 20, ...overrides },
+    { env: {}, logDestination },
+  );
+  if (!server.bootstrapRootKey) throw new Error('a fresh store must bootstrap a root key');
+  const rootKey = server.bootstrapRootKey;
+  return {
+    server,
+    url: server.url,
+    rootKey,
+    client: new Keyward({ baseUrl: server.url, rootKey, retries: 0 }),
+    logLines,
+    dataDir,
+    databaseUrl: database?.url,
+    async close() {
+      await server.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sends one raw HTTP request (for cases the SDK would refuse to make) and returns status, headers and JSON. */
+export async function raw(
+  base: string,
+  method: string,
+  path: string,
+  options: { rootKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.rootKey) headers.authorization = `Bearer ${options.rootKey}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** Polls `check` until it returns a truthy value or the timeout passes. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
