@@ -34,5 +34,10 @@ export function startMaintenance(options: {
   };
   const timer = setInterval(() => void tick(), options.intervalMs);
   timer.unref();
-  return { run: tick, stop: () => clearInterval(timer) };
+  // An explicit run waits out a round already under way, then does a full round of its own.
+  const runNow = async () => {
+    await running;
+    await tick();
+  };
+  return { run: runNow, stop: () => clearInterval(timer) };
 }
