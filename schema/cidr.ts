@@ -7,6 +7,7 @@ import { z } from 'zod';
  * its address reaches us. Returns null when the text is neither.
  */
 export function canonicalCidr(text: string): string | null {
+  if (!isStrictAddress(text.split('/')[0] ?? '')) return null;
   try {
     let address: ipaddr.IPv4 | ipaddr.IPv6;
     let prefix: number;
@@ -30,6 +31,11 @@ export function canonicalCidr(text: string): string | null {
   }
 }
 
+/** An IPv4 address in dotted-quad form, or an IPv6 address; ipaddr.js alone also takes `1.2.3` or `0x7f.1`. */
+export function isStrictAddress(text: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+}
+
 /** An IPv4 or IPv6 address or CIDR range; stored in canonical network/prefix form. */
 export const CidrSchema = z
   .string()
@@ -41,4 +47,4 @@ export const CidrSchema = z
 export const IpAddressSchema = z
   .string()
   .max(64)
-  .refine((value) => ipaddr.isValid(value), { message: 'must be an IPv4 or IPv6 address' });
+  .refine(isStrictAddress, { message: 'must be an IPv4 or IPv6 address' });
