@@ -218,6 +218,11 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
   });
+  // Listen for stop signals before announcing anything: a supervisor may signal as soon as it reads the banner.
+  const stopped = new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
   const server = await startServer(
     { port: integerFlag('port', values.port), host: values.host, dataDir: values['data-dir'], databaseUrl: values['database-url'] },
     { env },
@@ -230,11 +235,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
         `It was also written to ${server.bootstrapRootKeyFile} (mode 0600).\n\n`,
     );
   }
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
   return 0;
 }
