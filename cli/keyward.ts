@@ -228,13 +228,14 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     { env },
   );
   const store = server.store.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : `PGlite in ${server.config.dataDir}`;
-  process.stdout.write(`keyward listening on ${server.url}  (store: ${store}; API docs: ${server.url}/docs)\n`);
+  let banner = `keyward listening on ${server.url}  (store: ${store}; API docs: ${server.url}/docs)\n`;
   if (server.bootstrapRootKey) {
-    process.stdout.write(
+    banner +=
       `\nFirst start: created the root key for workspace "default". It is shown only this once:\n\n  ${server.bootstrapRootKey}\n\n` +
-        `It was also written to ${server.bootstrapRootKeyFile} (mode 0600).\n\n`,
-    );
+      `It was also written to ${server.bootstrapRootKeyFile} (mode 0600).\n\n`;
   }
+  // One write, so a reader never sees the banner without the key that belongs to it.
+  process.stdout.write(banner);
   await stopped;
   await server.close();
   return 0;

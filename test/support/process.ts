@@ -30,7 +30,8 @@ export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 3
     child.stdout!.on('data', (chunk) => {
       out += String(chunk);
       const match = /keyward listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
+      const bannerDone = !out.includes('First start') || out.includes('(mode 0600)');
+      if (match?.[1] && bannerDone) {
         clearTimeout(timer);
         resolve({
           child,
