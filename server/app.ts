@@ -30,6 +30,10 @@ export interface AppDependencies {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
+/** Request ids are a random per-process prefix and a counter: unique, and no randomness per request. */
+const requestIdPrefix = randomBytes(6).toString('base64url');
+let requestCounter = 0;
+
 /** Builds the HTTP app: every route, the OpenAPI document at /openapi.json and docs at /docs. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,7 +43,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // A caller's own request id is kept when it is safe to log, so traces join up.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBytes(9).toString('base64url')}`;
+      if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+      requestCounter += 1;
+      return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
     },
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
@@ -54,13 +60,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     else done(new KeywardError('KW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'), undefined);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: on the verify hot path an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(fastifySwagger, {

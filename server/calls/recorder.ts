@@ -81,23 +81,24 @@ export class CallRecorder {
     this.#lastUse = new Map();
     try {
       for (let offset = 0; offset < calls.length; offset += this.#maxBatch) {
-        await this.#db
-          .insertInto('calls')
-          .values(
-            calls.slice(offset, offset + this.#maxBatch).map((call) => ({
-              workspace_id: call.workspaceId,
-              at: call.at,
-              key_id: call.keyId,
-              key_start: call.keyStart,
-              ip: call.ip,
-              scopes: jsonb(call.scopes),
-              method: call.method,
-              path: call.path,
-              code: call.code,
-              latency_ms: call.latencyMs,
-            })),
-          )
-          .execute();
+        // The whole batch travels as one JSON parameter: one statement to build and send, however
+        // many rows, which keeps the request thread's share of logging to a JSON.stringify.
+        const rows = calls.slice(offset, offset + this.#maxBatch).map((call) => [
+          call.workspaceId,
+          call.at.toISOString(),
+          call.keyId,
+          call.keyStart,
+          call.ip,
+          call.scopes,
+          call.method,
+          call.path,
+          call.code,
+          call.latencyMs,
+        ]);
+        await sql`
+          insert into calls (workspace_id, at, key_id, key_start, ip, scopes, method, path, code, latency_ms)
+          select r->>0, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->5, r->>6, r->>7, r->>8, (r->>9)::real
+          from jsonb_array_elements(${jsonb(rows)}) as r`.execute(this.#db);
       }
       if (lastUse.size > 0) await this.#writeLastUse(lastUse);
     } catch (error) {

@@ -28,7 +28,14 @@ function base62(value: bigint, width: number): string {
 }
 
 function checksum(text: string): string {
-  return base62(BigInt(crc32(text)), CHECKSUM_LENGTH);
+  // A CRC32 fits in a double exactly, so plain arithmetic is enough (and cheaper than BigInt on the hot path).
+  let rest = crc32(text);
+  let digits = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i += 1) {
+    digits = ALPHABET[rest % 62] + digits;
+    rest = Math.floor(rest / 62);
+  }
+  return digits;
 }
 
 /** Makes a new key with 256 random bits for the given tag. */

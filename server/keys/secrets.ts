@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,11 +7,11 @@ import { join } from 'node:path';
  * brute-forced offline without it.
  */
 export class Pepper {
-  readonly #secret: Buffer;
+  readonly #secret: KeyObject;
 
   constructor(secret: Buffer) {
     if (secret.length < 32) throw new Error('KEYWARD_PEPPER must carry at least 32 bytes');
-    this.#secret = secret;
+    this.#secret = createSecretKey(secret);
   }
 
   /** HMAC-SHA256(pepper, key) in hex: the only form in which a key is stored. */

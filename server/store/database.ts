@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { migrationProvider } from './migrations';
+import { PGliteThread } from './pglite-thread';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -32,8 +32,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   } else {
     const dataPath = `${options.dataDir}/pgdata`;
     mkdirSync(dataPath, { recursive: true, mode: 0o700 });
-    const pglite = await PGlite.create(dataPath);
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const pglite = await PGliteThread.open(dataPath);
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite as never) });
     store = { db, kind: 'pglite', close: () => db.destroy() };
   }
   await migrate(store.db);

@@ -1,0 +1,21 @@
+import { createServer } from 'node:http';
+
+/**
+ * The baseline for bench/verify: a bare node:http server that reads the request body and answers
+ * with a fixed verify response, with no validation, auth, lookup or logging.
+ */
+const response = process.env.BENCH_RESPONSE ?? '{}';
+const server = createServer((request, reply) => {
+  const chunks: Buffer[] = [];
+  request.on('data', (chunk: Buffer) => chunks.push(chunk));
+  request.on('end', () => {
+    JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(response) });
+    reply.end(response);
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Keyward } from '../sdk';
+
+/*
+ * bench/verify: verifications per second and p50/p99 latency of POST /v1/verify for a cached key,
+ * over HTTP on loopback, against a bare node:http server answering the same JSON, in one run.
+ * Each server runs in its own process; autocannon runs here. Rounds alternate between the two so
+ * drift on the machine hits both alike.
+ *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…]
+ */
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const seconds = Number(args.get('seconds') ?? 10);
+const connections = Number(args.get('connections') ?? 16);
+const rounds = Number(args.get('rounds') ?? 2);
+const databaseUrl = args.get('database-url');
+const root = join(__dirname, '..', '..');
+
+function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...command], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve({ child, url: match[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, headers: Record<string, string>, body: string): Promise<Measure> {
+  const result = await autocannon({ url: `${url}/v1/verify`, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
+  const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
+  const client = new Keyward({ baseUrl: keyward.url, rootKey });
+  const key = await client.keys.create({ name: 'bench', scopes: ['contacts:*', 'email:send'], ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
+  const request = { key: key.key, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' };
+  const warm = await client.verify(request);
+  if (warm.code !== 'VALID') throw new Error(`bench key does not verify: ${warm.code}`);
+  const bare = await start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
+
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` };
+  const body = JSON.stringify(request);
+  const measured: { keyward: Measure[]; bare: Measure[] } = { keyward: [], bare: [] };
+  try {
+    // A short warm-up of each, not counted.
+    await autocannon({ url: `${keyward.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
+    await autocannon({ url: `${bare.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
+    for (let round = 0; round < rounds; round += 1) {
+      measured.keyward.push(await load(keyward.url, headers, body));
+      measured.bare.push(await load(bare.url, headers, body));
+    }
+  } finally {
+    keyward.child.kill('SIGTERM');
+    bare.child.kill('SIGTERM');
+  }
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const summary = (runs: Measure[]) => ({
+    rps: mean(runs.map((run) => run.rps)),
+    p50: mean(runs.map((run) => run.p50)),
+    p99: mean(runs.map((run) => run.p99)),
+    failed: runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+  });
+  const k = summary(measured.keyward);
+  const b = summary(measured.bare);
+  const ratio = k.rps / b.rps;
+  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating`);
+  console.log('| server | verifications/s | p50 ms | p99 ms | non-2xx + errors |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(`| keyward POST /v1/verify (cached key) | ${k.rps.toFixed(0)} | ${k.p50.toFixed(2)} | ${k.p99.toFixed(2)} | ${k.failed} |`);
+  console.log(`| bare node:http, same JSON | ${b.rps.toFixed(0)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.failed} |`);
+  console.log(`ratio keyward/bare: ${(ratio * 100).toFixed(1)}% (goal: at least 70%)`);
+  rmSync(dataDir, { recursive: true, force: true });
+  if (k.failed > 0) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
