@@ -98,14 +98,22 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
       writeFileSync(bootstrapRootKeyFile, `${bootstrap.secret}\n`, { mode: 0o600 });
     }
 
+    const metrics = createMetrics();
     const maintenance = startMaintenance({
       db,
       verifier,
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
+      onRotationDue: (counts) => {
+        metrics.rotationDue.reset();
+        for (const { workspaceId, kind, due } of counts) {
+          metrics.rotationDue.set({ workspace: workspaceId, kind }, due);
+          logger.warn({ workspace: workspaceId, kind, due }, `${due} ${kind === 'root' ? 'root ' : ''}keys are past their maxAgeDays and due for rotation; list them with \`keyward keys due\``);
+        }
+      },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),
     });
-    const app = await buildApp({ config, db, keys, verifier, recorder, metrics: createMetrics(), logger });
+    const app = await buildApp({ config, db, keys, verifier, recorder, metrics, logger });
     await app.listen({ port: config.port, host: config.host });
     void maintenance.run();
     const address = app.server.address();

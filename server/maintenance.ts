@@ -1,5 +1,5 @@
 import { pruneCalls } from './calls/repository';
-import { persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
+import { countRotationDue, persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
 
@@ -7,13 +7,16 @@ const DAY_MS = 86_400_000;
 
 /**
  * Periodic housekeeping: persists expiries that time has decided, prunes the call log past its
- * retention and idempotency records past 24 h, and sweeps idle rate-limit counters.
+ * retention and idempotency records past 24 h, sweeps idle rate-limit counters, and reports keys
+ * that are due for rotation (the reminder: a log line and a gauge to alert on).
  */
 export function startMaintenance(options: {
   db: Db;
   verifier: Verifier;
   intervalMs: number;
   callRetentionDays: number;
+  /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
+  onRotationDue: (counts: { workspaceId: string; kind: 'api' | 'root'; due: number }[]) => void;
   onError: (error: unknown) => void;
 }): { run(): Promise<void>; stop(): void } {
   let running: Promise<void> | null = null;
@@ -23,6 +26,7 @@ export function startMaintenance(options: {
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
     options.verifier.sweep(now.getTime());
+    options.onRotationDue(await countRotationDue(options.db, now));
   };
   const tick = () => {
     running ??= run()

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The service's Prometheus metrics. Labels carry routes and codes, never keys or ids. */
 export function createMetrics() {
@@ -17,6 +17,12 @@ export function createMetrics() {
       help: 'HTTP request duration by route',
       labelNames: ['method', 'route'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    rotationDue: new Gauge({
+      name: 'keyward_keys_rotation_due',
+      help: 'Active or suspended keys older than their maxAgeDays, by workspace and kind',
+      labelNames: ['workspace', 'kind'] as const,
       registers: [registry],
     }),
     verifications: new Counter({

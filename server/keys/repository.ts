@@ -125,6 +125,18 @@ export async function listKeys(
   return { items, nextCursor };
 }
 
+/** How many usable keys of each workspace are older than their maxAgeDays. */
+export async function countRotationDue(db: Db, now: Date): Promise<{ workspaceId: string; kind: 'api' | 'root'; due: number }[]> {
+  const rows = await db
+    .selectFrom('keys')
+    .select(['workspace_id as workspaceId', 'kind', (eb) => eb.fn.countAll<string>().as('due')])
+    .where('status', 'in', ['active', 'suspended'])
+    .where(sql<boolean>`created_at + make_interval(days => max_age_days) <= ${now}`)
+    .groupBy(['workspace_id', 'kind'])
+    .execute();
+  return rows.map((row) => ({ workspaceId: row.workspaceId, kind: row.kind, due: Number(row.due) }));
+}
+
 /**
  * Persists what time has already decided: retiring keys past their grace and keys past
  * `expiresAt` become `expired`. Returns the ids it changed, so caches can drop them.

@@ -131,6 +131,11 @@ describe('a key from creation to retirement', () => {
     for await (const found of t.client.keys.list({ rotationDue: true })) due.push(found.id);
     expect(due).toEqual([key.id]);
     expect((await t.client.keys.get(key.id)).rotationDue).toBe(true);
+    // The reminder: each maintenance round logs it and sets a gauge to alert on.
+    await t.server.maintain();
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toContain('keyward_keys_rotation_due{workspace="ws_default",kind="api"} 1');
+    expect(t.logLines.some((line) => line.includes('due for rotation') && line.includes('"due":1'))).toBe(true);
   });
 
   it('keeps an intact hash-chained audit log of every action, with actor, IP and user agent', async () => {
