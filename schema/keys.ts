@@ -66,36 +66,29 @@ export const CreateRootKeyBodySchema = z
   .meta({ id: 'CreateRootKeyRequest' });
 export type CreateRootKeyBody = z.infer<typeof CreateRootKeyBodySchema>;
 
-/** Body of `PATCH /v1/keys/{id}`: any subset of the policy; the secret never changes. */
-export const UpdateKeyBodySchema = z
-  .strictObject({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    scopes: z.array(GrantedScopeSchema).max(100).optional(),
-    ipAllowlist: z.array(CidrSchema).max(100).optional(),
-    expiresAt: FutureTimestampSchema.nullable().optional(),
-    metadata: MetadataSchema.optional(),
-    rateLimit: RateLimitSchema.nullable().optional(),
-    maxAgeDays: MaxAgeDaysSchema.optional(),
-  })
-  .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
-  .meta({ id: 'UpdateKeyRequest' });
+/** A PATCH body: any subset of the policy, with the scopes a key of that kind may carry; never the secret. */
+function updateBodyOf<Scopes extends z.ZodType>(scopes: Scopes, id: string) {
+  return z
+    .strictObject({
+      name: NameSchema.optional(),
+      description: DescriptionSchema.nullable().optional(),
+      scopes: scopes.optional(),
+      ipAllowlist: z.array(CidrSchema).max(100).optional(),
+      expiresAt: FutureTimestampSchema.nullable().optional(),
+      metadata: MetadataSchema.optional(),
+      rateLimit: RateLimitSchema.nullable().optional(),
+      maxAgeDays: MaxAgeDaysSchema.optional(),
+    })
+    .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
+    .meta({ id });
+}
+
+/** Body of `PATCH /v1/keys/{id}`. */
+export const UpdateKeyBodySchema = updateBodyOf(z.array(GrantedScopeSchema).max(100), 'UpdateKeyRequest');
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
-/** Same as UpdateKeyBodySchema, for root keys (management scopes only). */
-export const UpdateRootKeyBodySchema = z
-  .strictObject({
-    name: NameSchema.optional(),
-    description: DescriptionSchema.nullable().optional(),
-    scopes: z.array(ManagementScopeSchema).min(1).max(20).optional(),
-    ipAllowlist: z.array(CidrSchema).max(100).optional(),
-    expiresAt: FutureTimestampSchema.nullable().optional(),
-    metadata: MetadataSchema.optional(),
-    rateLimit: RateLimitSchema.nullable().optional(),
-    maxAgeDays: MaxAgeDaysSchema.optional(),
-  })
-  .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
-  .meta({ id: 'UpdateRootKeyRequest' });
+/** Body of `PATCH /v1/root-keys/{id}` (management scopes only). */
+export const UpdateRootKeyBodySchema = updateBodyOf(z.array(ManagementScopeSchema).min(1).max(20), 'UpdateRootKeyRequest');
 
 /** Body of `POST /v1/keys/{id}/rotate`. */
 export const RotateKeyBodySchema = z

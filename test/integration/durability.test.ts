@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyward } from '../../sdk';
-import { createTestDatabase, TEST_STORE } from '../support/harness';
-import { spawnServe } from '../support/process';
+import { serveEnvironment, spawnServe } from '../support/process';
 
 /*
  * Killing the server with SIGKILL in the middle of a burst of creates and verifies loses no key
@@ -12,20 +10,11 @@ import { spawnServe } from '../support/process';
 describe('SIGKILL during a burst', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
-  let drop: (() => Promise<void>) | undefined;
+  let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'keyward-kill-'));
-    env = { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir };
-    if (TEST_STORE === 'postgres') {
-      const database = await createTestDatabase();
-      env.DATABASE_URL = database.url;
-      drop = database.drop;
-    }
+    ({ dataDir, env, cleanup } = await serveEnvironment('keyward-kill-'));
   });
-  afterAll(async () => {
-    await drop?.();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => cleanup());
 
   it('keeps every acknowledged key and audit entry', async () => {
     const server = await spawnServe([], env);

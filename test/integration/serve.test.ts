@@ -1,28 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyward } from '../../sdk';
-import { createTestDatabase, TEST_STORE } from '../support/harness';
-import { runCli, spawnServe } from '../support/process';
+import { TEST_STORE } from '../support/harness';
+import { runCli, serveEnvironment, spawnServe } from '../support/process';
 
 /* What a user sees: `keyward serve` on an empty store prints the root key once, and the CLI drives it. */
 describe('keyward serve and the CLI', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
-  let drop: (() => Promise<void>) | undefined;
+  let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'keyward-serve-'));
-    env = { PATH: process.env.PATH, HOME: dataDir, KEYWARD_DATA_DIR: dataDir };
-    if (TEST_STORE === 'postgres') {
-      const database = await createTestDatabase();
-      env.DATABASE_URL = database.url;
-      drop = database.drop;
-    }
+    ({ dataDir, env, cleanup } = await serveEnvironment('keyward-serve-'));
   });
-  afterAll(async () => {
-    await drop?.();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => cleanup());
 
   it('prints the bootstrap root key on the first start only, and writes it with mode 0600', async () => {
     const keyFile = join(dataDir, 'automation', 'root.key');

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase, TEST_STORE } from './harness';
 
 export const CLI = join(__dirname, '../../bin/keyward.js');
 
@@ -58,4 +61,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
     child.stderr.on('data', (chunk) => (err += String(chunk)));
     child.once('exit', (code) => resolve({ code: code ?? -1, out, err }));
   });
+}
+
+/**
+ * A data dir and environment for `keyward serve` children, on the suite's store (a fresh Postgres
+ * database when KEYWARD_TEST_STORE=postgres). Call `cleanup` in afterAll.
+ */
+export async function serveEnvironment(prefix: string): Promise<{ dataDir: string; env: NodeJS.ProcessEnv; cleanup(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dataDir, KEYWARD_DATA_DIR: dataDir };
+  const database = TEST_STORE === 'postgres' ? await createTestDatabase() : undefined;
+  if (database) env.DATABASE_URL = database.url;
+  return {
+    dataDir,
+    env,
+    async cleanup() {
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
