@@ -11,6 +11,7 @@ import { Keyward } from '../sdk';
  * Each server runs in its own process; autocannon runs here. Rounds alternate between the two so
  * drift on the machine hits both alike.
  *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…]
+ * BENCH_NODE_FLAGS passes flags to both server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');

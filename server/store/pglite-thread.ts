@@ -20,9 +20,7 @@ interface Reply {
 
 /** The worker's body. It is sent as source text, so it must not use anything from this module's scope. */
 function workerMain(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const port = parentPort!;
   const ready = PGlite.create(workerData.dataPath as string);
