@@ -21,7 +21,8 @@ interface Reply {
 /** The worker's body. It is sent as source text, so it must not use anything from this module's scope. */
 function workerMain(): void {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  // Resolved by the parent: an eval worker resolves bare names from the process's cwd, not from here.
+  const { PGlite } = require(workerData.pglitePath as string) as typeof import('@electric-sql/pglite');
   const port = parentPort!;
   const ready = PGlite.create(workerData.dataPath as string);
   ready.then(
@@ -85,7 +86,7 @@ export class PGliteThread {
 
   /** Starts the worker and opens (or initialises) the cluster in `dataPath`. */
   static async open(dataPath: string): Promise<PGliteThread> {
-    const worker = new Worker(`(${workerMain.toString()})()`, { eval: true, workerData: { dataPath } });
+    const worker = new Worker(`(${workerMain.toString()})()`, { eval: true, workerData: { dataPath, pglitePath: require.resolve('@electric-sql/pglite') } });
     const thread = new PGliteThread(worker);
     await new Promise<void>((resolve, reject) => thread.#pending.set(0, { resolve: () => resolve(), reject }));
     return thread;

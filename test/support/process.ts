@@ -17,7 +17,9 @@ export interface ServeProcess {
 
 /** Starts `keyward serve --port 0` and waits until it prints where it listens. */
 export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: { ...env, KEYWARD_LOG_LEVEL: env.KEYWARD_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started from the data dir, not the checkout, as a user would: nothing may depend on the cwd.
+  const cwd = env.KEYWARD_DATA_DIR ?? process.cwd();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, env: { ...env, KEYWARD_LOG_LEVEL: env.KEYWARD_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (chunk) => {
