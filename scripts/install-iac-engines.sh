@@ -39,7 +39,8 @@ build_tofu() {
     go mod edit -require="github.com/opentofu/opentofu@$TOFU_VERSION" \
       -replace=github.com/hashicorp/hcl/v2@v2.20.1=github.com/opentofu/hcl/v2@v2.20.2-0.20251021132045-587d123c2828
     go get "github.com/opentofu/opentofu/cmd/tofu@$TOFU_VERSION" >&2
-    go build -trimpath -ldflags "-s -w" -o "$BIN/tofu" github.com/opentofu/opentofu/cmd/tofu >&2
+    # version.dev=no marks a release build, as OpenTofu's own release does ("v1.10.10", not "v1.10.10-dev").
+    go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$BIN/tofu" github.com/opentofu/opentofu/cmd/tofu >&2
   )
   rm -rf "$dir"
   log "tofu $TOFU_VERSION built in $((SECONDS - started))s"
