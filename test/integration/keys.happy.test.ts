@@ -1,5 +1,5 @@
 import { verifyAuditChain } from '../../schema';
-import { eventually, sleep, startTestServer, type TestServer } from '../support/harness';
+import { eventually, sleepUntil, startTestServer, type TestServer } from '../support/harness';
 
 /*
  * The story the README tells: an owner issues a scoped, IP-limited key to an integration,
@@ -39,7 +39,7 @@ describe('a key from creation to retirement', () => {
     const ok = await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.20', method: 'GET', path: '/invoices' });
     expect(ok).toMatchObject({ valid: true, code: 'VALID', keyId: old.id, deprecated: false, status: 'active' });
 
-    const next = await t.client.keys.rotate(old.id, { gracePeriodSeconds: 2 });
+    const next = await t.client.keys.rotate(old.id, { gracePeriodSeconds: 4 });
     expect(next.id).not.toBe(old.id);
     expect(next.key).not.toBe(old.key);
     expect(next).toMatchObject({ predecessorId: old.id, scopes: ['invoices:*'], ipAllowlist: ['198.51.100.0/24'], status: 'active' });
@@ -60,7 +60,7 @@ describe('a key from creation to retirement', () => {
     });
     expect(watched.lastUsedAt).not.toBeNull();
 
-    await sleep(2200);
+    await sleepUntil(retiring.graceUntil!);
     expect(await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.77' })).toMatchObject({ valid: false, code: 'EXPIRED' });
     expect((await t.client.keys.get(old.id)).status).toBe('expired');
     expect(await t.client.verify({ key: next.key, scopes: ['invoices:read'], ip: '198.51.100.20' })).toMatchObject({ valid: true });
@@ -91,10 +91,10 @@ describe('a key from creation to retirement', () => {
 
   it('retires with a grace period (what providers call on delete)', async () => {
     const key = await t.client.keys.create({ name: 'leaving' });
-    const retired = await t.client.keys.retire(key.id, { gracePeriodSeconds: 1 });
+    const retired = await t.client.keys.retire(key.id, { gracePeriodSeconds: 3 });
     expect(retired.status).toBe('retiring');
     expect((await t.client.verify({ key: key.key })).code).toBe('VALID');
-    await sleep(1100);
+    await sleepUntil(retired.graceUntil!);
     expect((await t.client.verify({ key: key.key })).code).toBe('EXPIRED');
     // Retiring again is harmless and never brings the key back.
     expect((await t.client.keys.retire(key.id, { gracePeriodSeconds: 3600 })).status).toBe('expired');

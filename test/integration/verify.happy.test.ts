@@ -1,4 +1,4 @@
-import { startTestServer, type TestServer } from '../support/harness';
+import { sleepUntil, startTestServer, type TestServer } from '../support/harness';
 
 /* An API owner verifies every incoming request: each check of the pipeline, reached over HTTP. */
 describe('verify: every check of the pipeline', () => {
@@ -48,9 +48,9 @@ describe('verify: every check of the pipeline', () => {
   });
 
   it('reaches EXPIRED when expiresAt passes', async () => {
-    const key = await t.client.keys.create({ name: 'short', expiresAt: new Date(Date.now() + 1000).toISOString() });
+    const key = await t.client.keys.create({ name: 'short', expiresAt: new Date(Date.now() + 3000).toISOString() });
     expect((await t.client.verify({ key: key.key })).code).toBe('VALID');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await sleepUntil(key.expiresAt!);
     expect(await t.client.verify({ key: key.key })).toMatchObject({ valid: false, code: 'EXPIRED', status: 'expired' });
   });
 

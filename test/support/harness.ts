@@ -118,3 +118,9 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Waits until the given moment (an ISO time or epoch ms) has passed, plus a small margin. */
+export function sleepUntil(moment: string | number): Promise<void> {
+  const at = typeof moment === 'string' ? Date.parse(moment) : moment;
+  return sleep(Math.max(0, at - Date.now() + 50));
+}
