@@ -1,6 +1,4 @@
-import type { Selectable } from 'kysely';
 import type { ApiKey, KeyStatus, RateLimit } from '../../schema';
-import type { KeysTable } from '../store/schema';
 
 /** A key as the server holds it in memory: the stored row with parsed fields. */
 export interface KeyRecord {
@@ -30,35 +28,6 @@ export interface KeyRecord {
 }
 
 const DAY_MS = 86_400_000;
-
-/** Maps a stored row to a record. */
-export function recordFromRow(row: Selectable<KeysTable>): KeyRecord {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    kind: row.kind,
-    secretHash: row.secret_hash,
-    start: row.start,
-    environment: row.environment,
-    name: row.name,
-    description: row.description,
-    scopes: row.scopes,
-    ipAllowlist: row.ip_allowlist,
-    expiresAt: row.expires_at,
-    metadata: row.metadata,
-    rateLimit: row.rate_limit,
-    maxAgeDays: row.max_age_days,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-    lastUsedAt: row.last_used_at,
-    lastUsedIp: row.last_used_ip,
-    predecessorId: row.predecessor_id,
-    successorId: row.successor_id,
-    graceUntil: row.grace_until,
-  };
-}
 
 /**
  * The status a key has at `now`. Time moves a key on without a write: past `expiresAt`, or past

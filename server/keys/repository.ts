@@ -1,10 +1,10 @@
-import { type Insertable, sql, type Updateable } from 'kysely';
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { ListKeysQuery } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { KeysTable } from '../store/schema';
 import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
-import { type KeyRecord, recordFromRow } from './record';
+import type { KeyRecord } from './record';
 
 /** Fields a key service may write; JSON fields are given as values and encoded here. */
 export type KeyWrite = Partial<
@@ -16,35 +16,49 @@ export type KeyWrite = Partial<
   }
 >;
 
+/** Which column holds each field of a key record: the one place the two namings meet. */
+const COLUMN_OF = {
+  id: 'id',
+  workspaceId: 'workspace_id',
+  kind: 'kind',
+  secretHash: 'secret_hash',
+  start: 'start',
+  environment: 'environment',
+  name: 'name',
+  description: 'description',
+  scopes: 'scopes',
+  ipAllowlist: 'ip_allowlist',
+  expiresAt: 'expires_at',
+  metadata: 'metadata',
+  rateLimit: 'rate_limit',
+  maxAgeDays: 'max_age_days',
+  status: 'status',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  version: 'version',
+  lastUsedAt: 'last_used_at',
+  lastUsedIp: 'last_used_ip',
+  predecessorId: 'predecessor_id',
+  successorId: 'successor_id',
+  graceUntil: 'grace_until',
+} as const satisfies Record<keyof KeyRecord, keyof KeysTable>;
+
+const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set(['scopes', 'ipAllowlist', 'metadata', 'rateLimit']);
+
 function toColumns(write: KeyWrite): Updateable<KeysTable> {
-  const columns: Updateable<KeysTable> = {};
-  const set = <K extends keyof KeysTable>(column: K, value: Updateable<KeysTable>[K] | undefined) => {
-    if (value !== undefined) columns[column] = value;
-  };
-  set('id', write.id);
-  set('workspace_id', write.workspaceId);
-  set('kind', write.kind);
-  set('secret_hash', write.secretHash);
-  set('start', write.start);
-  set('environment', write.environment);
-  set('name', write.name);
-  set('description', write.description);
-  if (write.scopes !== undefined) columns.scopes = jsonb(write.scopes) as never;
-  if (write.ipAllowlist !== undefined) columns.ip_allowlist = jsonb(write.ipAllowlist) as never;
-  set('expires_at', write.expiresAt);
-  if (write.metadata !== undefined) columns.metadata = jsonb(write.metadata) as never;
-  if (write.rateLimit !== undefined) columns.rate_limit = (write.rateLimit === null ? null : jsonb(write.rateLimit)) as never;
-  set('max_age_days', write.maxAgeDays);
-  set('status', write.status);
-  set('created_at', write.createdAt);
-  set('updated_at', write.updatedAt);
-  set('version', write.version);
-  set('last_used_at', write.lastUsedAt);
-  set('last_used_ip', write.lastUsedIp);
-  set('predecessor_id', write.predecessorId);
-  set('successor_id', write.successorId);
-  set('grace_until', write.graceUntil);
-  return columns;
+  const columns: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(write) as [keyof KeyRecord, unknown][]) {
+    if (value === undefined) continue;
+    columns[COLUMN_OF[field]] = JSON_FIELDS.has(field) && value !== null ? jsonb(value) : value;
+  }
+  return columns as Updateable<KeysTable>;
+}
+
+/** Maps a stored row to a record. */
+function recordFromRow(row: Selectable<KeysTable>): KeyRecord {
+  const record: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(COLUMN_OF)) record[field] = row[column];
+  return record as unknown as KeyRecord;
 }
 
 /** Stores a new key. */
