@@ -1,0 +1,186 @@
+import * as pulumi from '@pulumi/pulumi';
+
+/** When and how an ApiKey rotates. */
+export interface RotationArgs {
+  /** An ISO date; changing it rotates the key (the line to edit in a GitOps repo). */
+  rotateAfter?: pulumi.Input<string>;
+  /** Rotate once the key is older than this many days. */
+  rotateEveryDays?: pulumi.Input<number>;
+  /** How long the old key keeps working after a rotation or a delete, e.g. `24h`, `30m`, `0s`. Default 24h. */
+  gracePeriod?: pulumi.Input<string>;
+}
+
+/** The inputs of an ApiKey: its policy, its rotation, and (optionally) where keyward is. */
+export interface ApiKeyArgs {
+  name: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  scopes?: pulumi.Input<pulumi.Input<string>[]>;
+  ipAllowlist?: pulumi.Input<pulumi.Input<string>[]>;
+  expiresAt?: pulumi.Input<string>;
+  metadata?: pulumi.Input<Record<string, unknown>>;
+  rateLimit?: pulumi.Input<{ limit: pulumi.Input<number>; windowSeconds: pulumi.Input<number> }>;
+  maxAgeDays?: pulumi.Input<number>;
+  environment?: pulumi.Input<'live' | 'test'>;
+  rotation?: pulumi.Input<RotationArgs>;
+  /** keyward's base URL; else Pulumi config `keyward:url`, else KEYWARD_URL. */
+  url?: pulumi.Input<string>;
+  /** A root key; else the secret config `keyward:rootKey`, else KEYWARD_ROOT_KEY. */
+  rootKey?: pulumi.Input<string>;
+}
+
+const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays'] as const;
+
+/** `24h`, `30m`, `90s`, `2d`, or a number of seconds, as seconds. */
+export function graceSeconds(text: string | undefined): number {
+  if (text === undefined || text === '') return 86_400;
+  const match = /^(\d+)\s*([smhd]?)$/.exec(String(text).trim());
+  if (!match) throw new Error(`rotation.gracePeriod: ${JSON.stringify(text)} is not a duration like 24h, 30m or 0s`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/*
+ * The dynamic provider. Pulumi serializes this object into the state and runs it in its
+ * dynamic-provider host, so it captures no clients or handles: each method loads the SDK with
+ * require and builds a client from the inputs, the stack config or the environment.
+ */
+const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; rootKey?: string } } = {
+  settings: {},
+
+  async configure(request) {
+    this.settings = { url: request.config.get('keyward:url'), rootKey: request.config.get('keyward:rootKey') };
+  },
+
+  async check(olds, news) {
+    const { CreateKeyBodySchema } = require('keyward/schema') as typeof import('../../schema');
+    const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => news[field] !== undefined).map((field) => [field, news[field]]));
+    const parsed = CreateKeyBodySchema.safeParse({ ...policy, ...(news.environment ? { environment: news.environment } : {}) });
+    const failures = parsed.success ? [] : parsed.error.issues.map((issue) => ({ property: String(issue.path[0] ?? 'name'), reason: `${issue.path.join('.')}: ${issue.message}` }));
+    try {
+      graceSeconds(news.rotation?.gracePeriod);
+    } catch (error) {
+      failures.push({ property: 'rotation', reason: (error as Error).message });
+    }
+    if (news.rotation?.rotateAfter !== undefined && Number.isNaN(Date.parse(news.rotation.rotateAfter))) {
+      failures.push({ property: 'rotation', reason: `rotation.rotateAfter: ${JSON.stringify(news.rotation.rotateAfter)} is not an ISO date` });
+    }
+    // One Idempotency-Key per key to create: kept while the key stays, new for a replacement
+    // (the engine then calls check with empty olds), so engine retries never make two keys.
+    const sameKey = olds && olds.__idempotencyKey && olds.rotation?.rotateAfter === news.rotation?.rotateAfter;
+    const idempotencyKey = sameKey ? olds.__idempotencyKey : require('node:crypto').randomUUID();
+    return { inputs: { ...news, __idempotencyKey: idempotencyKey }, failures };
+  },
+
+  async diff(_id, olds, news) {
+    const replaces: string[] = [];
+    if ((olds.rotation?.rotateAfter ?? null) !== (news.rotation?.rotateAfter ?? null)) replaces.push('rotation');
+    const everyDays = news.rotation?.rotateEveryDays;
+    if (everyDays && olds.createdAt && Date.now() - Date.parse(olds.createdAt) > everyDays * 86_400_000 && !replaces.length) replaces.push('rotation');
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    const changed = POLICY_FIELDS.filter((field) => !same(olds[field], news[field]));
+    if (!same(olds.rotation?.gracePeriod, news.rotation?.gracePeriod) || !same(olds.rotation?.rotateEveryDays, news.rotation?.rotateEveryDays)) changed.push('rotation' as never);
+    return {
+      changes: replaces.length > 0 || changed.length > 0,
+      replaces,
+      deleteBeforeReplace: false,
+      stables: replaces.length ? [] : ['keyId', 'key', 'start', 'createdAt'],
+    };
+  },
+
+  async create(inputs) {
+    const client = clientFor(inputs, this.settings);
+    const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]));
+    const created = await client.keys.create({ ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never, { idempotencyKey: inputs.__idempotencyKey });
+    return { id: created.id, outs: outputsOf(inputs, created, created.key) };
+  },
+
+  async read(id, props) {
+    const client = clientFor(props ?? {}, this.settings);
+    try {
+      const key = await client.keys.get(id);
+      // A key revoked or expired out of band is gone as far as the program is concerned.
+      if (key.status === 'revoked' || key.status === 'expired') return { id: undefined as never, props: {} };
+      const inputs = { ...(props ?? {}), ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])) };
+      return { id, props: outputsOf(inputs, key, props?.key ?? '') };
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return { id: undefined as never, props: {} };
+      throw error;
+    }
+  },
+
+  async update(id, olds, news) {
+    const client = clientFor(news, this.settings);
+    // A field removed from the program goes back to its default; only these three can be null.
+    const cleared: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180 };
+    const patch = Object.fromEntries(
+      POLICY_FIELDS.filter((field) => JSON.stringify(olds[field] ?? null) !== JSON.stringify(news[field] ?? null)).map((field) => [field, news[field] ?? cleared[field]]),
+    );
+    const key = Object.keys(patch).length ? await client.keys.update(id, patch as never) : await client.keys.get(id);
+    // The secret never changes in place.
+    return { outs: outputsOf(news, key, olds.key) };
+  },
+
+  async delete(id, props) {
+    const client = clientFor(props, this.settings);
+    try {
+      await client.keys.retire(id, { gracePeriodSeconds: graceSeconds(props.rotation?.gracePeriod) });
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  },
+};
+
+function clientFor(inputs: { url?: string; rootKey?: string }, settings: { url?: string; rootKey?: string }) {
+  const { Keyward } = require('keyward/sdk') as typeof import('../../sdk');
+  const baseUrl = inputs.url ?? settings.url ?? process.env.KEYWARD_URL;
+  const rootKey = inputs.rootKey ?? settings.rootKey ?? process.env.KEYWARD_ROOT_KEY;
+  if (!baseUrl || !rootKey) throw new Error('keyward: set url and rootKey on the resource, keyward:url and keyward:rootKey in the stack config, or KEYWARD_URL and KEYWARD_ROOT_KEY');
+  return new Keyward({ baseUrl, rootKey });
+}
+
+function outputsOf(inputs: Record<string, unknown>, key: { id: string; start: string; status: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null }, secret: string) {
+  const outputs = { ...inputs, keyId: key.id, key: secret, start: key.start, status: key.status, createdAt: key.createdAt, expiresAt: key.expiresAt, lastUsedAt: key.lastUsedAt };
+  // Outputs travel as a protobuf Struct, which has no `undefined`: drop those fields.
+  return JSON.parse(JSON.stringify(outputs)) as typeof outputs;
+}
+
+/**
+ * An API key in keyward, as a Pulumi resource. Policy changes apply in place and keep the secret;
+ * changing `rotation.rotateAfter` (or passing `rotateEveryDays`) replaces the key
+ * create-before-delete, and the old key keeps working for `rotation.gracePeriod`.
+ * @example
+ * const crm = new ApiKey('crm', { name: 'crm sync', scopes: ['contacts:read'], rotation: { rotateAfter: '2026-12-01' } });
+ * export const crmKey = crm.key; // a secret output
+ */
+export class ApiKey extends pulumi.dynamic.Resource {
+  declare readonly keyId: pulumi.Output<string>;
+  declare readonly key: pulumi.Output<string>;
+  declare readonly start: pulumi.Output<string>;
+  declare readonly status: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  declare readonly lastUsedAt: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: ApiKeyArgs, opts: pulumi.CustomResourceOptions = {}) {
+    const config = new pulumi.Config('keyward');
+    const rootKey = args.rootKey ?? config.getSecret('rootKey');
+    super(
+      provider,
+      name,
+      {
+        ...args,
+        url: args.url ?? config.get('url'),
+        rootKey: rootKey === undefined ? undefined : pulumi.secret(rootKey),
+        keyId: undefined,
+        key: undefined,
+        start: undefined,
+        status: undefined,
+        createdAt: undefined,
+        lastUsedAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), 'key'] },
+      'keyward',
+      'ApiKey',
+    );
+  }
+}
