@@ -45,7 +45,7 @@ describe('keyward/pulumi ApiKey under the real Pulumi engine', () => {
       });
     });
   const spec = (scopes: string[], rotateAfter: string) => ({
-    crm: { name: 'crm sync', scopes, ipAllowlist: ['203.0.113.0/24'], rotation: { rotateAfter, gracePeriod: '8s' } },
+    crm: { name: 'crm sync', scopes, ipAllowlist: ['203.0.113.0/24'], rotation: { rotateAfter, gracePeriod: '30s' } },
     billing: { name: 'billing', scopes: ['invoices:read'], rotation: { gracePeriod: '0s' } },
   });
 
@@ -89,7 +89,7 @@ describe('keyward/pulumi ApiKey under the real Pulumi engine', () => {
 
     // destroy retires every key with its grace period.
     expect((await pulumi('destroy', spec(['contacts:read', 'email:send'], '2026-11-20'))).summary).toEqual({ delete: 3 });
-    // The grace (8 s) may already have run out by now: either way it was retired, not revoked.
+    // The grace (30 s) may already have run out by now: either way it was retired, not revoked.
     const retired = await client.keys.get(second.keyId);
     expect(['retiring', 'expired']).toContain(retired.status);
     expect(retired.graceUntil).not.toBeNull();

@@ -1,4 +1,4 @@
-import { raw, startTestServer, type TestServer } from '../support/harness';
+import { countKeysNamed, raw, startTestServer, type TestServer } from '../support/harness';
 
 /* A client whose response was lost retries with the same Idempotency-Key, and never gets a second key. */
 describe('idempotent create and rotate', () => {
@@ -8,11 +8,7 @@ describe('idempotent create and rotate', () => {
   });
   afterAll(async () => t.close());
 
-  const countKeys = async (name: string) => {
-    let count = 0;
-    for await (const _key of t.client.keys.list({ name })) count += 1;
-    return count;
-  };
+  const countKeys = (name: string) => countKeysNamed(t.client, name);
 
   it('returns the same key and secret for the same Idempotency-Key and body', async () => {
     const first = await t.client.keys.create({ name: 'idem-a', scopes: ['a:b'] }, { idempotencyKey: 'req-0001-abcdef' });

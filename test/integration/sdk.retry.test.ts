@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Keyward, KeywardNetworkError, KeywardRateLimitError, KeywardServerError, KeywardTimeoutError, KeywardValidationError, KeywardResponseError } from '../../sdk';
-import { startTestServer, type TestServer } from '../support/harness';
+import { countKeysNamed, startTestServer, type TestServer } from '../support/harness';
 
 /**
  * A real HTTP server in front of keyward that misbehaves on purpose: `plan` decides, attempt by
@@ -51,11 +51,7 @@ describe('SDK retries', () => {
   });
   afterAll(async () => t.close());
 
-  const count = async (name: string) => {
-    let n = 0;
-    for await (const _ of t.client.keys.list({ name })) n += 1;
-    return n;
-  };
+  const count = (name: string) => countKeysNamed(t.client, name);
   const via = (url: string, extra: Partial<ConstructorParameters<typeof Keyward>[0]> = {}) =>
     new Keyward({ baseUrl: url, rootKey: t.rootKey, retries: 3, retryBaseDelayMs: 10, ...extra });
 

@@ -124,3 +124,10 @@ export function sleepUntil(moment: string | number): Promise<void> {
   const at = typeof moment === 'string' ? Date.parse(moment) : moment;
   return sleep(Math.max(0, at - Date.now() + 50));
 }
+
+/** How many keys have a name starting with `prefix` (the list filter is a prefix match). */
+export async function countKeysNamed(client: Keyward, prefix: string): Promise<number> {
+  let count = 0;
+  for await (const _key of client.keys.list({ name: prefix })) count += 1;
+  return count;
+}
