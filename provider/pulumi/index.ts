@@ -76,8 +76,8 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     if ((olds.rotation?.rotateAfter ?? null) !== (news.rotation?.rotateAfter ?? null)) replaces.push('rotation');
     const everyDays = news.rotation?.rotateEveryDays;
     if (everyDays && olds.createdAt && Date.now() - Date.parse(olds.createdAt) > everyDays * 86_400_000 && !replaces.length) replaces.push('rotation');
+    const changed = POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field]));
     const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-    const changed = POLICY_FIELDS.filter((field) => !same(olds[field], news[field]));
     if (!same(olds.rotation?.gracePeriod, news.rotation?.gracePeriod) || !same(olds.rotation?.rotateEveryDays, news.rotation?.rotateEveryDays)) changed.push('rotation' as never);
     return {
       changes: replaces.length > 0 || changed.length > 0,
@@ -100,8 +100,11 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
       const key = await client.keys.get(id);
       // A key revoked or expired out of band is gone as far as the program is concerned.
       if (key.status === 'revoked' || key.status === 'expired') return { id: undefined as never, props: {} };
-      const inputs = { ...(props ?? {}), ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])) };
-      return { id, props: outputsOf(inputs, key, props?.key ?? '') };
+      // The server's policy becomes the inputs too: refresh shows drift, and `import` adopts the key.
+      const inputs = JSON.parse(JSON.stringify({ ...(props ?? {}), ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])) }));
+      for (const outputOnly of ['keyId', 'key', 'start', 'status', 'createdAt', 'lastUsedAt']) delete inputs[outputOnly];
+      // An imported key's secret was shown once, elsewhere; it stays unknown to the program.
+      return { id, props: outputsOf(inputs, key, props?.key ?? ''), inputs };
     } catch (error) {
       if ((error as { status?: number }).status === 404) return { id: undefined as never, props: {} };
       throw error;
@@ -110,10 +113,9 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
 
   async update(id, olds, news) {
     const client = clientFor(news, this.settings);
-    // A field removed from the program goes back to its default; only these three can be null.
-    const cleared: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180 };
+    // A field removed from the program goes back to its default.
     const patch = Object.fromEntries(
-      POLICY_FIELDS.filter((field) => JSON.stringify(olds[field] ?? null) !== JSON.stringify(news[field] ?? null)).map((field) => [field, news[field] ?? cleared[field]]),
+      POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field])).map((field) => [field, news[field] ?? POLICY_DEFAULTS[field]]),
     );
     const key = Object.keys(patch).length ? await client.keys.update(id, patch as never) : await client.keys.get(id);
     // The secret never changes in place.
@@ -129,6 +131,15 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     }
   },
 };
+
+/** What the server stores when a field is left out; a program that omits it means the same. */
+const POLICY_DEFAULTS: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180 };
+
+/** Compares a policy field as the server sees it, so an omitted field equals its default (no spurious diff after refresh or import). */
+function samePolicyValue(field: string, a: unknown, b: unknown): boolean {
+  const normal = (value: unknown) => JSON.stringify(value ?? POLICY_DEFAULTS[field] ?? null);
+  return normal(a) === normal(b);
+}
 
 function clientFor(inputs: { url?: string; rootKey?: string }, settings: { url?: string; rootKey?: string }) {
   const { Keyward } = require('keyward/sdk') as typeof import('../../sdk');
