@@ -26,6 +26,13 @@ export interface ApiKeyArgs {
   url?: pulumi.Input<string>;
   /** A root key; else the secret config `keyward:rootKey`, else KEYWARD_ROOT_KEY. */
   rootKey?: pulumi.Input<string>;
+  /**
+   * Adopt this existing key instead of creating one: the first up takes it over and applies the
+   * declared policy. (`pulumi import` cannot reach a dynamic provider's read: pulumi/pulumi#16175.)
+   */
+  importKeyId?: pulumi.Input<string>;
+  /** The adopted key's secret, if the program should output it; it is checked against importKeyId. */
+  importKey?: pulumi.Input<string>;
 }
 
 const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays'] as const;
@@ -64,6 +71,11 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     if (news.rotation?.rotateAfter !== undefined && Number.isNaN(Date.parse(news.rotation.rotateAfter))) {
       failures.push({ property: 'rotation', reason: `rotation.rotateAfter: ${JSON.stringify(news.rotation.rotateAfter)} is not an ISO date` });
     }
+    if (news.importKey !== undefined && news.importKeyId === undefined) failures.push({ property: 'importKey', reason: 'importKey: needs importKeyId, the id of the key it belongs to' });
+    // A replacement would adopt the very key it replaces, then retire it: the new key must be a new key.
+    if (news.importKeyId !== undefined && olds?.importKeyId === news.importKeyId && olds.rotation?.rotateAfter !== news.rotation?.rotateAfter) {
+      failures.push({ property: 'importKeyId', reason: 'importKeyId: remove it before rotating; it names the key this rotation replaces' });
+    }
     // One Idempotency-Key per key to create: kept while the key stays, new for a replacement
     // (the engine then calls check with empty olds), so engine retries never make two keys.
     const sameKey = olds && olds.__idempotencyKey && olds.rotation?.rotateAfter === news.rotation?.rotateAfter;
@@ -89,6 +101,7 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
 
   async create(inputs) {
     const client = clientFor(inputs, this.settings);
+    if (inputs.importKeyId !== undefined) return adoptKey(client, inputs);
     const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]));
     const created = await client.keys.create({ ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never, { idempotencyKey: inputs.__idempotencyKey });
     return { id: created.id, outs: outputsOf(inputs, created, created.key) };
@@ -131,6 +144,45 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     }
   },
 };
+
+type KeywardClient = ReturnType<typeof clientFor>;
+
+/**
+ * Takes over an existing key: checks it is live (and that importKey is its secret), then applies
+ * the declared policy. Once the key is known, a failure carries its id and properties, so the
+ * engine records the key in the state rather than forgetting it.
+ */
+async function adoptKey(client: KeywardClient, inputs: Record<string, any>): Promise<pulumi.dynamic.CreateResult> {
+  const keyId = String(inputs.importKeyId);
+  const existing = await client.keys.get(keyId).catch((error: { status?: number }) => {
+    throw error.status === 404 ? new Error(`importKeyId: no key ${keyId} in this workspace`) : error;
+  });
+  if (existing.status !== 'active' && existing.status !== 'suspended') throw new Error(`importKeyId: key ${keyId} is ${existing.status}; only an active or suspended key can be adopted`);
+  if (inputs.importKey !== undefined) {
+    const verdict = await client.verify({ key: String(inputs.importKey) });
+    if (verdict.keyId !== keyId) throw new Error(`importKey: is not the secret of key ${keyId}`);
+  }
+  try {
+    const patch = Object.fromEntries(POLICY_FIELDS.filter((field) => !samePolicyValue(field, existing[field], inputs[field])).map((field) => [field, inputs[field] ?? POLICY_DEFAULTS[field]]));
+    const adopted = Object.keys(patch).length ? await client.keys.update(keyId, patch as never) : existing;
+    return { id: keyId, outs: outputsOf(inputs, adopted, inputs.importKey ?? '') };
+  } catch (error) {
+    throw new CreatedButFailed(keyId, outputsOf(inputs, existing, inputs.importKey ?? ''), error as Error);
+  }
+}
+
+/** The shape Pulumi's dynamic-provider host turns into ErrorResourceInitFailed: the resource exists, with these properties. */
+class CreatedButFailed extends Error {
+  readonly reasons: string[];
+  constructor(
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+    cause: Error,
+  ) {
+    super(`key ${id} exists but was left unfinished: ${cause.message}`);
+    this.reasons = [cause.message];
+  }
+}
 
 /** What the server stores when a field is left out; a program that omits it means the same. */
 const POLICY_DEFAULTS: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180 };
@@ -182,6 +234,7 @@ export class ApiKey extends pulumi.dynamic.Resource {
         ...args,
         url: args.url ?? config.get('url'),
         rootKey: rootKey === undefined ? undefined : pulumi.secret(rootKey),
+        importKey: args.importKey === undefined ? undefined : pulumi.secret(args.importKey),
         keyId: undefined,
         key: undefined,
         start: undefined,
@@ -195,3 +248,5 @@ export class ApiKey extends pulumi.dynamic.Resource {
     );
   }
 }
+
+export { ConfigFile, type ConfigFileArgs } from './config-file';
