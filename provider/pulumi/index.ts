@@ -207,6 +207,9 @@ function outputsOf(inputs: Record<string, unknown>, key: { id: string; start: st
   return JSON.parse(JSON.stringify(outputs)) as typeof outputs;
 }
 
+/** The ApiKey provider's methods, for tests that call them directly. @internal */
+export const apiKeyProvider = provider;
+
 /**
  * An API key in keyward, as a Pulumi resource. Policy changes apply in place and keep the secret;
  * changing `rotation.rotateAfter` (or passing `rotateEveryDays`) replaces the key
