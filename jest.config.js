@@ -13,6 +13,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
     // Real browsers and IaC engines: run by .ci/run after it installs them (npm run test:e2e).
-    { displayName: 'e2e', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 600000 },
+    { displayName: 'e2e', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
 import { Keyward, type KeyPatch, type KeysClient, KeywardError, KeywardValidationError } from '../sdk';
+import { installForDevOverrides, installIntoMirror } from '../provider/terraform/install';
 import { startServer } from '../server';
 
 const HELP = `keyward — API-key management
@@ -24,6 +25,8 @@ Usage:
   keyward audit [--key-id ID] [--action A]
   keyward audit verify
   keyward calls [--key-id ID] [--code CODE] [--ip IP] [--since ISO] [--limit N]
+  keyward terraform install [--mirror DIR]          the provider into a filesystem mirror (default ~/.terraform.d/plugins)
+  keyward terraform install --dev-overrides DIR     a launcher in DIR, and the dev_overrides block to use it
 
 Connection: --url / KEYWARD_URL (default http://127.0.0.1:7070), --root-key / KEYWARD_ROOT_KEY,
   or --profile NAME from $XDG_CONFIG_HOME/keyward/config.json ({"profiles":{"NAME":{"url":"…","rootKey":"…"}}}).
@@ -283,6 +286,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const limit = integerFlag('limit', values.limit) ?? 100;
         const calls = await collect(connect(values, env).calls.list({ keyId: values['key-id'], code: values.code as VerifyCode | undefined, ip: values.ip, since: values.since }), limit);
         print(values.json, calls, () => table(calls as unknown as Row[], ['at', 'keyId', 'keyStart', 'ip', 'code', 'scopes', 'method', 'path', 'latencyMs']));
+        return 0;
+      }
+      case 'terraform': {
+        const { values, positionals } = parse(rest, { mirror: { type: 'string' }, 'dev-overrides': { type: 'string' } });
+        if (positionals[0] !== 'install') throw new UsageError(`unknown command: terraform ${positionals[0] ?? ''}; try \`keyward terraform install\``);
+        if (values.mirror !== undefined && values['dev-overrides'] !== undefined) throw new UsageError('--mirror and --dev-overrides are two ways to install: pick one');
+        const installed = values['dev-overrides'] !== undefined ? installForDevOverrides(values['dev-overrides']) : installIntoMirror(values.mirror);
+        print(values.json, installed, () =>
+          values['dev-overrides'] !== undefined
+            ? `Wrote ${installed.path}.\nAdd this to your CLI config (~/.tofurc or ~/.terraformrc, or TF_CLI_CONFIG_FILE); no \`init\` is needed for keyward then:\n\n${installed.cliConfig}`
+            : `Installed registry.terraform.io/keyward/keyward ${installed.version} at ${installed.path}.\n` +
+              (values.mirror === undefined
+                ? 'Terraform and OpenTofu search ~/.terraform.d/plugins on their own: `init` finds it.\n'
+                : `To use this mirror, put this in your CLI config (~/.tofurc or ~/.terraformrc, or TF_CLI_CONFIG_FILE):\n\n${installed.cliConfig}`),
+        );
         return 0;
       }
       case undefined:

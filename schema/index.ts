@@ -6,3 +6,5 @@ export * from './keys';
 export * from './verify';
 export * from './audit';
 export * from './calls';
+export * from './rotation';
+export * from './terraform';

@@ -37,10 +37,10 @@ const MaxAgeDaysSchema = z.number().int().min(1).max(3650);
 
 /** Fields shared by every key's policy, as accepted on create. */
 const policyFields = {
-  name: NameSchema,
-  description: DescriptionSchema.nullable().optional(),
+  name: NameSchema.describe('A label for people: who or what uses this key'),
+  description: DescriptionSchema.nullable().optional().describe('Free text, e.g. the owning team'),
   ipAllowlist: z.array(CidrSchema).max(100).default([]).describe('IPv4/IPv6 CIDRs; empty means any address'),
-  expiresAt: FutureTimestampSchema.nullable().optional(),
+  expiresAt: FutureTimestampSchema.nullable().optional().describe('An RFC 3339 instant after which the key stops working'),
   metadata: MetadataSchema.default({}),
   rateLimit: RateLimitSchema.nullable().optional(),
   maxAgeDays: MaxAgeDaysSchema.default(180).describe('Past this age the key is due for rotation'),
@@ -51,7 +51,7 @@ export const CreateKeyBodySchema = z
   .strictObject({
     ...policyFields,
     environment: EnvironmentSchema.default('live'),
-    scopes: z.array(GrantedScopeSchema).max(100).default([]),
+    scopes: z.array(GrantedScopeSchema).max(100).default([]).describe('What the key may do, e.g. contacts:read or contacts:*'),
   })
   .meta({ id: 'CreateKeyRequest' });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
@@ -142,15 +142,15 @@ export const ApiKeySchema = z
     maxAgeDays: z.number().int(),
     rotationDueAt: TimestampSchema,
     rotationDue: z.boolean(),
-    status: KeyStatusSchema,
-    createdAt: TimestampSchema,
+    status: KeyStatusSchema.describe('active, suspended, retiring (in its grace period), expired or revoked'),
+    createdAt: TimestampSchema.describe('When the key was issued'),
     updatedAt: TimestampSchema,
     version: z.number().int(),
-    lastUsedAt: TimestampSchema.nullable(),
-    lastUsedIp: z.string().nullable(),
+    lastUsedAt: TimestampSchema.nullable().describe('The last successful verification'),
+    lastUsedIp: z.string().nullable().describe('The client IP of the last successful verification'),
     predecessorId: z.string().nullable(),
     successorId: z.string().nullable(),
-    graceUntil: TimestampSchema.nullable(),
+    graceUntil: TimestampSchema.nullable().describe('A retiring key works until this instant'),
   })
   .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof ApiKeySchema>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Keyward } from '../../sdk';
 import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
+import { verifyContinuously } from '../support/load';
 import { pulumiProject, type PulumiProject } from './fixtures/pulumi-project';
 
 const PROGRAM = 'examples/gitops/index.js';
@@ -122,37 +123,3 @@ describe('GitOps with keyward/pulumi: keys.yaml drives create, update, rotation,
     expect(existsSync(join(project.dir, 'secrets', 'crm.json'))).toBe(false);
   }, 900_000);
 });
-
-/**
- * A consumer under load: verifies over and over with whatever key its config file holds at that
- * moment, from four concurrent loops, and reports every verification that did not pass.
- */
-function verifyContinuously(readKey: () => string, verify: (key: string) => Promise<{ code: string; keyId: string | null }>) {
-  let running = true;
-  let verifications = 0;
-  const failures: { code: string; keyId: string | null; at: string }[] = [];
-  const keyIdsSeen: string[] = [];
-  const loop = async () => {
-    while (running) {
-      try {
-        const result = await verify(readKey());
-        verifications += 1;
-        if (result.keyId && !keyIdsSeen.includes(result.keyId)) keyIdsSeen.push(result.keyId);
-        if (result.code !== 'VALID') failures.push({ code: result.code, keyId: result.keyId, at: new Date().toISOString() });
-      } catch (error) {
-        failures.push({ code: `ERROR ${(error as Error).message}`, keyId: null, at: new Date().toISOString() });
-      }
-      await new Promise((wait) => setTimeout(wait, 20));
-    }
-  };
-  const loops = [loop(), loop(), loop(), loop()];
-  return {
-    async stop() {
-      // Keep going a moment past the end of the deployment: the old key is retired by then.
-      await new Promise((wait) => setTimeout(wait, 1000));
-      running = false;
-      await Promise.all(loops);
-      return { verifications, failures, keyIdsSeen };
-    },
-  };
-}

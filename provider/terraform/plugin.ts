@@ -1,0 +1,106 @@
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import * as x509 from '@peculiar/x509';
+import { loadProviderSchema, providerService } from './service';
+
+/*
+ * terraform-provider-keyward: a go-plugin server, as Terraform and OpenTofu launch providers.
+ * It checks the magic cookie, agrees on protocol 6, serves tfplugin6.Provider, grpc.health.v1 and
+ * plugin.GRPCController on loopback over mutual TLS (the host's certificate arrives in
+ * PLUGIN_CLIENT_CERT; ours goes back on the handshake line), and prints the one handshake line.
+ */
+
+/** The cookie Terraform and OpenTofu set so a provider knows it was started by them. */
+const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
+const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
+const CORE_PROTOCOL_VERSION = 1;
+const APP_PROTOCOL_VERSION = 6;
+
+/** The checkout or installed package: the nearest dir up with a package.json. */
+function packageRoot(from: string): string {
+  return existsSync(join(from, 'package.json')) ? from : packageRoot(dirname(from));
+}
+
+/** A fresh ECDSA P-256 certificate for localhost, valid as its own CA (go-plugin pins it as the root). */
+export async function localhostCertificate(): Promise<{ certPem: string; keyPem: string; der: Buffer }> {
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: 'CN=localhost, O=keyward',
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 30 * 86_400_000),
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: 'localhost' },
+        { type: 'ip', value: '127.0.0.1' },
+      ]),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  return { certPem: certificate.toString('pem'), keyPem, der: Buffer.from(certificate.rawData) };
+}
+
+/** Starts the provider server and prints the handshake; resolves once it serves. */
+export async function servePlugin(environment: NodeJS.ProcessEnv = process.env): Promise<grpc.Server> {
+  if (environment[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write('terraform-provider-keyward is a Terraform/OpenTofu provider plugin: the engine starts it. Install it with `keyward terraform install`.\n');
+    process.exit(1);
+  }
+  const offered = (environment.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(',').map((version) => Number(version.trim()));
+  if (!offered.includes(APP_PROTOCOL_VERSION)) {
+    process.stderr.write(`terraform-provider-keyward speaks plugin protocol ${APP_PROTOCOL_VERSION}; the host offered ${offered.join(', ')} (Terraform ≥ 1.0 or OpenTofu needed)\n`);
+    process.exit(1);
+  }
+
+  const root = packageRoot(__dirname);
+  const protocolDir = join(root, 'provider', 'terraform', 'protocol');
+  const definitions = protoLoader.loadSync(['tfplugin6.proto', 'health.proto', 'controller.proto'], { includeDirs: [protocolDir], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  const loaded = grpc.loadPackageDefinition(definitions) as any;
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20 });
+  const handlers = providerService(loadProviderSchema(root), environment);
+  server.addService(
+    loaded.tfplugin6.Provider.service,
+    Object.fromEntries(
+      Object.entries(handlers).map(([name, handler]) => [name, (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void handler(call.request).then((response) => callback(null, response), (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }))]),
+    ),
+  );
+  server.addService(loaded.grpc.health.v1.Health.service, {
+    Check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: 'SERVING' }),
+    Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => call.write({ status: 'SERVING' }),
+  });
+  server.addService(loaded.plugin.GRPCController.service, {
+    Shutdown: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
+      callback(null, {});
+      setImmediate(() => server.tryShutdown(() => process.exit(0)));
+    },
+  });
+
+  const clientCertificate = environment.PLUGIN_CLIENT_CERT;
+  let credentials = grpc.ServerCredentials.createInsecure();
+  let advertisedCertificate = '';
+  if (clientCertificate) {
+    const own = await localhostCertificate();
+    // Mutual TLS: only the host that started us, holding the certificate it sent, may call.
+    credentials = grpc.ServerCredentials.createSsl(Buffer.from(clientCertificate), [{ cert_chain: Buffer.from(own.certPem), private_key: Buffer.from(own.keyPem) }], true);
+    advertisedCertificate = own.der.toString('base64').replace(/=+$/, '');
+  }
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+  process.stdout.write(`${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${advertisedCertificate}\n`);
+  // The host interrupts its whole process group on Ctrl-C and then stops us itself, over gRPC.
+  process.on('SIGINT', () => undefined);
+  return server;
+}

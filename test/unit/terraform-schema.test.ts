@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { terraformProviderSchema } from '../../schema';
+
+/* schema/terraform-provider.json is generated from the zod schemas and committed; the provider serves it. */
+describe('the Terraform provider schema', () => {
+  it('matches what the zod schemas generate (regenerate: npm run build && node dist/schema/terraform.js > schema/terraform-provider.json)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '../../schema/terraform-provider.json'), 'utf8'));
+    expect(committed).toEqual(terraformProviderSchema());
+  });
+
+  it('marks the key sensitive and computed, and every argument documented', () => {
+    const resource = terraformProviderSchema().provider_schemas['registry.terraform.io/keyward/keyward']!.resource_schemas.keyward_api_key!;
+    expect(resource.block.attributes.key).toMatchObject({ computed: true, sensitive: true });
+    expect(resource.block.attributes.name).toMatchObject({ required: true, type: 'string' });
+    expect(resource.block.attributes.rate_limit!.type).toEqual(['object', { limit: 'number', window_seconds: 'number' }]);
+    for (const [name, attribute] of Object.entries(resource.block.attributes)) expect([name, attribute.description]).toEqual([name, expect.any(String)]);
+  });
+});
