@@ -4,6 +4,7 @@ import { CursorSchema, LimitSchema, TimestampSchema } from './common';
 
 export const AUDIT_ACTIONS = [
   'workspace.bootstrap',
+  'workspace.create',
   'key.create',
   'key.update',
   'key.rotate',
@@ -18,6 +19,8 @@ export const AUDIT_ACTIONS = [
   'root_key.resume',
   'root_key.revoke',
   'root_key.retire',
+  'security.verify_throttled',
+  'security.root_key_lockout',
 ] as const;
 export const AuditActionSchema = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditActionSchema>;

@@ -14,11 +14,13 @@ export const ERROR_CATALOGUE = {
   KW_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   KW_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   KW_ERR_IDEMPOTENCY_MISMATCH: { status: 409, title: 'The Idempotency-Key was used with a different request' },
+  KW_ERR_CONFLICT: { status: 409, title: 'It already exists' },
   KW_ERR_INVALID_STATE: { status: 409, title: 'The key is in a state that does not allow this' },
   KW_ERR_VERSION_MISMATCH: { status: 412, title: 'If-Match does not match the current version' },
   KW_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   KW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   KW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  KW_ERR_LOCKED_OUT: { status: 429, title: 'Too many failed root-key attempts from this address; wait for Retry-After' },
   KW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   KW_ERR_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
 } as const;

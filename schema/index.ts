@@ -8,3 +8,5 @@ export * from './audit';
 export * from './calls';
 export * from './rotation';
 export * from './terraform';
+export * from './signing';
+export * from './workspaces';

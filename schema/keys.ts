@@ -44,6 +44,12 @@ const policyFields = {
   metadata: MetadataSchema.default({}),
   rateLimit: RateLimitSchema.nullable().optional(),
   maxAgeDays: MaxAgeDaysSchema.default(180).describe('Past this age the key is due for rotation'),
+  signedScopes: z
+    .array(GrantedScopeSchema)
+    .max(100)
+    .default([])
+    .describe('Scopes that count only on a request signed with the key\'s signing secret (RFC 9421, hmac-sha256)'),
+  requireSignature: z.boolean().default(false).describe('Every request with this key must be signed'),
 };
 
 /** Body of `POST /v1/keys`. */
@@ -78,6 +84,8 @@ function updateBodyOf<Scopes extends z.ZodType>(scopes: Scopes, id: string) {
       metadata: MetadataSchema.optional(),
       rateLimit: RateLimitSchema.nullable().optional(),
       maxAgeDays: MaxAgeDaysSchema.optional(),
+      signedScopes: z.array(GrantedScopeSchema).max(100).optional(),
+      requireSignature: z.boolean().optional(),
     })
     .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
     .meta({ id });
@@ -140,6 +148,8 @@ export const ApiKeySchema = z
     metadata: z.record(z.string(), z.json()),
     rateLimit: RateLimitSchema.nullable(),
     maxAgeDays: z.number().int(),
+    signedScopes: z.array(z.string()),
+    requireSignature: z.boolean(),
     rotationDueAt: TimestampSchema,
     rotationDue: z.boolean(),
     status: KeyStatusSchema.describe('active, suspended, retiring (in its grace period), expired or revoked'),
@@ -158,7 +168,17 @@ export type ApiKey = z.infer<typeof ApiKeySchema>;
 /** Returned once by create and rotate: the key object plus its secret. */
 export const CreatedKeySchema = ApiKeySchema.extend({
   key: z.string().describe('The secret. It is shown only in this response.'),
+  signingSecret: z
+    .string()
+    .nullable()
+    .describe('For a key with signedScopes or requireSignature: the HMAC secret for signing requests, shown only in this response'),
 }).meta({ id: 'CreatedApiKey' });
+
+/** A key after PATCH; `signingSecret` is there once, when the change turned signing on for the first time. */
+export const UpdatedKeySchema = ApiKeySchema.extend({
+  signingSecret: z.string().nullable().optional().describe('Shown once, when this change gave the key its first signing secret'),
+}).meta({ id: 'UpdatedApiKey' });
+export type UpdatedKey = z.infer<typeof UpdatedKeySchema>;
 export type CreatedKey = z.infer<typeof CreatedKeySchema>;
 
 export const KeyPageSchema = z

@@ -39,6 +39,7 @@ export const MANAGEMENT_SCOPES = [
   'audit:read',
   'calls:read',
   'root-keys:manage',
+  'workspaces:create',
   '*',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];

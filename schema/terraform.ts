@@ -92,7 +92,7 @@ function attribute(node: JsonSchema, mode: Mode, extra: { sensitive?: boolean; d
  * Which policy fields the server fills in when they are left out: those are optional+computed, so
  * an unset argument shows the server's value instead of a perpetual diff.
  */
-const SERVER_DEFAULTED = new Set(['scopes', 'ipAllowlist', 'metadata', 'maxAgeDays', 'environment']);
+const SERVER_DEFAULTED = new Set(['scopes', 'ipAllowlist', 'metadata', 'maxAgeDays', 'environment', 'signedScopes', 'requireSignature']);
 
 /** Builds the provider schema document from the zod schemas. */
 export function terraformProviderSchema(): TerraformProviderSchemaDocument {
@@ -107,10 +107,11 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
   for (const [name, node] of Object.entries(create)) resourceAttributes[snakeCase(name)] = attribute(node, name === 'name' ? 'required' : SERVER_DEFAULTED.has(name) ? 'optional+computed' : 'optional');
   for (const [name, node] of Object.entries(rotation)) resourceAttributes[snakeCase(name)] = attribute(node, name === 'gracePeriod' ? 'optional+computed' : 'optional');
   resourceAttributes.key = attribute(string, 'computed', { sensitive: true, description: 'The key: known once, when it is created' });
+  resourceAttributes.signing_secret = attribute(string, 'computed', { sensitive: true, description: 'For a key that signs (signed_scopes or require_signature): the HMAC secret for signing requests, known once' });
   for (const name of ['start', 'status', 'createdAt'] as const) resourceAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed');
 
   const dataAttributes: Record<string, TerraformAttribute> = { id: attribute(string, 'required', { description: 'The key id to look up' }) };
-  for (const name of ['name', 'description', 'environment', 'start', 'status', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'createdAt', 'lastUsedAt', 'lastUsedIp', 'graceUntil'] as const) {
+  for (const name of ['name', 'description', 'environment', 'start', 'status', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature', 'createdAt', 'lastUsedAt', 'lastUsedIp', 'graceUntil'] as const) {
     // The output schema leaves out what the input schema already explains.
     dataAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed', { description: descriptionOf(shown[name]!) ?? resourceAttributes[snakeCase(name)]?.description });
   }

@@ -4,6 +4,11 @@ import type { z } from 'zod';
 import {
   type ApiKey,
   ApiKeySchema,
+  type CreatedWorkspace,
+  CreatedWorkspaceSchema,
+  type SignedRequest,
+  type UpdatedKey,
+  UpdatedKeySchema,
   type AuditChainReport,
   type AuditEntry,
   AuditPageSchema,
@@ -61,6 +66,9 @@ export interface KeyPatch {
   metadata?: Record<string, unknown>;
   rateLimit?: RateLimit | null;
   maxAgeDays?: number;
+  /** Scopes that count only on a signed request; turning signing on issues the key's signing secret once. */
+  signedScopes?: string[];
+  requireSignature?: boolean;
 }
 
 export interface KeyFilters {
@@ -81,11 +89,14 @@ export interface CallFilters {
 }
 
 export interface VerifyOptions {
-  key: string;
+  /** The presented key; a signed request may carry only its key id (in the signature's keyid). */
+  key?: string;
   scopes?: string[];
   ip?: string;
   method?: string;
   path?: string;
+  /** The request as received, for keys that sign: method, full URL, headers, and the digest of the body that arrived. */
+  request?: SignedRequest;
 }
 
 interface RequestSpec<T> {
@@ -154,12 +165,12 @@ export class KeysClient<Spec> {
    * @example
    * await kw.keys.update('key_123', { scopes: ['contacts:read', 'email:send'] }, { ifMatch: 3 });
    */
-  update(id: string, patch: KeyPatch, options: { ifMatch?: number } = {}): Promise<ApiKey> {
+  update(id: string, patch: KeyPatch, options: { ifMatch?: number } = {}): Promise<UpdatedKey> {
     return this.#client.request({
       method: 'PATCH',
       path: `${this.#base}/${encodeURIComponent(id)}`,
       body: patch,
-      schema: ApiKeySchema,
+      schema: UpdatedKeySchema,
       headers: options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` },
       retryable: true,
     });
@@ -261,6 +272,14 @@ export class Keyward {
     /** Walks the call log, newest first. */
     list(filters?: CallFilters): AsyncIterable<Call>;
   };
+  readonly workspaces: {
+    /**
+     * Creates a tenant and returns its first root key (shown once). Needs an operator root key with workspaces:create.
+     * @example
+     * const { workspace, rootKey } = await kw.workspaces.create('acme-prod');
+     */
+    create(name: string): Promise<CreatedWorkspace>;
+  };
   readonly #http: AxiosInstance;
   readonly #retries: number;
   readonly #retryBaseDelayMs: number;
@@ -292,6 +311,9 @@ export class Keyward {
         for await (const entry of this.audit.list()) entries.push(entry);
         return verifyAuditChain(entries);
       },
+    };
+    this.workspaces = {
+      create: (name) => this.request({ method: 'POST', path: '/v1/workspaces', body: { name }, schema: CreatedWorkspaceSchema, retryable: false }),
     };
     this.calls = {
       list: (filters = {}) => {

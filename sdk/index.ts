@@ -2,3 +2,4 @@ export { Keyward, KeysClient, type KeywardOptions, type KeyPatch, type KeyFilter
 export * from './errors';
 export type { ApiKey, CreatedKey, VerifyResponse, VerifyCode, AuditEntry, Call, AuditChainReport } from '../schema';
 export { verifyRequest, requestVerifier, keyFromHeaders, refusalFor, type VerifyRequestOptions, type VerifyRequestResult, type Refusal, type IncomingRequestLike } from './verify-request';
+export { signRequest, signatureHeaders, type SigningCredentials } from './signing';

@@ -67,7 +67,12 @@ const REFUSALS: Record<Exclude<VerifyCode, 'VALID'>, Refusal['status']> = {
   EXPIRED: 401,
   IP_NOT_ALLOWED: 403,
   INSUFFICIENT_SCOPE: 403,
+  SIGNATURE_REQUIRED: 401,
+  SIGNATURE_INVALID: 401,
+  SIGNATURE_EXPIRED: 401,
+  REPLAYED: 401,
   RATE_LIMITED: 429,
+  BLOCKED: 429,
 };
 
 /** Turns a verify answer into the refusal an API gives, or null when the key is valid. */

@@ -10,13 +10,16 @@ import { callRoutes } from './calls/routes';
 import type { Config } from './config';
 import { healthRoutes } from './health/routes';
 import { rootKeyGuard } from './http/auth';
-import { installErrorHandling } from './http/errors';
+import { frameworkErrors, installErrorHandling } from './http/errors';
 import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
 import type { Metrics } from './metrics';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
 import { verifyRoutes } from './verify/routes';
+import { workspaceRoutes } from './workspaces/routes';
+import type { BruteForceGuard } from './verify/brute-force';
+import { auditSecurityEvent } from './audit/log';
 
 export interface AppDependencies {
   config: Config;
@@ -26,6 +29,7 @@ export interface AppDependencies {
   recorder: CallRecorder;
   metrics: Metrics;
   logger: FastifyBaseLogger;
+  bruteForce: BruteForceGuard;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -48,6 +52,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
     },
     requestIdHeader: false,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -85,15 +90,32 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const guard = rootKeyGuard(deps.verifier, deps.recorder);
+  const bruteForce = deps.bruteForce;
+  const guard = rootKeyGuard(deps.verifier, deps.recorder, bruteForce, (request, until) => {
+    deps.logger.warn({ ip: request.ip, until: until.toISOString() }, 'too many failed root-key attempts: source locked out of the management API');
+    const agent = request.headers['user-agent'];
+    void auditSecurityEvent(deps.db, null, { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id }, {
+      action: 'security.root_key_lockout',
+      changes: { ip: request.ip ?? null, lockedUntil: until.toISOString() },
+    }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
+  });
   await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
   await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
   await app.register(verifyRoutes, {
     verifier: deps.verifier,
     recorder: deps.recorder,
     guard,
+    bruteForce,
     onOutcome: (code) => deps.metrics.verifications.inc({ code }),
+    onThrottled: (request, reason, source) => {
+      deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');
+      void auditSecurityEvent(deps.db, request.actor.workspaceId, { ip: request.ip ?? null, userAgent: null, requestId: request.id }, {
+        action: 'security.verify_throttled',
+        changes: { reason, ip: reason === 'ip' ? source.ip : null, keyPrefix: reason === 'prefix' ? source.prefix : null },
+      }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
+    },
   });
+  await app.register(workspaceRoutes, { keys: deps.keys, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
   await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry });

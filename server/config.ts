@@ -2,6 +2,16 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CidrSchema } from '../schema';
 
+/** `LIMIT/SECONDS`, e.g. `20/60`: at most LIMIT in any SECONDS. */
+const PerWindowSchema = z
+  .string()
+  .regex(/^\d+\/\d+$/, { message: 'must be LIMIT/SECONDS, e.g. 20/60' })
+  .transform((text) => {
+    const [limit, windowSeconds] = text.split('/').map(Number) as [number, number];
+    return { limit, windowSeconds };
+  })
+  .pipe(z.object({ limit: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }));
+
 const CidrListSchema = z
   .string()
   .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
@@ -14,6 +24,7 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('.keyward'),
   databaseUrl: z.string().url().optional(),
   pepper: z.string().min(32, 'must be at least 32 characters').optional(),
+  masterKey: z.string().min(32, 'must be at least 32 characters').optional(),
   rootKeyFile: z.string().min(1).optional(),
   trustedProxies: CidrListSchema.default([]),
   callRetentionDays: z.coerce.number().positive().max(3650).default(7),
@@ -22,6 +33,10 @@ export const ConfigSchema = z.object({
   callFlushIntervalMs: z.coerce.number().int().min(10).max(60_000).default(250),
   maintenanceIntervalMs: z.coerce.number().int().min(50).max(86_400_000).default(60_000),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  verifyFailuresPerIp: PerWindowSchema.prefault('100/60'),
+  verifyFailuresPerPrefix: PerWindowSchema.prefault('20/60'),
+  rootKeyFailures: PerWindowSchema.prefault('10/300'),
+  rootKeyLockoutSeconds: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -33,6 +48,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   dataDir: 'KEYWARD_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   pepper: 'KEYWARD_PEPPER',
+  masterKey: 'KEYWARD_MASTER_KEY',
   rootKeyFile: 'KEYWARD_ROOT_KEY_FILE',
   trustedProxies: 'KEYWARD_TRUSTED_PROXIES',
   callRetentionDays: 'KEYWARD_CALL_RETENTION_DAYS',
@@ -41,6 +57,10 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   callFlushIntervalMs: 'KEYWARD_CALL_FLUSH_INTERVAL_MS',
   maintenanceIntervalMs: 'KEYWARD_MAINTENANCE_INTERVAL_MS',
   bodyLimitBytes: 'KEYWARD_BODY_LIMIT_BYTES',
+  verifyFailuresPerIp: 'KEYWARD_VERIFY_FAILURES_PER_IP',
+  verifyFailuresPerPrefix: 'KEYWARD_VERIFY_FAILURES_PER_PREFIX',
+  rootKeyFailures: 'KEYWARD_ROOT_KEY_FAILURES',
+  rootKeyLockoutSeconds: 'KEYWARD_ROOT_KEY_LOCKOUT_SECONDS',
 };
 
 /**

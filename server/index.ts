@@ -6,7 +6,9 @@ import { buildApp } from './app';
 import { CallRecorder } from './calls/recorder';
 import { type Config, type ConfigInput, loadConfig } from './config';
 import { KeyService } from './keys/service';
-import { loadPepper } from './keys/secrets';
+import { maskSecrets } from './keys/format';
+import { loadMasterKey, loadPepper } from './keys/secrets';
+import { BruteForceGuard } from './verify/brute-force';
 import { startMaintenance } from './maintenance';
 import { createMetrics } from './metrics';
 import { openStore, type Store } from './store/database';
@@ -73,6 +75,16 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
       level: config.logLevel,
       // Keys travel in these places; they never reach a log line.
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'], censor: '[redacted]' },
+      // A key pasted into a path or query string (a mistake, but it happens) is masked too.
+      serializers: {
+        req: (request: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: request.method,
+          url: maskSecrets(request.url ?? ''),
+          host: request.hostname,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
     },
     options.logDestination ?? pino.destination(1),
   );
@@ -80,14 +92,15 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
   let store: Store | undefined;
   try {
     const pepper = loadPepper(config.pepper, config.dataDir);
+    const masterKey = loadMasterKey(config.masterKey, config.dataDir);
     store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
     const db = store.db;
-    const verifier = new Verifier(db, pepper, { cacheTtlMs: config.verifyCacheTtlMs });
+    const verifier = new Verifier(db, pepper, masterKey, { cacheTtlMs: config.verifyCacheTtlMs });
     const recorder = new CallRecorder(db, {
       flushIntervalMs: config.callFlushIntervalMs,
       onError: (error) => logger.error({ err: error }, 'writing the call log failed'),
     });
-    const keys = new KeyService({ db, pepper, verifier, recorder });
+    const keys = new KeyService({ db, pepper, masterKey, verifier, recorder });
 
     const bootstrap = await keys.bootstrap();
     let bootstrapRootKeyFile: string | null = null;
@@ -99,9 +112,11 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
     }
 
     const metrics = createMetrics();
+    const bruteForce = new BruteForceGuard(config);
     const maintenance = startMaintenance({
       db,
       verifier,
+      sweepers: [bruteForce],
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
       onRotationDue: (counts) => {
@@ -113,7 +128,7 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
       },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),
     });
-    const app = await buildApp({ config, db, keys, verifier, recorder, metrics, logger });
+    const app = await buildApp({ config, db, keys, verifier, recorder, metrics, logger, bruteForce });
     await app.listen({ port: config.port, host: config.host });
     void maintenance.run();
     const address = app.server.address();

@@ -1,5 +1,5 @@
 import { pruneCalls } from './calls/repository';
-import { countRotationDue, persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
+import { countRotationDue, deleteExpiredNonces, persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
 
@@ -7,12 +7,14 @@ const DAY_MS = 86_400_000;
 
 /**
  * Periodic housekeeping: persists expiries that time has decided, prunes the call log past its
- * retention and idempotency records past 24 h, sweeps idle rate-limit counters, and reports keys
+ * retention, idempotency records past 24 h and signature nonces too old to matter, sweeps idle rate-limit counters, and reports keys
  * that are due for rotation (the reminder: a log line and a gauge to alert on).
  */
 export function startMaintenance(options: {
   db: Db;
   verifier: Verifier;
+  /** In-memory state to sweep each round (brute-force counters…). */
+  sweepers?: { sweep(now: number): void }[];
   intervalMs: number;
   callRetentionDays: number;
   /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
@@ -25,7 +27,9 @@ export function startMaintenance(options: {
     for (const lapsed of await persistLapsedKeys(options.db, now)) options.verifier.forget(lapsed.secretHash);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
+    await deleteExpiredNonces(options.db, now);
     options.verifier.sweep(now.getTime());
+    for (const sweeper of options.sweepers ?? []) sweeper.sweep(now.getTime());
     options.onRotationDue(await countRotationDue(options.db, now));
   };
   const tick = () => {

@@ -20,6 +20,10 @@ export interface ApiKeyArgs {
   metadata?: pulumi.Input<Record<string, unknown>>;
   rateLimit?: pulumi.Input<{ limit: pulumi.Input<number>; windowSeconds: pulumi.Input<number> }>;
   maxAgeDays?: pulumi.Input<number>;
+  /** Scopes that count only on a request signed with the key's signing secret. */
+  signedScopes?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Every request with this key must be signed. */
+  requireSignature?: pulumi.Input<boolean>;
   environment?: pulumi.Input<'live' | 'test'>;
   rotation?: pulumi.Input<RotationArgs>;
   /** keyward's base URL; else Pulumi config `keyward:url`, else KEYWARD_URL. */
@@ -35,7 +39,7 @@ export interface ApiKeyArgs {
   importKey?: pulumi.Input<string>;
 }
 
-const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays'] as const;
+const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature'] as const;
 
 /** `24h`, `30m`, `90s`, `2d`, or a number of seconds, as seconds. */
 export function graceSeconds(text: string | undefined): number {
@@ -104,7 +108,7 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     if (inputs.importKeyId !== undefined) return adoptKey(client, inputs);
     const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]));
     const created = await client.keys.create({ ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never, { idempotencyKey: inputs.__idempotencyKey });
-    return { id: created.id, outs: outputsOf(inputs, created, created.key) };
+    return { id: created.id, outs: { ...outputsOf(inputs, created, created.key), signingSecret: created.signingSecret ?? '' } };
   },
 
   async read(id, props) {
@@ -115,9 +119,9 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
       if (key.status === 'revoked' || key.status === 'expired') return { id: undefined as never, props: {} };
       // The server's policy becomes the inputs too: refresh shows drift, and `import` adopts the key.
       const inputs = JSON.parse(JSON.stringify({ ...(props ?? {}), ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])) }));
-      for (const outputOnly of ['keyId', 'key', 'start', 'status', 'createdAt', 'lastUsedAt']) delete inputs[outputOnly];
+      for (const outputOnly of ['keyId', 'key', 'signingSecret', 'start', 'status', 'createdAt', 'lastUsedAt']) delete inputs[outputOnly];
       // An imported key's secret was shown once, elsewhere; it stays unknown to the program.
-      return { id, props: outputsOf(inputs, key, props?.key ?? ''), inputs };
+      return { id, props: { ...outputsOf(inputs, key, props?.key ?? ''), signingSecret: props?.signingSecret ?? '' }, inputs };
     } catch (error) {
       if ((error as { status?: number }).status === 404) return { id: undefined as never, props: {} };
       throw error;
@@ -132,7 +136,9 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     );
     const key = Object.keys(patch).length ? await client.keys.update(id, patch as never) : await client.keys.get(id);
     // The secret never changes in place.
-    return { outs: outputsOf(news, key, olds.key) };
+    // Turning signing on issues the signing secret, once, in the update's answer.
+    const signingSecret = 'signingSecret' in key && key.signingSecret ? key.signingSecret : (olds.signingSecret ?? '');
+    return { outs: { ...outputsOf(news, key, olds.key), signingSecret } };
   },
 
   async delete(id, props) {
@@ -185,7 +191,7 @@ class CreatedButFailed extends Error {
 }
 
 /** What the server stores when a field is left out; a program that omits it means the same. */
-const POLICY_DEFAULTS: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180 };
+const POLICY_DEFAULTS: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180, signedScopes: [], requireSignature: false };
 
 /** Compares a policy field as the server sees it, so an omitted field equals its default (no spurious diff after refresh or import). */
 function samePolicyValue(field: string, a: unknown, b: unknown): boolean {
@@ -221,6 +227,8 @@ export const apiKeyProvider = provider;
 export class ApiKey extends pulumi.dynamic.Resource {
   declare readonly keyId: pulumi.Output<string>;
   declare readonly key: pulumi.Output<string>;
+  /** For a key that signs: the HMAC secret for signing requests (a secret output; empty otherwise). */
+  declare readonly signingSecret: pulumi.Output<string>;
   declare readonly start: pulumi.Output<string>;
   declare readonly status: pulumi.Output<string>;
   declare readonly createdAt: pulumi.Output<string>;
@@ -240,12 +248,13 @@ export class ApiKey extends pulumi.dynamic.Resource {
         importKey: args.importKey === undefined ? undefined : pulumi.secret(args.importKey),
         keyId: undefined,
         key: undefined,
+        signingSecret: undefined,
         start: undefined,
         status: undefined,
         createdAt: undefined,
         lastUsedAt: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), 'key'] },
+      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), 'key', 'signingSecret'] },
       'keyward',
       'ApiKey',
     );

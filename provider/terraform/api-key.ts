@@ -12,7 +12,7 @@ import { diagnostic, type Diagnostic } from './diagnostics';
  */
 
 /** Policy attributes, in Terraform spelling, with the API field each one is. */
-const POLICY = ['name', 'description', 'scopes', 'ip_allowlist', 'expires_at', 'metadata', 'rate_limit', 'max_age_days'] as const;
+const POLICY = ['name', 'description', 'scopes', 'ip_allowlist', 'expires_at', 'metadata', 'rate_limit', 'max_age_days', 'signed_scopes', 'require_signature'] as const;
 
 /** What the server stores for an argument left out (those attributes are optional+computed). */
 const SERVER_DEFAULTS: CtyObject = {
@@ -22,9 +22,11 @@ const SERVER_DEFAULTS: CtyObject = {
   max_age_days: 180,
   environment: 'live',
   grace_period: '24h',
+  signed_scopes: [],
+  require_signature: false,
 };
 
-const COMPUTED_ONLY = ['id', 'key', 'start', 'status', 'created_at'] as const;
+const COMPUTED_ONLY = ['id', 'key', 'signing_secret', 'start', 'status', 'created_at'] as const;
 
 /** A rate limit as Terraform holds it. */
 type RateLimitValue = { limit: number; window_seconds: number } | null;
@@ -89,6 +91,10 @@ export function planApiKey(prior: CtyObject | null, proposed: CtyObject | null, 
   if (prior !== null && requiresReplace.length === 0) {
     const planned: CtyObject = { ...proposed };
     for (const field of COMPUTED_ONLY) planned[field] = prior[field] ?? null;
+    // Turning signing on may issue the signing secret in this update.
+    const signs = proposed.require_signature === true || (Array.isArray(proposed.signed_scopes) && proposed.signed_scopes.length > 0) || proposed.signed_scopes === UNKNOWN;
+    const signedBefore = prior.require_signature === true || (Array.isArray(prior.signed_scopes) && prior.signed_scopes.length > 0);
+    if (signs && !signedBefore && (prior.signing_secret === null || prior.signing_secret === undefined)) planned.signing_secret = UNKNOWN;
     return { planned, requiresReplace, plannedPrivate: priorPrivate };
   }
   // A new key: create, or the create half of a replacement.
@@ -109,7 +115,7 @@ export async function applyApiKey(client: Keyward, prior: CtyObject | null, plan
   if (prior === null) {
     const { idempotencyKey } = plannedPrivate.length ? (JSON.parse(plannedPrivate.toString()) as { idempotencyKey?: string }) : {};
     const created = await client.keys.create(apiPolicyOf(planned) as never, idempotencyKey ? { idempotencyKey } : {});
-    return stateOf(created, planned, created.key);
+    return { ...stateOf(created, planned, created.key), signing_secret: created.signingSecret };
   }
   const before = apiPolicyOf(prior, POLICY);
   const after = apiPolicyOf(planned, POLICY);
@@ -119,22 +125,26 @@ export async function applyApiKey(client: Keyward, prior: CtyObject | null, plan
   // A removed optional argument goes back to the server's empty value.
   for (const [field, value] of Object.entries(patch)) if (value === null && ['scopes', 'ipAllowlist'].includes(field)) patch[field] = [];
   for (const [field, value] of Object.entries(patch)) if (value === null && field === 'metadata') patch[field] = {};
+  for (const [field, value] of Object.entries(patch)) if (value === null && field === 'signedScopes') patch[field] = [];
+  for (const [field, value] of Object.entries(patch)) if (value === null && field === 'requireSignature') patch[field] = false;
   const key = Object.keys(patch).length ? await client.keys.update(String(prior.id), patch as never) : await client.keys.get(String(prior.id));
-  return stateOf(key, planned, prior.key ?? null);
+  // Turning signing on issues the signing secret, once, in the update's answer.
+  const signingSecret: CtyValue = 'signingSecret' in key && typeof key.signingSecret === 'string' ? key.signingSecret : (prior.signing_secret ?? null);
+  return { ...stateOf(key, planned, prior.key ?? null), signing_secret: signingSecret };
 }
 
 /** ReadResource: the server's view; a key revoked, expired or deleted out of band is gone. */
 export async function readApiKey(client: Keyward, current: CtyObject): Promise<CtyObject | null> {
   const key = await client.keys.get(String(current.id)).catch(ignoreNotFound);
   if (!key || key.status === 'revoked' || key.status === 'expired') return null;
-  return stateOf(key, current, current.key ?? null);
+  return { ...stateOf(key, current, current.key ?? null), signing_secret: current.signing_secret ?? null };
 }
 
 /** ImportResourceState: adopt a key by id. Its secret was shown once, elsewhere, so `key` stays null. */
 export async function importApiKey(client: Keyward, id: string): Promise<CtyObject> {
   const key = await client.keys.get(id);
   if (key.status === 'revoked' || key.status === 'expired') throw new Error(`key ${id} is ${key.status}; only a live key can be imported`);
-  return stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h' }, null);
+  return { ...stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h' }, null), signing_secret: null };
 }
 
 /** The data source: a key's current settings by id, never its secret. */
@@ -153,6 +163,8 @@ export async function readApiKeyData(client: Keyward, id: string): Promise<CtyOb
     metadata: new DynamicValue(inferType(key.metadata as CtyValue), key.metadata as CtyValue),
     rate_limit: key.rateLimit ? { limit: key.rateLimit.limit, window_seconds: key.rateLimit.windowSeconds } : null,
     max_age_days: key.maxAgeDays,
+    signed_scopes: key.signedScopes,
+    require_signature: key.requireSignature,
     created_at: key.createdAt,
     last_used_at: key.lastUsedAt,
     last_used_ip: key.lastUsedIp,
@@ -180,6 +192,8 @@ function stateOf(key: ApiKey, held: CtyObject, secret: CtyValue): CtyObject {
     metadata,
     rate_limit: rateLimit,
     max_age_days: key.maxAgeDays,
+    signed_scopes: key.signedScopes,
+    require_signature: key.requireSignature,
     rotate_after: held.rotate_after ?? null,
     rotate_every_days: held.rotate_every_days ?? null,
     grace_period: held.grace_period ?? '24h',

@@ -114,3 +114,21 @@ export async function ensureWorkspace(db: Db, name: string, genesisHash: string)
   return row.id;
 }
 
+
+/**
+ * Records a security event (a throttled source, a locked-out address) in a workspace's audit log,
+ * in its own transaction. Without a workspace (an unknown root key), it goes to the first one:
+ * the operator's `default`.
+ */
+export async function auditSecurityEvent(
+  db: Db,
+  workspaceId: string | null,
+  actor: Omit<Actor, 'workspaceId' | 'rootKeyId'>,
+  entry: { action: 'security.verify_throttled' | 'security.root_key_lockout'; changes: Record<string, unknown> },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const workspace = workspaceId ?? (await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst())?.id;
+    if (!workspace) return;
+    await appendAudit(trx, { ...actor, workspaceId: workspace, rootKeyId: null }, { action: entry.action, targetKeyId: null, changes: entry.changes });
+  });
+}

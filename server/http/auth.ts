@@ -3,6 +3,7 @@ import type { ManagementScope } from '../../schema';
 import type { Actor } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { KeywardError } from '../errors';
+import type { BruteForceGuard } from '../verify/brute-force';
 import type { Verifier } from '../verify/pipeline';
 
 declare module 'fastify' {
@@ -23,12 +24,26 @@ function actorFor(request: FastifyRequest, workspaceId: string, rootKeyId: strin
  * Makes route guards: each one authenticates the root key in `Authorization: Bearer` through the
  * same verification pipeline API keys use (kind root), and requires one management scope.
  */
-export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder) {
+export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder, bruteForce: BruteForceGuard, onLockout: (request: FastifyRequest, until: Date) => void) {
+  const lockedOut = (until: Date, now: number) =>
+    new KeywardError('KW_ERR_LOCKED_OUT', `too many failed root-key attempts from this address; try again after ${until.toISOString()}`, {
+      headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) },
+    });
+  // A failure counts toward a lockout of the source; the one that starts it is reported once.
+  const failed = (request: FastifyRequest, error: KeywardError): KeywardError => {
+    const now = Date.now();
+    const until = bruteForce.rootKeyFailed(request.ip ?? null, now);
+    if (until) onLockout(request, until);
+    return error;
+  };
   return (scope: ManagementScope): preHandlerAsyncHookHandler =>
     async function authorize(request) {
+      const now = Date.now();
+      const until = bruteForce.lockedOut(request.ip ?? null, now);
+      if (until) throw lockedOut(until, now);
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? BEARER.exec(header) : null;
-      if (!match?.[1]) throw new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>');
+      if (!match?.[1]) throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
       const outcome = await verifier.verify({ key: match[1], kind: 'root', ip: request.ip, scopes: [scope] });
       switch (outcome.code) {
         case 'VALID':
@@ -37,11 +52,11 @@ export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder) {
           return;
         case 'MALFORMED':
         case 'NOT_FOUND':
-          throw new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid');
+          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
         case 'REVOKED':
         case 'SUSPENDED':
         case 'EXPIRED':
-          throw new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`);
+          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
         case 'IP_NOT_ALLOWED':
           throw new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
         case 'INSUFFICIENT_SCOPE':
@@ -50,6 +65,8 @@ export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder) {
           throw new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
             headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
           });
+        default:
+          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
       }
     };
 }

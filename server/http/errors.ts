@@ -1,3 +1,4 @@
+import { maskSecrets } from '../keys/format';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode, type FieldIssue } from '../../schema';
@@ -30,7 +31,7 @@ function zodIssues(error: FastifyError): FieldIssue[] {
 export function toErrorBody(error: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const answer = (code: ErrorCode, message: string, issues?: FieldIssue[], headers: Record<string, string> = {}) => ({
     status: ERROR_CATALOGUE[code].status,
-    body: { error: { code, message, requestId, ...(issues ? { issues } : {}) } },
+    body: { error: { code, message: maskSecrets(message), requestId, ...(issues ? { issues: issues.map((issue) => ({ ...issue, message: maskSecrets(issue.message) })) } : {}) } },
     headers,
   });
   if (error instanceof KeywardError) return answer(error.code, error.message, error.issues, error.headers);
@@ -45,6 +46,12 @@ export function toErrorBody(error: unknown, requestId: string): { status: number
     return answer('KW_ERR_VALIDATION', fastifyError.message);
   }
   return answer('KW_ERR_INTERNAL', 'internal error; the request id identifies it in the server log');
+}
+
+/** Errors fastify raises before routing (a URL that does not decode, a body it cannot read): answered in the same shape. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, headers } = toErrorBody(error, request.id);
+  void reply.code(status).headers(headers).send(body);
 }
 
 /** Installs the one place where errors become HTTP answers. */

@@ -68,3 +68,8 @@ export function presentedStart(text: string): string {
   const match = /^kw_(live|test|root)_/.exec(text);
   return match ? keyStart(text) : text.slice(0, 4).replace(/[^\x20-\x7e]/g, '?');
 }
+
+/** Masks anything shaped like a keyward key or signing secret, keeping its display prefix: for text that echoes input (log URLs, error messages). */
+export function maskSecrets(text: string): string {
+  return text.replace(/(kw_(?:live|test|root|sig)_[A-Za-z0-9]{4})[A-Za-z0-9_-]+/g, '$1…[redacted]');
+}

@@ -25,6 +25,10 @@ export interface KeyRecord {
   predecessorId: string | null;
   successorId: string | null;
   graceUntil: Date | null;
+  signedScopes: string[];
+  requireSignature: boolean;
+  /** The signing secret sealed under the master key (never sent out after the response that created it). */
+  signingSecretSealed: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -62,6 +66,8 @@ export function toApiKey(record: KeyRecord, now: number = Date.now()): ApiKey {
     metadata: record.metadata as ApiKey['metadata'],
     rateLimit: record.rateLimit,
     maxAgeDays: record.maxAgeDays,
+    signedScopes: record.signedScopes,
+    requireSignature: record.requireSignature,
     rotationDueAt: dueAt.toISOString(),
     rotationDue: dueAt.getTime() <= now,
     status: effectiveStatus(record, now),

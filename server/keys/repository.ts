@@ -8,8 +8,9 @@ import type { KeyRecord } from './record';
 
 /** Fields a key service may write; JSON fields are given as values and encoded here. */
 export type KeyWrite = Partial<
-  Omit<KeyRecord, 'scopes' | 'ipAllowlist' | 'metadata' | 'rateLimit'> & {
+  Omit<KeyRecord, 'scopes' | 'ipAllowlist' | 'metadata' | 'rateLimit' | 'signedScopes'> & {
     scopes: string[];
+    signedScopes: string[];
     ipAllowlist: string[];
     metadata: Record<string, unknown>;
     rateLimit: KeyRecord['rateLimit'];
@@ -41,9 +42,12 @@ const COLUMN_OF = {
   predecessorId: 'predecessor_id',
   successorId: 'successor_id',
   graceUntil: 'grace_until',
+  signedScopes: 'signed_scopes',
+  requireSignature: 'require_signature',
+  signingSecretSealed: 'signing_secret_sealed',
 } as const satisfies Record<keyof KeyRecord, keyof KeysTable>;
 
-const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set(['scopes', 'ipAllowlist', 'metadata', 'rateLimit']);
+const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set(['scopes', 'ipAllowlist', 'metadata', 'rateLimit', 'signedScopes']);
 
 function toColumns(write: KeyWrite): Updateable<KeysTable> {
   const columns: Record<string, unknown> = {};
@@ -212,4 +216,16 @@ export async function pruneIdempotencyKeys(db: Db, before: Date): Promise<number
 export async function findKeyById(db: Db, id: string): Promise<KeyRecord | null> {
   const row = await db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? recordFromRow(row) : null;
+}
+
+/** Records a signed request's nonce; false when this key has seen it before (a replay). */
+export async function claimNonce(db: Db, keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+  const inserted = await db.insertInto('signature_nonces').values({ key_id: keyId, nonce, expires_at: expiresAt }).onConflict((conflict) => conflict.doNothing()).returning('key_id').executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Forgets nonces whose signatures are too old to be accepted anyway. */
+export async function deleteExpiredNonces(db: Db, now: Date): Promise<number> {
+  const result = await db.deleteFrom('signature_nonces').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -14,6 +14,7 @@ import {
   RetireKeyQuerySchema,
   RotateKeyBodySchema,
   UpdateKeyBodySchema,
+  UpdatedKeySchema,
   UpdateRootKeyBodySchema,
 } from '../../schema';
 import type { preHandlerAsyncHookHandler } from 'fastify';
@@ -89,7 +90,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
       params: KeyIdParamsSchema,
       headers: IfMatchHeadersSchema,
       body: kind === 'root' ? UpdateRootKeyBodySchema : UpdateKeyBodySchema,
-      response: { 200: ApiKeySchema, ...errors(400, 401, 403, 404, 409, 412) },
+      response: { 200: UpdatedKeySchema, ...errors(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request, reply) => {
       const ifMatch = request.headers['if-match'];

@@ -17,7 +17,7 @@ import type { Verifier } from '../verify/pipeline';
 import { generateKey, keyStart } from './format';
 import { effectiveStatus, type KeyRecord, toApiKey } from './record';
 import * as repository from './repository';
-import { type Pepper, seal, unseal } from './secrets';
+import { generateSigningSecret, type MasterKey, type Pepper, seal, unseal } from './secrets';
 
 export type KeyKind = 'api' | 'root';
 
@@ -32,13 +32,22 @@ export interface KeyPolicy {
   rateLimit?: RateLimit | null | undefined;
   maxAgeDays: number;
   environment?: 'live' | 'test';
+  signedScopes?: string[];
+  requireSignature?: boolean;
 }
 
 export type KeyPatch = Partial<Omit<KeyPolicy, 'environment'>>;
 
-const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays'] as const;
+const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature'] as const;
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const BOOTSTRAP_LOCK = 7_242_001;
+
+/** A key just issued: its record, its secret and (for a key that signs) its signing secret, each shown once. */
+interface Minted {
+  record: KeyRecord;
+  secret: string;
+  signingSecret: string | null;
+}
 
 /** Thrown inside a transaction to undo it when a concurrent request already used the Idempotency-Key. */
 class IdempotencyRace extends Error {}
@@ -65,12 +74,14 @@ function policyOf(record: KeyRecord): Record<string, unknown> {
 export class KeyService {
   readonly #db: Db;
   readonly #pepper: Pepper;
+  readonly #masterKey: MasterKey;
   readonly #verifier: Verifier;
   readonly #recorder: CallRecorder;
 
-  constructor(deps: { db: Db; pepper: Pepper; verifier: Verifier; recorder: CallRecorder }) {
+  constructor(deps: { db: Db; pepper: Pepper; masterKey: MasterKey; verifier: Verifier; recorder: CallRecorder }) {
     this.#db = deps.db;
     this.#pepper = deps.pepper;
+    this.#masterKey = deps.masterKey;
     this.#verifier = deps.verifier;
     this.#recorder = deps.recorder;
   }
@@ -78,14 +89,14 @@ export class KeyService {
   /** Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first result. */
   async create(kind: KeyKind, actor: Actor, policy: KeyPolicy, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
     return this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
-      const { record, secret } = this.#mint(kind, actor.workspaceId, policy, now, null);
-      await repository.insertKey(trx, record);
+      const minted = this.#mint(kind, actor.workspaceId, policy, now, null);
+      await repository.insertKey(trx, minted.record);
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'create'),
-        targetKeyId: record.id,
-        changes: { ...policyOf(record), environment: record.environment, start: record.start },
+        targetKeyId: minted.record.id,
+        changes: { ...policyOf(minted.record), environment: minted.record.environment, start: minted.record.start },
       });
-      return { record, secret };
+      return minted;
     });
   }
 
@@ -108,16 +119,21 @@ export class KeyService {
   }
 
   /** Changes policy fields; never the secret. With `ifMatch`, fails unless the version still matches. */
-  async update(kind: KeyKind, actor: Actor, id: string, patch: KeyPatch, ifMatch?: number): Promise<ApiKey> {
-    return this.#change(kind, actor, id, async (trx, current, now) => {
+  async update(kind: KeyKind, actor: Actor, id: string, patch: KeyPatch, ifMatch?: number): Promise<ApiKey & { signingSecret?: string }> {
+    let issuedSigningSecret: string | undefined;
+    const updated = await this.#change(kind, actor, id, async (trx, current, now) => {
       if (ifMatch !== undefined && ifMatch !== current.version) {
         throw new KeywardError('KW_ERR_VERSION_MISMATCH', `If-Match ${ifMatch} does not match the current version ${current.version}`);
       }
       if (current.status === 'revoked') throw new KeywardError('KW_ERR_INVALID_STATE', 'a revoked key cannot be changed');
       const before = policyOf(current);
+      // Turning signing on for a key that never signed gives it its secret, shown in this answer only.
+      const signs = (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
+      if (signs && !current.signingSecretSealed) issuedSigningSecret = generateSigningSecret();
       const updated = await repository.updateKey(trx, current.id, {
         ...patch,
         expiresAt: patch.expiresAt === undefined ? undefined : patch.expiresAt === null ? null : new Date(patch.expiresAt),
+        ...(issuedSigningSecret ? { signingSecretSealed: this.#masterKey.seal(issuedSigningSecret, current.id) } : {}),
         updatedAt: now,
         version: current.version + 1,
       });
@@ -126,10 +142,11 @@ export class KeyService {
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'update'),
         targetKeyId: current.id,
-        changes: { fields, before: pick(before, fields), after: pick(after, fields) },
+        changes: { fields, before: pick(before, fields), after: pick(after, fields), ...(issuedSigningSecret ? { signingSecretIssued: true } : {}) },
       });
       return updated;
     });
+    return issuedSigningSecret ? { ...updated, signingSecret: issuedSigningSecret } : updated;
   }
 
   /**
@@ -144,7 +161,8 @@ export class KeyService {
         const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
         throw new KeywardError('KW_ERR_INVALID_STATE', `only an active key can be rotated; this one is ${status}${hint}`);
       }
-      const { record, secret } = this.#mint(kind, actor.workspaceId, { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null }, now, old.id);
+      const minted = this.#mint(kind, actor.workspaceId, { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null }, now, old.id);
+      const { record } = minted;
       await repository.insertKey(trx, record);
       const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
       await repository.updateKey(trx, old.id, {
@@ -165,7 +183,7 @@ export class KeyService {
         changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
       });
       this.#verifier.forget(old.secretHash);
-      return { record, secret };
+      return minted;
     });
   }
 
@@ -203,6 +221,28 @@ export class KeyService {
   }
 
   /**
+   * Creates a tenant with its first root key (`*` within it). Only root keys of the operator's
+   * workspace (the first, `default`) may, and only with the workspaces:create scope.
+   */
+  async createWorkspace(actor: Actor, name: string): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
+    return this.#db.transaction().execute(async (trx) => {
+      const operator = await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirstOrThrow();
+      if (actor.workspaceId !== operator.id) throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may create workspaces");
+      const taken = await trx.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirst();
+      if (taken) throw new KeywardError('KW_ERR_CONFLICT', `a workspace named ${name} already exists`);
+      const workspaceId = await ensureWorkspace(trx, name, AUDIT_GENESIS_HASH);
+      const now = new Date();
+      const { record, secret } = this.#mint('root', workspaceId, { name: `${name} bootstrap`, scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
+      await repository.insertKey(trx, record);
+      const inWorkspace: Actor = { ...actor, workspaceId, rootKeyId: null };
+      await appendAudit(trx, inWorkspace, { action: 'workspace.bootstrap', targetKeyId: null, changes: { workspace: name, createdBy: actor.rootKeyId } });
+      await appendAudit(trx, inWorkspace, { action: 'root_key.create', targetKeyId: record.id, changes: { ...policyOf(record), start: record.start } });
+      await appendAudit(trx, actor, { action: 'workspace.create', targetKeyId: null, changes: { workspaceId, name, rootKeyId: record.id } });
+      return { workspace: { id: workspaceId, name, createdAt: now.toISOString() }, rootKey: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null } };
+    });
+  }
+
+  /**
    * On an empty store: creates the `default` workspace and a root key with `*`, and returns its
    * secret. Returns null when root keys already exist. Also pins the pepper's fingerprint, so a
    * restart with another pepper fails loudly instead of rejecting every key.
@@ -228,11 +268,16 @@ export class KeyService {
     });
   }
 
-  #mint(kind: KeyKind, workspaceId: string, policy: KeyPolicy, now: Date, predecessorId: string | null): { record: KeyRecord; secret: string } {
+  #mint(kind: KeyKind, workspaceId: string, policy: KeyPolicy, now: Date, predecessorId: string | null): Minted {
     const environment = policy.environment ?? 'live';
     const secret = generateKey(kind === 'root' ? 'root' : environment);
+    const id = newKeyId(kind);
+    const signedScopes = policy.signedScopes ?? [];
+    const requireSignature = policy.requireSignature ?? false;
+    // A key that signs gets its own signing secret; a rotation gives the successor a new one too.
+    const signingSecret = signedScopes.length > 0 || requireSignature ? generateSigningSecret() : null;
     const record: KeyRecord = {
-      id: newKeyId(kind),
+      id,
       workspaceId,
       kind,
       secretHash: this.#pepper.hashKey(secret),
@@ -255,8 +300,11 @@ export class KeyService {
       predecessorId,
       successorId: null,
       graceUntil: null,
+      signedScopes,
+      requireSignature,
+      signingSecretSealed: signingSecret ? this.#masterKey.seal(signingSecret, id) : null,
     };
-    return { record, secret };
+    return { record, secret, signingSecret };
   }
 
   async #require(db: Db, kind: KeyKind, actor: Actor, id: string, forUpdate = false): Promise<KeyRecord> {
@@ -304,7 +352,7 @@ export class KeyService {
     operation: string,
     request: unknown,
     idempotencyKey: string | undefined,
-    issue: (trx: Db, now: Date) => Promise<{ record: KeyRecord; secret: string }>,
+    issue: (trx: Db, now: Date) => Promise<Minted>,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
     const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
     const keyHash = idempotencyKey ? this.#pepper.derive('idempotency-id', idempotencyKey).toString('hex') : null;
@@ -315,17 +363,19 @@ export class KeyService {
       if (stored.request_hash !== requestHash) {
         throw new KeywardError('KW_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was already used with a different request body');
       }
-      const secret = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', idempotencyKey));
+      const sealed = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', idempotencyKey));
       const record = await repository.findKeyById(this.#db, stored.result_key_id);
-      if (!secret || !record) return null;
-      return { created: { ...toApiKey(record), key: secret }, replayed: true };
+      if (!sealed || !record) return null;
+      // Sealed as JSON (key and signing secret) since request signing; a bare key before that.
+      const secrets = sealed.startsWith('{') ? (JSON.parse(sealed) as { key: string; signingSecret: string | null }) : { key: sealed, signingSecret: null };
+      return { created: { ...toApiKey(record), key: secrets.key, signingSecret: secrets.signingSecret }, replayed: true };
     };
 
     const earlier = await replay();
     if (earlier) return earlier;
     const now = new Date();
     try {
-      const { record, secret } = await this.#db.transaction().execute(async (trx) => {
+      const { record, secret, signingSecret } = await this.#db.transaction().execute(async (trx) => {
         const result = await issue(trx, now);
         if (keyHash && idempotencyKey) {
           const claimed = await repository.claimIdempotencyKey(trx, {
@@ -334,14 +384,14 @@ export class KeyService {
             keyHash,
             requestHash,
             resultKeyId: result.record.id,
-            sealedSecret: seal(result.secret, this.#pepper.derive('idempotency-seal', idempotencyKey)),
+            sealedSecret: seal(JSON.stringify({ key: result.secret, signingSecret: result.signingSecret }), this.#pepper.derive('idempotency-seal', idempotencyKey)),
             createdAt: now,
           });
           if (!claimed) throw new IdempotencyRace();
         }
         return result;
       });
-      return { created: { ...toApiKey(record, now.getTime()), key: secret }, replayed: false };
+      return { created: { ...toApiKey(record, now.getTime()), key: secret, signingSecret }, replayed: false };
     } catch (error) {
       if (!(error instanceof IdempotencyRace)) throw error;
       const winner = await replay();

@@ -97,6 +97,24 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0002_request_signing': {
+    async up(db: Kysely<unknown>) {
+      for (const statement of splitStatements(`
+        alter table keys add column signed_scopes jsonb not null default '[]'::jsonb;
+        alter table keys add column require_signature boolean not null default false;
+        alter table keys add column signing_secret_sealed text;
+        create table signature_nonces (
+          key_id text not null,
+          nonce text not null,
+          expires_at timestamptz not null,
+          primary key (key_id, nonce)
+        );
+        create index signature_nonces_by_age on signature_nonces (expires_at);
+      `)) {
+        await sql.raw(statement).execute(db);
+      }
+    },
+  },
 };
 
 function splitStatements(script: string): string[] {

@@ -36,6 +36,17 @@ export interface KeysTable {
   predecessor_id: string | null;
   successor_id: string | null;
   grace_until: Timestamp | null;
+  signed_scopes: Json<string[]>;
+  require_signature: boolean;
+  /** The signing secret, AES-256-GCM under the master key; null for a key that does not sign. */
+  signing_secret_sealed: string | null;
+}
+
+/** Nonces of signed requests already seen, kept until their signature could no longer be fresh. */
+export interface SignatureNoncesTable {
+  key_id: string;
+  nonce: string;
+  expires_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -89,5 +100,6 @@ export interface Database {
   audit_log: AuditLogTable;
   calls: CallsTable;
   idempotency_keys: IdempotencyKeysTable;
+  signature_nonces: SignatureNoncesTable;
   settings: SettingsTable;
 }

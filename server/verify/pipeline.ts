@@ -1,17 +1,22 @@
 import { LRUCache } from 'lru-cache';
-import type { VerifyCode } from '../../schema';
+import type { SignedRequest, VerifyCode } from '../../schema';
 import { parseKey } from '../keys/format';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
-import { findKeyByHash } from '../keys/repository';
-import type { Pepper } from '../keys/secrets';
+import { claimNonce, findKeyByHash, findKeyById } from '../keys/repository';
+import type { MasterKey, Pepper } from '../keys/secrets';
 import type { Db } from '../store/database';
 import { compileAllowlist, type IpMatcher } from './ip';
 import { type RateLimitState, SlidingWindowLimiter } from './rate-limit';
 import { compileScopes, type ScopeMatcher } from './scopes';
+import { checkSignature, signatureKeyId } from './signature';
+import { SIGNATURE_MAX_SKEW_SECONDS } from '../../schema';
 
 /** What a verification asks. */
 export interface VerifyInput {
-  key: string;
+  /** The presented key; a signed request may carry only its key id, in the signature's keyid. */
+  key?: string | undefined;
+  /** The request as received, for keys that sign. */
+  request?: SignedRequest | undefined;
   /** API keys are verified through /v1/verify; root keys authenticate the management API. */
   kind: 'api' | 'root';
   /** The workspace the key must belong to; another workspace's key is NOT_FOUND. */
@@ -30,6 +35,9 @@ interface CachedKey {
   record: KeyRecord;
   scopes: ScopeMatcher;
   allowlist: IpMatcher;
+  /** Scopes that count only on a signed request; null when there are none. */
+  signedScopes: ScopeMatcher | null;
+  signingSecret: string | null;
 }
 
 /** A hash with no key behind it; cached too, so a flood of unknown keys does not reach the store. */
@@ -42,33 +50,45 @@ export interface VerifierOptions {
 
 /**
  * The verification pipeline: format/checksum → lookup → status → expiry → IP → scopes →
- * rate limit, in that order, each check able to end it with its code. A known key is served
+ * signature → rate limit, in that order, each check able to end it with its code. A known key is served
  * from memory; the store is read only on a cache miss.
  */
 export class Verifier {
   readonly #db: Db;
   readonly #pepper: Pepper;
+  readonly #masterKey: MasterKey;
   readonly #cache: LRUCache<string, CachedKey | typeof UNKNOWN>;
+  /** Keys looked up by id, for signed requests that carry no key. */
+  readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
   #epoch = 0;
 
-  constructor(db: Db, pepper: Pepper, options: VerifierOptions) {
+  constructor(db: Db, pepper: Pepper, masterKey: MasterKey, options: VerifierOptions) {
     this.#db = db;
     this.#pepper = pepper;
+    this.#masterKey = masterKey;
     this.#cache = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
+    this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
   }
 
   /** Runs every check and returns the first failing code, or VALID. */
   async verify(input: VerifyInput, now: number = Date.now()): Promise<VerifyOutcome> {
-    const shape = parseKey(input.key);
-    if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
-      return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+    let cached: CachedKey | typeof UNKNOWN;
+    if (input.key !== undefined) {
+      const shape = parseKey(input.key);
+      if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
+        return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+      }
+      const secretHash = this.#pepper.hashKey(input.key);
+      cached = this.#cache.get(secretHash) ?? (await this.#load(secretHash));
+    } else {
+      // A signed request without the key names it in the signature's keyid.
+      const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
+      if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId)) return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+      cached = this.#byId.get(keyId) ?? (await this.#loadById(keyId));
     }
-
-    const secretHash = this.#pepper.hashKey(input.key);
-    const cached = this.#cache.get(secretHash) ?? (await this.#load(secretHash));
-    if (cached === UNKNOWN || (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)) {
+    if (cached === UNKNOWN || cached.record.kind !== input.kind || (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)) {
       return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
     }
     const { record } = cached;
@@ -83,6 +103,20 @@ export class Verifier {
       return { valid: false, code: 'INSUFFICIENT_SCOPE', key: record, rateLimit: null };
     }
 
+    // Signature: required by the key, by a signed scope asked for, or by a request that carries no key;
+    // checked too whenever a key that signs arrives with a signature.
+    const signatureNeeded =
+      record.requireSignature || input.key === undefined || (cached.signedScopes !== null && (input.scopes ?? []).some((scope) => cached.signedScopes!.allows([scope])));
+    const signaturePresent = input.request?.headers['signature-input'] !== undefined;
+    if (signatureNeeded || (signaturePresent && cached.signingSecret)) {
+      if (!cached.signingSecret) return { valid: false, code: 'SIGNATURE_INVALID', key: record, rateLimit: null };
+      const verdict = checkSignature(input.request, record.id, cached.signingSecret, now);
+      if (!verdict.ok) return { valid: false, code: verdict.code, key: record, rateLimit: null };
+      // Kept until `created` is too old to pass the freshness check anyway.
+      const keepUntil = new Date((verdict.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
+      if (!(await claimNonce(this.#db, record.id, verdict.nonce, keepUntil))) return { valid: false, code: 'REPLAYED', key: record, rateLimit: null };
+    }
+
     if (record.rateLimit) {
       const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
       if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
@@ -95,6 +129,8 @@ export class Verifier {
   forget(secretHash: string): void {
     this.#epoch += 1;
     this.#cache.delete(secretHash);
+    // Changes are rare; the by-id cache is only for keyless signed requests. Start it afresh.
+    this.#byId.clear();
   }
 
   /** Periodic housekeeping of in-memory state. */
@@ -102,11 +138,29 @@ export class Verifier {
     this.#limiter.sweep(now);
   }
 
-  async #load(secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
+  #load(secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
+    return this.#loadInto(this.#cache, secretHash, () => findKeyByHash(this.#db, secretHash));
+  }
+
+  #loadById(id: string): Promise<CachedKey | typeof UNKNOWN> {
+    return this.#loadInto(this.#byId, id, () => findKeyById(this.#db, id));
+  }
+
+  async #loadInto(cache: LRUCache<string, CachedKey | typeof UNKNOWN>, cacheKey: string, find: () => Promise<KeyRecord | null>): Promise<CachedKey | typeof UNKNOWN> {
     const epoch = this.#epoch;
-    const record = await findKeyByHash(this.#db, secretHash);
-    const entry = record ? { record, scopes: compileScopes(record.scopes), allowlist: compileAllowlist(record.ipAllowlist) } : UNKNOWN;
-    if (epoch === this.#epoch) this.#cache.set(secretHash, entry);
+    const record = await find();
+    const entry = record ? this.#compile(record) : UNKNOWN;
+    if (epoch === this.#epoch) cache.set(cacheKey, entry);
     return entry;
+  }
+
+  #compile(record: KeyRecord): CachedKey {
+    return {
+      record,
+      scopes: compileScopes(record.scopes),
+      allowlist: compileAllowlist(record.ipAllowlist),
+      signedScopes: record.signedScopes.length ? compileScopes(record.signedScopes) : null,
+      signingSecret: record.signingSecretSealed ? this.#masterKey.unseal(record.signingSecretSealed, record.id) : null,
+    };
   }
 }

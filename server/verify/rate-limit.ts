@@ -42,6 +42,16 @@ export class SlidingWindowLimiter {
     return { allowed, state: { limit: rule.limit, remaining, resetAt: new Date(start + windowMs) } };
   }
 
+  /** How many uses of `id` the sliding window holds now, without counting one. */
+  used(id: string, rule: RateLimit, now: number): number {
+    const window = this.#windows.get(id);
+    const windowMs = rule.windowSeconds * 1000;
+    if (!window || window.windowMs !== windowMs) return 0;
+    const start = Math.floor(now / windowMs) * windowMs;
+    if (window.start === start) return window.previous * ((windowMs - (now - start)) / windowMs) + window.current;
+    return window.start === start - windowMs ? window.current * ((windowMs - (now - start)) / windowMs) : 0;
+  }
+
   /** Drops counters idle for two whole windows: they no longer affect any estimate. */
   sweep(now: number): void {
     for (const [id, window] of this.#windows) {

@@ -1,6 +1,7 @@
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ErrorBodySchema, type ManagementScope, type VerifyResponse, VerifyRequestSchema, VerifyResponseSchema } from '../../schema';
+import { ErrorBodySchema, type ManagementScope, type VerifyCode, type VerifyResponse, VerifyRequestSchema, VerifyResponseSchema } from '../../schema';
+import type { BruteForceGuard } from './brute-force';
 import type { CallRecorder } from '../calls/recorder';
 import { presentedStart } from '../keys/format';
 import { effectiveStatus } from '../keys/record';
@@ -10,11 +11,17 @@ export interface VerifyRoutesOptions {
   verifier: Verifier;
   recorder: CallRecorder;
   guard: (scope: ManagementScope) => preHandlerAsyncHookHandler;
-  onOutcome: (code: VerifyOutcome['code']) => void;
+  bruteForce: BruteForceGuard;
+  onOutcome: (code: VerifyCode) => void;
+  /** A source or key prefix just crossed its failure limit. */
+  onThrottled: (request: FastifyRequest, reason: 'ip' | 'prefix', source: { ip: string | null; prefix: string | null }) => void;
 }
 
+/** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
+const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
+
 /** Shapes a pipeline outcome as the API answers it. */
-export function verifyResponse(outcome: VerifyOutcome, now: number): VerifyResponse {
+export function verifyResponse(outcome: VerifyOutcome | { valid: false; code: 'BLOCKED'; key: null; rateLimit: null }, now: number): VerifyResponse {
   const key = outcome.key;
   const status = key ? effectiveStatus(key, now) : null;
   return {
@@ -33,7 +40,7 @@ export function verifyResponse(outcome: VerifyOutcome, now: number): VerifyRespo
 }
 
 /** POST /v1/verify: the hot path. Always 200 for a well-formed request; `code` carries the verdict. */
-export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app, { verifier, recorder, guard, onOutcome }) => {
+export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app, { verifier, recorder, guard, bruteForce, onOutcome, onThrottled }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/verify', {
     preHandler: guard('verify'),
     // The hot path: the answer is built by verifyResponse(), typed as VerifyResponse, so a plain
@@ -47,15 +54,28 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app,
     },
     handler: async (request) => {
       const started = performance.now();
-      const { key, scopes, ip, method, path } = request.body;
+      const { key, scopes, ip, request: signed } = request.body;
+      // The signed request, when given, says what the call was; method and path default to it.
+      const method = request.body.method ?? signed?.method;
+      const path = request.body.path ?? (signed ? new URL(signed.url).pathname : undefined);
       const now = Date.now();
-      const outcome = await verifier.verify({ key, kind: 'api', workspaceId: request.actor.workspaceId, ip, scopes }, now);
+      // Brute force: the end client's address when the caller passes it, else the caller's own.
+      const source = { ip: ip ?? request.ip ?? null, prefix: key === undefined ? null : presentedStart(key) };
+      const outcome =
+        bruteForce.blocked(source.ip, source.prefix, now) !== null
+          ? ({ valid: false, code: 'BLOCKED', key: null, rateLimit: null } as const)
+          : await verifier.verify({ key, request: signed, kind: 'api', workspaceId: request.actor.workspaceId, ip, scopes }, now);
+      if (GUESSES.has(outcome.code)) {
+        // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
+        const throttled = bruteForce.failed(source.ip, outcome.key === null ? source.prefix : null, now);
+        if (throttled) onThrottled(request, throttled, source);
+      }
       onOutcome(outcome.code);
       recorder.record({
         workspaceId: request.actor.workspaceId,
         at: new Date(now),
         keyId: outcome.key?.id ?? null,
-        keyStart: outcome.key?.start ?? presentedStart(key),
+        keyStart: outcome.key?.start ?? (key === undefined ? null : presentedStart(key)),
         ip: ip ?? null,
         scopes: scopes ?? [],
         method: method ?? null,

@@ -89,7 +89,7 @@ describe('examples/terraform under OpenTofu with keyward_api_key', () => {
     expect(imported.out).toContain('Import successful!');
     expect((await project.run(['plan', '-detailed-exitcode', '-input=false', ...rotated])).code).toBe(0);
     const state = expectOk(await project.run(['state', 'show', 'keyward_api_key.legacy']));
-    expect(state.out).toContain(`id           = "${legacy.id}"`);
+    expect(state.out).toMatch(new RegExp(`\\bid\\s+= "${legacy.id}"`));
 
     // A revoke made out of band shows on refresh: the key is gone and the plan makes a new one.
     await client.keys.revoke(legacy.id);

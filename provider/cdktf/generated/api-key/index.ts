@@ -62,6 +62,12 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly rateLimit?: ApiKeyRateLimit;
   /**
+  * Every request with this key must be signed
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#require_signature ApiKey#require_signature}
+  */
+  readonly requireSignature?: boolean | cdktf.IResolvable;
+  /**
   * An ISO date; changing it replaces the key, create-before-destroy (the line to edit in a GitOps repo)
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#rotate_after ApiKey#rotate_after}
@@ -79,6 +85,12 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#scopes ApiKey#scopes}
   */
   readonly scopes?: string[];
+  /**
+  * Scopes that count only on a request signed with the key's signing secret (RFC 9421, hmac-sha256)
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#signed_scopes ApiKey#signed_scopes}
+  */
+  readonly signedScopes?: string[];
 }
 export interface ApiKeyRateLimit {
   /**
@@ -266,9 +278,11 @@ export class ApiKey extends cdktf.TerraformResource {
     this._metadata = config.metadata;
     this._name = config.name;
     this._rateLimit.internalValue = config.rateLimit;
+    this._requireSignature = config.requireSignature;
     this._rotateAfter = config.rotateAfter;
     this._rotateEveryDays = config.rotateEveryDays;
     this._scopes = config.scopes;
+    this._signedScopes = config.signedScopes;
   }
 
   // ==========
@@ -431,6 +445,22 @@ export class ApiKey extends cdktf.TerraformResource {
     return this._rateLimit.internalValue;
   }
 
+  // require_signature - computed: true, optional: true, required: false
+  private _requireSignature?: boolean | cdktf.IResolvable; 
+  public get requireSignature() {
+    return this.getBooleanAttribute('require_signature');
+  }
+  public set requireSignature(value: boolean | cdktf.IResolvable) {
+    this._requireSignature = value;
+  }
+  public resetRequireSignature() {
+    this._requireSignature = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get requireSignatureInput() {
+    return this._requireSignature;
+  }
+
   // rotate_after - computed: false, optional: true, required: false
   private _rotateAfter?: string; 
   public get rotateAfter() {
@@ -479,6 +509,27 @@ export class ApiKey extends cdktf.TerraformResource {
     return this._scopes;
   }
 
+  // signed_scopes - computed: true, optional: true, required: false
+  private _signedScopes?: string[]; 
+  public get signedScopes() {
+    return this.getListAttribute('signed_scopes');
+  }
+  public set signedScopes(value: string[]) {
+    this._signedScopes = value;
+  }
+  public resetSignedScopes() {
+    this._signedScopes = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get signedScopesInput() {
+    return this._signedScopes;
+  }
+
+  // signing_secret - computed: true, optional: false, required: false
+  public get signingSecret() {
+    return this.getStringAttribute('signing_secret');
+  }
+
   // start - computed: true, optional: false, required: false
   public get start() {
     return this.getStringAttribute('start');
@@ -504,9 +555,11 @@ export class ApiKey extends cdktf.TerraformResource {
       metadata: cdktf.hashMapper(cdktf.anyToTerraform)(this._metadata),
       name: cdktf.stringToTerraform(this._name),
       rate_limit: apiKeyRateLimitToTerraform(this._rateLimit.internalValue),
+      require_signature: cdktf.booleanToTerraform(this._requireSignature),
       rotate_after: cdktf.stringToTerraform(this._rotateAfter),
       rotate_every_days: cdktf.numberToTerraform(this._rotateEveryDays),
       scopes: cdktf.listMapper(cdktf.stringToTerraform, false)(this._scopes),
+      signed_scopes: cdktf.listMapper(cdktf.stringToTerraform, false)(this._signedScopes),
     };
   }
 
@@ -566,6 +619,12 @@ export class ApiKey extends cdktf.TerraformResource {
         type: "struct",
         storageClassType: "ApiKeyRateLimit",
       },
+      require_signature: {
+        value: cdktf.booleanToHclTerraform(this._requireSignature),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
+      },
       rotate_after: {
         value: cdktf.stringToHclTerraform(this._rotateAfter),
         isBlock: false,
@@ -580,6 +639,12 @@ export class ApiKey extends cdktf.TerraformResource {
       },
       scopes: {
         value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._scopes),
+        isBlock: false,
+        type: "list",
+        storageClassType: "stringList",
+      },
+      signed_scopes: {
+        value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._signedScopes),
         isBlock: false,
         type: "list",
         storageClassType: "stringList",

@@ -210,9 +210,19 @@ export class DataKeywardApiKey extends cdktf.TerraformDataSource {
     return this._rateLimit;
   }
 
+  // require_signature - computed: true, optional: false, required: false
+  public get requireSignature() {
+    return this.getBooleanAttribute('require_signature');
+  }
+
   // scopes - computed: true, optional: false, required: false
   public get scopes() {
     return this.getListAttribute('scopes');
+  }
+
+  // signed_scopes - computed: true, optional: false, required: false
+  public get signedScopes() {
+    return this.getListAttribute('signed_scopes');
   }
 
   // start - computed: true, optional: false, required: false

@@ -1,0 +1,70 @@
+import type { RateLimit } from '../../schema';
+import { SlidingWindowLimiter } from './rate-limit';
+
+/** How many failures are tolerated before a source or a key prefix is throttled, and for how long root-key failures lock a source out. */
+export interface BruteForcePolicy {
+  verifyFailuresPerIp: RateLimit;
+  verifyFailuresPerPrefix: RateLimit;
+  rootKeyFailures: RateLimit;
+  rootKeyLockoutSeconds: number;
+}
+
+/**
+ * Slows down key guessing. Failed verifications (unknown or malformed keys, bad signatures,
+ * replays) are counted per source IP and per presented key prefix; past the limit, verifications
+ * from that source or with that prefix answer BLOCKED without a lookup until the window cools.
+ * Failed root-key authentications lock the source out of the management API for a while.
+ * State is per process, like the rate limiter.
+ */
+export class BruteForceGuard {
+  readonly #failures = new SlidingWindowLimiter();
+  readonly #lockedUntil = new Map<string, number>();
+  readonly #policy: BruteForcePolicy;
+
+  constructor(policy: BruteForcePolicy) {
+    this.#policy = policy;
+  }
+
+  /** Whether verifications from `ip`, or with the key prefix `prefix`, are throttled now. */
+  blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
+    if (ip && this.#failures.used(`ip:${ip}`, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
+    if (prefix && this.#failures.used(`prefix:${prefix}`, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
+    return null;
+  }
+
+  /** Counts a failed verification; returns what this failure newly throttled (to audit once), if anything. */
+  failed(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
+    let throttled: 'ip' | 'prefix' | null = null;
+    if (ip && !this.#failures.consume(`ip:${ip}`, this.#policy.verifyFailuresPerIp, now).allowed) throttled = 'ip';
+    else if (ip && this.blocked(ip, null, now)) throttled = 'ip';
+    if (prefix && (!this.#failures.consume(`prefix:${prefix}`, this.#policy.verifyFailuresPerPrefix, now).allowed || this.blocked(null, prefix, now))) throttled ??= 'prefix';
+    return throttled;
+  }
+
+  /** When `ip` may use the management API again, or null if it is not locked out. */
+  lockedOut(ip: string | null, now: number): Date | null {
+    const until = ip ? this.#lockedUntil.get(ip) : undefined;
+    if (until === undefined) return null;
+    if (until <= now) {
+      this.#lockedUntil.delete(ip!);
+      return null;
+    }
+    return new Date(until);
+  }
+
+  /** Counts a failed root-key authentication; returns the end of the lockout when this failure starts one. */
+  rootKeyFailed(ip: string | null, now: number): Date | null {
+    if (!ip) return null;
+    const { allowed } = this.#failures.consume(`root:${ip}`, this.#policy.rootKeyFailures, now);
+    if (allowed && this.#failures.used(`root:${ip}`, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit) return null;
+    const until = now + this.#policy.rootKeyLockoutSeconds * 1000;
+    this.#lockedUntil.set(ip, until);
+    return new Date(until);
+  }
+
+  /** Drops idle counters and ended lockouts. */
+  sweep(now: number): void {
+    this.#failures.sweep(now);
+    for (const [ip, until] of this.#lockedUntil) if (until <= now) this.#lockedUntil.delete(ip);
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { CreatedWorkspaceSchema, CreateWorkspaceBodySchema, ErrorBodySchema, type ManagementScope } from '../../schema';
+import type { KeyService } from '../keys/service';
+
+export interface WorkspaceRoutesOptions {
+  keys: KeyService;
+  guard: (scope: ManagementScope) => preHandlerAsyncHookHandler;
+}
+
+/** POST /v1/workspaces: a new tenant and its first root key, for the operator. */
+export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async (app, { keys, guard }) => {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/workspaces', {
+    preHandler: guard('workspaces:create'),
+    schema: {
+      tags: ['workspaces'],
+      summary: "Create a workspace (a tenant) and its first root key; only the operator's workspace may",
+      body: CreateWorkspaceBodySchema,
+      response: { 201: CreatedWorkspaceSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema },
+    },
+    handler: async (request, reply) => {
+      const created = await keys.createWorkspace(request.actor, request.body.name);
+      return reply.code(201).send(created);
+    },
+  });
+};
