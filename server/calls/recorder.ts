@@ -1,21 +1,9 @@
 import { sql } from 'kysely';
-import type { VerifyCode } from '../../schema';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
+import { appendCalls, type CallRecord, SEGMENT_MAX_ROWS } from './repository';
 
-/** One verification to log. */
-export interface CallRecord {
-  workspaceId: string;
-  at: Date;
-  keyId: string | null;
-  keyStart: string | null;
-  ip: string | null;
-  scopes: readonly string[];
-  method: string | null;
-  path: string | null;
-  code: VerifyCode;
-  latencyMs: number;
-}
+export type { CallRecord } from './repository';
 
 interface LastUse {
   at: Date;
@@ -24,7 +12,7 @@ interface LastUse {
 
 /**
  * Keeps the call log and `lastUsed` off the request path: verifications are buffered and written
- * in one multi-row insert per flush, and every key's last use is coalesced to one update per
+ * as call-log segments (one insert per workspace and flush), and every key's last use is coalesced to one update per
  * flush. A crash loses at most one flush interval of call rows, never a key or an audit entry.
  */
 export class CallRecorder {
@@ -38,7 +26,7 @@ export class CallRecorder {
 
   constructor(db: Db, options: { flushIntervalMs: number; maxBatch?: number; onError: (error: unknown) => void }) {
     this.#db = db;
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#maxBatch = options.maxBatch ?? SEGMENT_MAX_ROWS;
     this.#onError = options.onError;
     this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.#timer.unref();
@@ -80,26 +68,7 @@ export class CallRecorder {
     this.#pending = [];
     this.#lastUse = new Map();
     try {
-      for (let offset = 0; offset < calls.length; offset += this.#maxBatch) {
-        // The whole batch travels as one JSON parameter: one statement to build and send, however
-        // many rows, which keeps the request thread's share of logging to a JSON.stringify.
-        const rows = calls.slice(offset, offset + this.#maxBatch).map((call) => [
-          call.workspaceId,
-          call.at.toISOString(),
-          call.keyId,
-          call.keyStart,
-          call.ip,
-          call.scopes,
-          call.method,
-          call.path,
-          call.code,
-          call.latencyMs,
-        ]);
-        await sql`
-          insert into calls (workspace_id, at, key_id, key_start, ip, scopes, method, path, code, latency_ms)
-          select r->>0, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->5, r->>6, r->>7, r->>8, (r->>9)::real
-          from jsonb_array_elements(${jsonb(rows)}) as r`.execute(this.#db);
-      }
+      if (calls.length > 0) await appendCalls(this.#db, calls);
       if (lastUse.size > 0) await this.#writeLastUse(lastUse);
     } catch (error) {
       this.#onError(error);

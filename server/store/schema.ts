@@ -65,18 +65,16 @@ export interface AuditLogTable {
   hash: string;
 }
 
-export interface CallsTable {
+/** Up to 1,000 verifications of one workspace, as a JSON array of rows (see server/calls/repository.ts). */
+export interface CallSegmentsTable {
   id: Generated<string>;
   workspace_id: string;
-  at: Timestamp;
-  key_id: string | null;
-  key_start: string | null;
-  ip: string | null;
-  scopes: Json<string[]>;
-  method: string | null;
-  path: string | null;
-  code: string;
-  latency_ms: number;
+  first_at: Timestamp;
+  last_at: Timestamp;
+  row_count: number;
+  key_ids: string[];
+  codes: string[];
+  rows: string;
 }
 
 export interface IdempotencyKeysTable {
@@ -98,7 +96,7 @@ export interface Database {
   workspaces: WorkspacesTable;
   keys: KeysTable;
   audit_log: AuditLogTable;
-  calls: CallsTable;
+  call_segments: CallSegmentsTable;
   idempotency_keys: IdempotencyKeysTable;
   signature_nonces: SignatureNoncesTable;
   settings: SettingsTable;

@@ -1,10 +1,12 @@
+import { sql } from 'kysely';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
 /* Running it: health, readiness, metrics, the OpenAPI document and docs, and call-log retention. */
 describe('operating keyward', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer({ callRetentionDays: 7 });
+    // Flushed only when the test says so, so it knows which calls share a segment.
+    t = await startTestServer({ callRetentionDays: 7, callFlushIntervalMs: 60_000 });
   });
   afterAll(async () => t.close());
 
@@ -38,20 +40,39 @@ describe('operating keyward', () => {
     expect(await docs.text()).toContain('swagger');
   });
 
-  it('prunes call-log rows older than the retention period', async () => {
+  it('prunes calls older than the retention period, whole segments and within a segment', async () => {
     const key = await t.client.keys.create({ name: 'retained' });
-    for (let i = 0; i < 3; i += 1) await t.client.verify({ key: key.key, ip: `192.0.2.${i}` });
-    await t.server.flush();
-    const rows = await t.server.store.db.selectFrom('calls').select('id').where('key_id', '=', key.id).orderBy('id').execute();
-    expect(rows).toHaveLength(3);
-    await t.server.store.db
-      .updateTable('calls')
-      .set({ at: new Date(Date.now() - 8 * 86_400_000) })
-      .where('id', 'in', [rows[0]!.id, rows[1]!.id])
-      .execute();
+    const db = t.server.store.db;
+    await t.client.verify({ key: key.key, ip: '192.0.2.0' });
+    await t.server.flush(); // one segment holding the first call
+    await t.client.verify({ key: key.key, ip: '192.0.2.1' });
+    await t.client.verify({ key: key.key, ip: '192.0.2.2' });
+    await t.server.flush(); // another holding the next two
+    const before = [];
+    for await (const call of t.client.calls.list({ keyId: key.id })) before.push(call);
+    expect(before.map((call) => call.ip)).toEqual(['192.0.2.2', '192.0.2.1', '192.0.2.0']);
+
+    // Age the calls from 192.0.2.0 and 192.0.2.1 past the retention period, in the stored rows.
+    const eightDaysAgo = Date.now() - 8 * 86_400_000;
+    const segments = await db.selectFrom('call_segments').select(['id', 'rows']).where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute();
+    expect(segments).toHaveLength(2);
+    for (const segment of segments) {
+      const rows = JSON.parse(segment.rows) as [number, string, string, string][];
+      for (const row of rows) if (row[3] !== '192.0.2.2') row[0] = eightDaysAgo;
+      const times = rows.map((row) => row[0]);
+      await db
+        .updateTable('call_segments')
+        .set({ rows: JSON.stringify(rows), first_at: new Date(Math.min(...times)), last_at: new Date(Math.max(...times)) })
+        .where('id', '=', segment.id)
+        .execute();
+    }
     await t.server.maintain();
+
     const left = [];
-    for await (const call of t.client.calls.list({ keyId: key.id })) left.push(call.ip);
-    expect(left).toEqual(['192.0.2.2']);
+    for await (const call of t.client.calls.list({ keyId: key.id })) left.push(call);
+    expect(left.map((call) => call.ip)).toEqual(['192.0.2.2']);
+    // The call kept keeps its id; the fully aged segment is gone.
+    expect(left[0]!.id).toBe(before[0]!.id);
+    expect(await db.selectFrom('call_segments').select('id').where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute()).toHaveLength(1);
   });
 });
