@@ -7,7 +7,8 @@ import { Keyward } from '../sdk';
 
 /*
  * bench/verify: verifications per second and p50/p99 latency of POST /v1/verify for a cached key,
- * over HTTP on loopback, against a bare node:http server answering the same JSON, in one run.
+ * over HTTP on loopback, against a bare node:http server answering the same JSON, in one run, and
+ * against a one-route fastify server (the floor fastify itself sets).
  * Each server runs in its own process; autocannon runs here. Rounds alternate between the two so
  * drift on the machine hits both alike.
  *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…]
@@ -57,21 +58,25 @@ async function main(): Promise<void> {
   const warm = await client.verify(request);
   if (warm.code !== 'VALID') throw new Error(`bench key does not verify: ${warm.code}`);
   const bare = await start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
+  const floor = await start([join(__dirname, 'fastify-floor-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
 
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` };
   const body = JSON.stringify(request);
-  const measured: { keyward: Measure[]; bare: Measure[] } = { keyward: [], bare: [] };
+  const measured: { keyward: Measure[]; bare: Measure[]; floor: Measure[] } = { keyward: [], bare: [], floor: [] };
   try {
     // A short warm-up of each, not counted.
     await autocannon({ url: `${keyward.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
     await autocannon({ url: `${bare.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
+    await autocannon({ url: `${floor.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
     for (let round = 0; round < rounds; round += 1) {
       measured.keyward.push(await load(keyward.url, headers, body));
       measured.bare.push(await load(bare.url, headers, body));
+      measured.floor.push(await load(floor.url, headers, body));
     }
   } finally {
     keyward.child.kill('SIGTERM');
     bare.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
   }
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const summary = (runs: Measure[]) => ({
@@ -82,12 +87,15 @@ async function main(): Promise<void> {
   });
   const k = summary(measured.keyward);
   const b = summary(measured.bare);
+  const f = summary(measured.floor);
   const ratio = k.rps / b.rps;
   console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating`);
   console.log('| server | verifications/s | p50 ms | p99 ms | non-2xx + errors |');
   console.log('|---|---:|---:|---:|---:|');
   console.log(`| keyward POST /v1/verify (cached key) | ${k.rps.toFixed(0)} | ${k.p50.toFixed(2)} | ${k.p99.toFixed(2)} | ${k.failed} |`);
   console.log(`| bare node:http, same JSON | ${b.rps.toFixed(0)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.failed} |`);
+  console.log(`| fastify, one route, same JSON (no hooks, validation or auth) | ${f.rps.toFixed(0)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.failed} |`);
+  console.log(`ratio fastify floor/bare: ${((f.rps / b.rps) * 100).toFixed(1)}%; keyward/fastify floor: ${((k.rps / f.rps) * 100).toFixed(1)}%`);
   console.log(`ratio keyward/bare: ${(ratio * 100).toFixed(1)}% (goal: at least 70%)`);
   rmSync(dataDir, { recursive: true, force: true });
   if (k.failed > 0) process.exitCode = 1;

@@ -33,8 +33,19 @@ export function canonicalCidr(text: string): string | null {
 
 /** An IPv4 address in dotted-quad form, or an IPv6 address; ipaddr.js alone also takes `1.2.3` or `0x7f.1`. */
 export function isStrictAddress(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+  // Every verify body carries a client address, and the same addresses come back again and again.
+  let valid = strictAddresses.get(text);
+  if (valid === undefined) {
+    valid = ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+    if (strictAddresses.size >= ADDRESS_MEMO_SIZE) strictAddresses.clear();
+    strictAddresses.set(text, valid);
+  }
+  return valid;
 }
+
+/** Addresses remembered by isStrictAddress; cleared when full, so memory stays bounded under any input. */
+const ADDRESS_MEMO_SIZE = 10_000;
+const strictAddresses = new Map<string, boolean>();
 
 /** An IPv4 or IPv6 address or CIDR range; stored in canonical network/prefix form. */
 export const CidrSchema = z

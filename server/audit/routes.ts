@@ -1,11 +1,11 @@
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AuditPageSchema, ErrorBodySchema, ListAuditQuerySchema, type ManagementScope } from '../../schema';
 import type { Db } from '../store/database';
 import { listAudit } from './log';
 
 /** GET /v1/audit: the workspace's hash-chained management log, oldest first. */
-export const auditRoutes: FastifyPluginAsync<{ db: Db; guard: (scope: ManagementScope) => preHandlerAsyncHookHandler }> = async (app, { db, guard }) => {
+export const auditRoutes: FastifyPluginAsync<{ db: Db; guard: (scope: ManagementScope) => preHandlerHookHandler }> = async (app, { db, guard }) => {
   app.withTypeProvider<ZodTypeProvider>().get('/v1/audit', {
     preHandler: guard('audit:read'),
     schema: {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CallPageSchema, ErrorBodySchema, KeyIdParamsSchema, ListCallsQuerySchema, ListKeyCallsQuerySchema, type ManagementScope } from '../../schema';
 import { KeywardError } from '../errors';
@@ -8,7 +8,7 @@ import type { CallRecorder } from './recorder';
 import { listCalls } from './repository';
 
 /** The call log: GET /v1/calls and GET /v1/keys/{id}/calls, newest first. */
-export const callRoutes: FastifyPluginAsync<{ db: Db; recorder: CallRecorder; guard: (scope: ManagementScope) => preHandlerAsyncHookHandler }> = async (
+export const callRoutes: FastifyPluginAsync<{ db: Db; recorder: CallRecorder; guard: (scope: ManagementScope) => preHandlerHookHandler }> = async (
   app,
   { db, recorder, guard },
 ) => {

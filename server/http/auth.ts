@@ -1,10 +1,10 @@
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { ManagementScope } from '../../schema';
 import type { Actor } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { KeywardError } from '../errors';
 import type { BruteForceGuard } from '../verify/brute-force';
-import type { Verifier } from '../verify/pipeline';
+import type { VerifyOutcome, Verifier } from '../verify/pipeline';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,37 +36,43 @@ export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder, bruteFo
     if (until) onLockout(request, until);
     return error;
   };
-  return (scope: ManagementScope): preHandlerAsyncHookHandler =>
-    async function authorize(request) {
+  // The verdict on a root key: undefined to let the request through, else the error to answer.
+  const admit = (request: FastifyRequest, scope: ManagementScope, outcome: VerifyOutcome, now: number): KeywardError | undefined => {
+    switch (outcome.code) {
+      case 'VALID':
+        recorder.noteUse(outcome.key.id, new Date(now), request.ip ?? null);
+        request.actor = actorFor(request, outcome.key.workspaceId, outcome.key.id);
+        return undefined;
+      case 'MALFORMED':
+      case 'NOT_FOUND':
+        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+      case 'REVOKED':
+      case 'SUSPENDED':
+      case 'EXPIRED':
+        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
+      case 'IP_NOT_ALLOWED':
+        return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
+      case 'INSUFFICIENT_SCOPE':
+        return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
+      case 'RATE_LIMITED':
+        return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
+        });
+      default:
+        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+    }
+  };
+  // Callback style, and synchronous for a cached root key: every management and verify call runs it.
+  return (scope: ManagementScope): preHandlerHookHandler =>
+    function authorize(request, _reply, done) {
       const now = Date.now();
       const until = bruteForce.lockedOut(request.ip ?? null, now);
-      if (until) throw lockedOut(until, now);
+      if (until) return done(lockedOut(until, now));
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? BEARER.exec(header) : null;
-      if (!match?.[1]) throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
-      const outcome = await verifier.verify({ key: match[1], kind: 'root', ip: request.ip, scopes: [scope] });
-      switch (outcome.code) {
-        case 'VALID':
-          recorder.noteUse(outcome.key.id, new Date(), request.ip ?? null);
-          request.actor = actorFor(request, outcome.key.workspaceId, outcome.key.id);
-          return;
-        case 'MALFORMED':
-        case 'NOT_FOUND':
-          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
-        case 'REVOKED':
-        case 'SUSPENDED':
-        case 'EXPIRED':
-          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
-        case 'IP_NOT_ALLOWED':
-          throw new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
-        case 'INSUFFICIENT_SCOPE':
-          throw new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
-        case 'RATE_LIMITED':
-          throw new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
-            headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
-          });
-        default:
-          throw failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
-      }
+      if (!match?.[1]) return done(failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>')));
+      const outcome = verifier.verify({ key: match[1], kind: 'root', ip: request.ip, scopes: [scope] }, now);
+      if (outcome instanceof Promise) outcome.then((settled) => done(admit(request, scope, settled, now)), done);
+      else done(admit(request, scope, outcome, now));
     };
 }

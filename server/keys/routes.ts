@@ -17,13 +17,13 @@ import {
   UpdatedKeySchema,
   UpdateRootKeyBodySchema,
 } from '../../schema';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerHookHandler } from 'fastify';
 import type { KeyKind, KeyService } from './service';
 
 export interface KeyRoutesOptions {
   kind: KeyKind;
   keys: KeyService;
-  guard: (scope: ManagementScope) => preHandlerAsyncHookHandler;
+  guard: (scope: ManagementScope) => preHandlerHookHandler;
 }
 
 const IdempotencyHeadersSchema = z.looseObject({

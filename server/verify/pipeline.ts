@@ -1,3 +1,4 @@
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { SignedRequest, VerifyCode } from '../../schema';
 import { parseKey } from '../keys/format';
@@ -43,6 +44,15 @@ interface CachedKey {
 /** A hash with no key behind it; cached too, so a flood of unknown keys does not reach the store. */
 const UNKNOWN = Symbol('unknown');
 
+/**
+ * The cache key of a presented key: its SHA-256. The stored form stays HMAC-SHA256(pepper, key),
+ * computed only on a cache miss; the pepper guards the database, and SHA-256 of 256 random bits is
+ * as irreversible in memory, at about a third of an HMAC's cost on the hot path. (crypto.hash is
+ * Node ≥ 20.12; older 20.x fall back to createHash.)
+ */
+const fingerprint: (key: string) => string =
+  typeof oneShotHash === 'function' ? (key) => oneShotHash('sha256', key, 'base64') : (key) => createHash('sha256').update(key).digest('base64');
+
 export interface VerifierOptions {
   cacheTtlMs: number;
   cacheMaxEntries?: number;
@@ -57,7 +67,12 @@ export class Verifier {
   readonly #db: Db;
   readonly #pepper: Pepper;
   readonly #masterKey: MasterKey;
+  /** By fingerprint() of the presented key. */
   readonly #cache: LRUCache<string, CachedKey | typeof UNKNOWN>;
+  /** Stored hash → fingerprint, so forget(secretHash) finds the cache entry. */
+  readonly #fingerprints: Map<string, string> = new Map();
+  /** Fingerprint → stored hash: the reverse of #fingerprints, to clean it up on eviction. */
+  readonly #hashOf: Map<string, string> = new Map();
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
@@ -68,26 +83,43 @@ export class Verifier {
     this.#db = db;
     this.#pepper = pepper;
     this.#masterKey = masterKey;
-    this.#cache = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
+    this.#cache = new LRUCache({
+      max: options.cacheMaxEntries ?? 100_000,
+      ttl: options.cacheTtlMs,
+      dispose: (_entry, cacheKey) => {
+        const secretHash = this.#hashOf.get(cacheKey);
+        this.#hashOf.delete(cacheKey);
+        if (secretHash !== undefined && this.#fingerprints.get(secretHash) === cacheKey) this.#fingerprints.delete(secretHash);
+      },
+    });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
   }
 
-  /** Runs every check and returns the first failing code, or VALID. */
-  async verify(input: VerifyInput, now: number = Date.now()): Promise<VerifyOutcome> {
-    let cached: CachedKey | typeof UNKNOWN;
+  /**
+   * Runs every check and returns the first failing code, or VALID. A cached key that needs no
+   * nonce is answered synchronously: the hot path allocates no promise.
+   */
+  verify(input: VerifyInput, now: number = Date.now()): VerifyOutcome | Promise<VerifyOutcome> {
     if (input.key !== undefined) {
       const shape = parseKey(input.key);
       if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
         return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
       }
-      const secretHash = this.#pepper.hashKey(input.key);
-      cached = this.#cache.get(secretHash) ?? (await this.#load(secretHash));
-    } else {
-      // A signed request without the key names it in the signature's keyid.
-      const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
-      if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId)) return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
-      cached = this.#byId.get(keyId) ?? (await this.#loadById(keyId));
+      const cacheKey = fingerprint(input.key);
+      const cached = this.#cache.get(cacheKey);
+      if (cached !== undefined) return this.#check(cached, input, now);
+      return this.#load(cacheKey, this.#pepper.hashKey(input.key)).then((loaded) => this.#check(loaded, input, now));
     }
+    // A signed request without the key names it in the signature's keyid.
+    const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
+    if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId)) return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+    const cached = this.#byId.get(keyId);
+    if (cached !== undefined) return this.#check(cached, input, now);
+    return this.#loadById(keyId).then((loaded) => this.#check(loaded, input, now));
+  }
+
+  /** The checks after lookup, in order: status → expiry → IP → scopes → signature → rate limit. */
+  #check(cached: CachedKey | typeof UNKNOWN, input: VerifyInput, now: number): VerifyOutcome | Promise<VerifyOutcome> {
     if (cached === UNKNOWN || cached.record.kind !== input.kind || (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)) {
       return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
     }
@@ -114,9 +146,15 @@ export class Verifier {
       if (!verdict.ok) return { valid: false, code: verdict.code, key: record, rateLimit: null };
       // Kept until `created` is too old to pass the freshness check anyway.
       const keepUntil = new Date((verdict.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
-      if (!(await claimNonce(this.#db, record.id, verdict.nonce, keepUntil))) return { valid: false, code: 'REPLAYED', key: record, rateLimit: null };
+      return claimNonce(this.#db, record.id, verdict.nonce, keepUntil).then(
+        (fresh): VerifyOutcome => (fresh ? this.#limit(record, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null }),
+      );
     }
+    return this.#limit(record, now);
+  }
 
+  /** The last check: the key's rate limit, when it has one. */
+  #limit(record: KeyRecord, now: number): VerifyOutcome {
     if (record.rateLimit) {
       const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
       if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
@@ -128,7 +166,8 @@ export class Verifier {
   /** Drops a key from the cache at once; key services call it after every change to a key. */
   forget(secretHash: string): void {
     this.#epoch += 1;
-    this.#cache.delete(secretHash);
+    const cacheKey = this.#fingerprints.get(secretHash);
+    if (cacheKey !== undefined) this.#cache.delete(cacheKey);
     // Changes are rare; the by-id cache is only for keyless signed requests. Start it afresh.
     this.#byId.clear();
   }
@@ -138,8 +177,14 @@ export class Verifier {
     this.#limiter.sweep(now);
   }
 
-  #load(secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
-    return this.#loadInto(this.#cache, secretHash, () => findKeyByHash(this.#db, secretHash));
+  async #load(cacheKey: string, secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
+    const epoch = this.#epoch;
+    const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
+    if (epoch === this.#epoch) {
+      this.#fingerprints.set(secretHash, cacheKey);
+      this.#hashOf.set(cacheKey, secretHash);
+    }
+    return entry;
   }
 
   #loadById(id: string): Promise<CachedKey | typeof UNKNOWN> {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ErrorBodySchema, type ManagementScope, type VerifyCode, type VerifyResponse, VerifyRequestSchema, VerifyResponseSchema } from '../../schema';
 import type { BruteForceGuard } from './brute-force';
@@ -10,7 +10,7 @@ import type { VerifyOutcome, Verifier } from './pipeline';
 export interface VerifyRoutesOptions {
   verifier: Verifier;
   recorder: CallRecorder;
-  guard: (scope: ManagementScope) => preHandlerAsyncHookHandler;
+  guard: (scope: ManagementScope) => preHandlerHookHandler;
   bruteForce: BruteForceGuard;
   onOutcome: (code: VerifyCode) => void;
   /** A source or key prefix just crossed its failure limit. */
@@ -20,8 +20,11 @@ export interface VerifyRoutesOptions {
 /** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
 const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
 
+/** The answer when the source is throttled: the pipeline is not run at all. */
+const BLOCKED = { valid: false, code: 'BLOCKED', key: null, rateLimit: null } as const;
+
 /** Shapes a pipeline outcome as the API answers it. */
-export function verifyResponse(outcome: VerifyOutcome | { valid: false; code: 'BLOCKED'; key: null; rateLimit: null }, now: number): VerifyResponse {
+export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: number): VerifyResponse {
   const key = outcome.key;
   const status = key ? effectiveStatus(key, now) : null;
   return {
@@ -52,38 +55,42 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app,
       body: VerifyRequestSchema,
       response: { 200: VerifyResponseSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
     },
-    handler: async (request) => {
+    // Not async: a cached key is verified synchronously, and the answer is sent without a promise.
+    handler: (request, reply) => {
       const started = performance.now();
       const { key, scopes, ip, request: signed } = request.body;
-      // The signed request, when given, says what the call was; method and path default to it.
-      const method = request.body.method ?? signed?.method;
-      const path = request.body.path ?? (signed ? new URL(signed.url).pathname : undefined);
       const now = Date.now();
       // Brute force: the end client's address when the caller passes it, else the caller's own.
       const source = { ip: ip ?? request.ip ?? null, prefix: key === undefined ? null : presentedStart(key) };
+      const finish = (outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
+        if (GUESSES.has(outcome.code)) {
+          // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
+          const throttled = bruteForce.failed(source.ip, outcome.key === null ? source.prefix : null, now);
+          if (throttled) onThrottled(request, throttled, source);
+        }
+        onOutcome(outcome.code);
+        recorder.record({
+          workspaceId: request.actor.workspaceId,
+          at: new Date(now),
+          keyId: outcome.key?.id ?? null,
+          keyStart: outcome.key?.start ?? (key === undefined ? null : presentedStart(key)),
+          ip: ip ?? null,
+          scopes: scopes ?? [],
+          // The signed request, when given, says what the call was; method and path default to it.
+          method: request.body.method ?? signed?.method ?? null,
+          path: request.body.path ?? (signed ? new URL(signed.url).pathname : null),
+          code: outcome.code,
+          latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        });
+        return verifyResponse(outcome, now);
+      };
       const outcome =
         bruteForce.blocked(source.ip, source.prefix, now) !== null
-          ? ({ valid: false, code: 'BLOCKED', key: null, rateLimit: null } as const)
-          : await verifier.verify({ key, request: signed, kind: 'api', workspaceId: request.actor.workspaceId, ip, scopes }, now);
-      if (GUESSES.has(outcome.code)) {
-        // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
-        const throttled = bruteForce.failed(source.ip, outcome.key === null ? source.prefix : null, now);
-        if (throttled) onThrottled(request, throttled, source);
-      }
-      onOutcome(outcome.code);
-      recorder.record({
-        workspaceId: request.actor.workspaceId,
-        at: new Date(now),
-        keyId: outcome.key?.id ?? null,
-        keyStart: outcome.key?.start ?? (key === undefined ? null : presentedStart(key)),
-        ip: ip ?? null,
-        scopes: scopes ?? [],
-        method: method ?? null,
-        path: path ?? null,
-        code: outcome.code,
-        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-      });
-      return verifyResponse(outcome, now);
+          ? BLOCKED
+          : verifier.verify({ key, request: signed, kind: 'api', workspaceId: request.actor.workspaceId, ip, scopes }, now);
+      if (outcome instanceof Promise) return outcome.then(finish);
+      void reply.send(finish(outcome));
+      return undefined;
     },
   });
 };

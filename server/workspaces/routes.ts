@@ -1,11 +1,11 @@
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CreatedWorkspaceSchema, CreateWorkspaceBodySchema, ErrorBodySchema, type ManagementScope } from '../../schema';
 import type { KeyService } from '../keys/service';
 
 export interface WorkspaceRoutesOptions {
   keys: KeyService;
-  guard: (scope: ManagementScope) => preHandlerAsyncHookHandler;
+  guard: (scope: ManagementScope) => preHandlerHookHandler;
 }
 
 /** POST /v1/workspaces: a new tenant and its first root key, for the operator. */
