@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +11,32 @@ import { Keyward } from '../sdk';
  * against a one-route fastify server (the floor fastify itself sets).
  * Each server runs in its own process; autocannon runs here. Rounds alternate between the two so
  * drift on the machine hits both alike.
- *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…]
+ *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…] [--pin]
  * BENCH_NODE_FLAGS passes flags to both server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 1) {
+  const name = process.argv[i]!.replace(/^--/, '');
+  const value = process.argv[i + 1];
+  // A flag followed by another flag (or nothing) is a switch, like --pin.
+  if (value === undefined || value.startsWith('--')) args.set(name, '');
+  else {
+    args.set(name, value);
+    i += 1;
+  }
+}
 const seconds = Number(args.get('seconds') ?? 10);
 const connections = Number(args.get('connections') ?? 16);
 const rounds = Number(args.get('rounds') ?? 2);
 const databaseUrl = args.get('database-url');
+const pin = args.has('pin');
 const root = join(__dirname, '..', '..');
 
 function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...command], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...command];
+  // --pin: servers on CPU 0, this process (the load generator) on CPU 1, so they never share a core.
+  const [file, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(file, argv, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
@@ -49,6 +62,7 @@ async function load(url: string, headers: Record<string, string>, body: string):
 }
 
 async function main(): Promise<void> {
+  if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
   const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
@@ -89,7 +103,7 @@ async function main(): Promise<void> {
   const b = summary(measured.bare);
   const f = summary(measured.floor);
   const ratio = k.rps / b.rps;
-  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating`);
+  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`);
   console.log('| server | verifications/s | p50 ms | p99 ms | non-2xx + errors |');
   console.log('|---|---:|---:|---:|---:|');
   console.log(`| keyward POST /v1/verify (cached key) | ${k.rps.toFixed(0)} | ${k.p50.toFixed(2)} | ${k.p99.toFixed(2)} | ${k.failed} |`);
