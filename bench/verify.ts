@@ -11,7 +11,7 @@ import { Keyward } from '../sdk';
  * against a one-route fastify server (the floor fastify itself sets).
  * Each server runs in its own process; autocannon runs here. Rounds alternate between the two so
  * drift on the machine hits both alike.
- *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…] [--pin]
+ *   node dist/bench/verify.js [--seconds 10] [--connections 16] [--rounds 2] [--database-url postgres://…] [--pin] [--log-level warn]
  * BENCH_NODE_FLAGS passes flags to both server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 const args = new Map<string, string>();
@@ -30,6 +30,7 @@ const connections = Number(args.get('connections') ?? 16);
 const rounds = Number(args.get('rounds') ?? 2);
 const databaseUrl = args.get('database-url');
 const pin = args.has('pin');
+const logLevel = args.get('log-level') ?? 'warn';
 const root = join(__dirname, '..', '..');
 
 function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
@@ -39,11 +40,18 @@ function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: Chil
   const child = spawn(file, argv, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk) => {
+    const onData = (chunk: Buffer) => {
       out += String(chunk);
       const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
+      if (match?.[1]) {
+        // From here on the server's output is drained unread: parsing it would load this process,
+        // which runs the load generator.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}: ${out}`)));
   });
 }
@@ -64,7 +72,7 @@ async function load(url: string, headers: Record<string, string>, body: string):
 async function main(): Promise<void> {
   if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
-  const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: logLevel, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
   const client = new Keyward({ baseUrl: keyward.url, rootKey });
   const key = await client.keys.create({ name: 'bench', scopes: ['contacts:*', 'email:send'], ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
@@ -103,7 +111,7 @@ async function main(): Promise<void> {
   const b = summary(measured.bare);
   const f = summary(measured.floor);
   const ratio = k.rps / b.rps;
-  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`);
+  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating, keyward log level ${logLevel}${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`);
   console.log('| server | verifications/s | p50 ms | p99 ms | non-2xx + errors |');
   console.log('|---|---:|---:|---:|---:|');
   console.log(`| keyward POST /v1/verify (cached key) | ${k.rps.toFixed(0)} | ${k.p50.toFixed(2)} | ${k.p99.toFixed(2)} | ${k.failed} |`);

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, LogLevel, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ErrorBodySchema, type ManagementScope, type VerifyCode, type VerifyResponse, VerifyRequestSchema, VerifyResponseSchema } from '../../schema';
 import type { BruteForceGuard } from './brute-force';
@@ -13,6 +13,8 @@ export interface VerifyRoutesOptions {
   guard: (scope: ManagementScope) => preHandlerHookHandler;
   bruteForce: BruteForceGuard;
   onOutcome: (code: VerifyCode) => void;
+  /** The route's log level: fastify's two request lines per verification only when debugging (the call log has every verification). */
+  requestLogLevel: LogLevel;
   /** A source or key prefix just crossed its failure limit. */
   onThrottled: (request: FastifyRequest, reason: 'ip' | 'prefix', source: { ip: string | null; prefix: string | null }) => void;
 }
@@ -43,9 +45,10 @@ export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: num
 }
 
 /** POST /v1/verify: the hot path. Always 200 for a well-formed request; `code` carries the verdict. */
-export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app, { verifier, recorder, guard, bruteForce, onOutcome, onThrottled }) => {
+export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app, { verifier, recorder, guard, bruteForce, onOutcome, onThrottled, requestLogLevel }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/verify', {
     preHandler: guard('verify'),
+    logLevel: requestLogLevel,
     // The hot path: the answer is built by verifyResponse(), typed as VerifyResponse, so a plain
     // JSON.stringify is safe here; the zod response schema still documents it in OpenAPI.
     serializerCompiler: () => (data) => JSON.stringify(data),

@@ -27,6 +27,16 @@ describe('operating keyward', () => {
     expect(metrics.body).not.toContain(key.id);
   });
 
+  it('logs management requests at info, but not each verification (the call log has those)', async () => {
+    const key = await t.client.keys.create({ name: 'quiet' });
+    const before = t.logLines.length;
+    for (let i = 0; i < 5; i += 1) await t.client.verify({ key: key.key });
+    await t.client.keys.get(key.id);
+    const lines = t.logLines.slice(before);
+    expect(lines.filter((line) => line.includes('"url":"/v1/verify"'))).toEqual([]);
+    expect(lines.filter((line) => line.includes(`"url":"/v1/keys/${key.id}"`)).length).toBe(1);
+  });
+
   it('serves an OpenAPI 3.1 document generated from the schemas, and human docs at /docs', async () => {
     const { body: openapi } = await raw(t.url, 'GET', '/openapi.json');
     expect(openapi.openapi).toBe('3.1.0');
