@@ -73,6 +73,9 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
     databaseUrl: database?.url,
     async close() {
       await server.close();
+      // A server-side error is what a failing test needs to be understood in CI; these lines are secret-free.
+      const errors = logLines.filter((line) => /"level":(50|60)/.test(line));
+      if (errors.length > 0) process.stderr.write(`keyward server errors in this suite:\n${errors.join('')}`);
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
