@@ -27,7 +27,11 @@ export async function appendAudit(
     .selectFrom('workspaces')
     .select(['audit_seq', 'audit_head'])
     .where('id', '=', actor.workspaceId)
-    .forUpdate()
+    // NO KEY UPDATE, not UPDATE: appends still queue behind each other, but not behind the KEY SHARE
+    // lock that inserting a key (workspace_id references workspaces) takes first in the same
+    // transaction. With FOR UPDATE, two concurrent creates in one workspace could each hold KEY
+    // SHARE and wait for the other's: a deadlock, answered as a 500 on Postgres.
+    .forNoKeyUpdate()
     .executeTakeFirstOrThrow();
   const unsigned = {
     seq: head.audit_seq + 1,
