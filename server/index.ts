@@ -148,7 +148,7 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
       async close() {
         if (closed) return;
         closed = true;
-        maintenance.stop();
+        await maintenance.stop();
         await app.close();
         await recorder.close();
         await openedStore.close();

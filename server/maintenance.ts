@@ -20,7 +20,7 @@ export function startMaintenance(options: {
   /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
   onRotationDue: (counts: { workspaceId: string; kind: 'api' | 'root'; due: number }[]) => void;
   onError: (error: unknown) => void;
-}): { run(): Promise<void>; stop(): void } {
+}): { run(): Promise<void>; stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   const run = async () => {
     const now = new Date();
@@ -47,5 +47,10 @@ export function startMaintenance(options: {
     await running;
     await tick();
   };
-  return { run: runNow, stop: () => clearInterval(timer) };
+  // Stopping waits out a round under way, so the store is never closed beneath it.
+  const stop = async () => {
+    clearInterval(timer);
+    await running;
+  };
+  return { run: runNow, stop };
 }

@@ -37,6 +37,14 @@ describe('operating keyward', () => {
     expect(lines.filter((line) => line.includes(`"url":"/v1/keys/${key.id}"`)).length).toBe(1);
   });
 
+  it('shuts down cleanly while its first maintenance round may still be running', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const brief = await startTestServer();
+      await brief.close();
+      expect(brief.logLines.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+    }
+  });
+
   it('serves an OpenAPI 3.1 document generated from the schemas, and human docs at /docs', async () => {
     const { body: openapi } = await raw(t.url, 'GET', '/openapi.json');
     expect(openapi.openapi).toBe('3.1.0');
