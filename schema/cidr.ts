@@ -33,19 +33,39 @@ export function canonicalCidr(text: string): string | null {
 
 /** An IPv4 address in dotted-quad form, or an IPv6 address; ipaddr.js alone also takes `1.2.3` or `0x7f.1`. */
 export function isStrictAddress(text: string): boolean {
-  // Every verify body carries a client address, and the same addresses come back again and again.
-  let valid = strictAddresses.get(text);
-  if (valid === undefined) {
-    valid = ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
-    if (strictAddresses.size >= ADDRESS_MEMO_SIZE) strictAddresses.clear();
-    strictAddresses.set(text, valid);
-  }
-  return valid;
+  return parseAddress(text).strict;
 }
 
-/** Addresses remembered by isStrictAddress; cleared when full, so memory stays bounded under any input. */
+/** What an address string is: strictly written or not, and the address ipaddr.js reads in it (IPv4-mapped IPv6 unwrapped), if any. */
+export interface ParsedAddress {
+  strict: boolean;
+  address: ipaddr.IPv4 | ipaddr.IPv6 | null;
+}
+
+/**
+ * Parses an address once per distinct text. Every verify body carries a client address, checked by
+ * the schema and then matched against allowlists, and the same addresses come back again and again.
+ * The parsed objects are shared: nothing may mutate them.
+ */
+export function parseAddress(text: string): ParsedAddress {
+  let parsed = parsedAddresses.get(text);
+  if (parsed === undefined) {
+    let address: ipaddr.IPv4 | ipaddr.IPv6 | null;
+    try {
+      address = ipaddr.process(text);
+    } catch {
+      address = null;
+    }
+    parsed = { strict: ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text), address };
+    if (parsedAddresses.size >= ADDRESS_MEMO_SIZE) parsedAddresses.clear();
+    parsedAddresses.set(text, parsed);
+  }
+  return parsed;
+}
+
+/** Addresses remembered by parseAddress; cleared when full, so memory stays bounded under any input. */
 const ADDRESS_MEMO_SIZE = 10_000;
-const strictAddresses = new Map<string, boolean>();
+const parsedAddresses = new Map<string, ParsedAddress>();
 
 /** An IPv4 or IPv6 address or CIDR range; stored in canonical network/prefix form. */
 export const CidrSchema = z

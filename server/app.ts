@@ -9,7 +9,7 @@ import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
 import { healthRoutes } from './health/routes';
-import { rootKeyGuard } from './http/auth';
+import { requestOrigin, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
 import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
@@ -93,8 +93,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const bruteForce = deps.bruteForce;
   const guard = rootKeyGuard(deps.verifier, deps.recorder, bruteForce, (request, until) => {
     deps.logger.warn({ ip: request.ip, until: until.toISOString() }, 'too many failed root-key attempts: source locked out of the management API');
-    const agent = request.headers['user-agent'];
-    void auditSecurityEvent(deps.db, null, { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id }, {
+    void auditSecurityEvent(deps.db, null, requestOrigin(request), {
       action: 'security.root_key_lockout',
       changes: { ip: request.ip ?? null, lockedUntil: until.toISOString() },
     }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));

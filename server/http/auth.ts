@@ -14,10 +14,14 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
-/** The client's address as the management API sees it (fastify applies the trusted-proxy list). */
-function actorFor(request: FastifyRequest, workspaceId: string, rootKeyId: string | null): Actor {
+/** Who sent a request, as audit entries record it: the client's address as the management API sees it (fastify applies the trusted-proxy list), its user agent and the request id. */
+export function requestOrigin(request: FastifyRequest): Omit<Actor, 'workspaceId' | 'rootKeyId'> {
   const agent = request.headers['user-agent'];
-  return { workspaceId, rootKeyId, ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id };
+  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id };
+}
+
+function actorFor(request: FastifyRequest, workspaceId: string, rootKeyId: string | null): Actor {
+  return { workspaceId, rootKeyId, ...requestOrigin(request) };
 }
 
 /**

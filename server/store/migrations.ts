@@ -7,8 +7,9 @@ import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<unknown>) {
-      // One statement at a time: PGlite runs each query as a prepared statement.
-      for (const statement of splitStatements(`
+      await runScript(
+        db,
+        `
         create table settings (
           name text primary key,
           value text not null
@@ -92,14 +93,15 @@ const migrations: Record<string, Migration> = {
           primary key (workspace_id, operation, key_hash)
         );
         create index idempotency_by_age on idempotency_keys (created_at);
-      `)) {
-        await sql.raw(statement).execute(db);
-      }
+      `,
+      );
     },
   },
   '0002_request_signing': {
     async up(db: Kysely<unknown>) {
-      for (const statement of splitStatements(`
+      await runScript(
+        db,
+        `
         alter table keys add column signed_scopes jsonb not null default '[]'::jsonb;
         alter table keys add column require_signature boolean not null default false;
         alter table keys add column signing_secret_sealed text;
@@ -110,9 +112,8 @@ const migrations: Record<string, Migration> = {
           primary key (key_id, nonce)
         );
         create index signature_nonces_by_age on signature_nonces (expires_at);
-      `)) {
-        await sql.raw(statement).execute(db);
-      }
+      `,
+      );
     },
   },
   '0003_call_segments': {
@@ -120,7 +121,9 @@ const migrations: Record<string, Migration> = {
       // The call log moves from one row per verification to segments of up to 1,000 calls in one
       // text value (see server/calls/repository.ts): on PGlite a row cost ~50 µs of database CPU,
       // a segment costs ~3.5 µs per call. Existing rows are carried over, never dropped.
-      for (const statement of splitStatements(`
+      await runScript(
+        db,
+        `
         create table call_segments (
           id bigint generated always as identity primary key,
           workspace_id text not null,
@@ -145,18 +148,19 @@ const migrations: Record<string, Migration> = {
           group by workspace_id, (id - 1) / 1000
           order by min(at);
         drop table calls
-      `)) {
-        await sql.raw(statement).execute(db);
-      }
+      `,
+      );
     },
   },
 };
 
-function splitStatements(script: string): string[] {
-  return script
+/** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */
+async function runScript(db: Kysely<unknown>, script: string): Promise<void> {
+  const statements = script
     .split(';')
     .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0);
+  for (const statement of statements) await sql.raw(statement).execute(db);
 }
 
 /** Serves the migrations above to Kysely's Migrator. */

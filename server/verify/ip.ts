@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseAddress } from '../../schema';
 
 /** A precompiled IP allowlist. */
 export interface IpMatcher {
@@ -8,25 +9,10 @@ export interface IpMatcher {
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-/** Parses a client address, unwrapping IPv4-mapped IPv6 (`::ffff:10.0.0.1` is `10.0.0.1`). */
+/** Parses a client address, unwrapping IPv4-mapped IPv6 (`::ffff:10.0.0.1` is `10.0.0.1`); remembered per text by schema/cidr.ts. */
 export function parseClientIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  // Parsing costs more than the match itself, and callers' addresses repeat: remember them.
-  let address = parsedAddresses.get(ip);
-  if (address === undefined) {
-    try {
-      address = ipaddr.process(ip);
-    } catch {
-      address = null;
-    }
-    if (parsedAddresses.size >= ADDRESS_MEMO_SIZE) parsedAddresses.clear();
-    parsedAddresses.set(ip, address);
-  }
-  return address;
+  return parseAddress(ip).address;
 }
-
-/** Addresses remembered by parseClientIp (never mutated by matching); cleared when full, so memory stays bounded. */
-const ADDRESS_MEMO_SIZE = 10_000;
-const parsedAddresses = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
 
 /** Compiles canonical CIDRs (see schema/cidr.ts) once per cached key. */
 export function compileAllowlist(cidrs: readonly string[]): IpMatcher {

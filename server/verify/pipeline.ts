@@ -69,10 +69,12 @@ export class Verifier {
   readonly #masterKey: MasterKey;
   /** By fingerprint() of the presented key. */
   readonly #cache: LRUCache<string, CachedKey | typeof UNKNOWN>;
-  /** Stored hash → fingerprint, so forget(secretHash) finds the cache entry. */
+  /**
+   * Stored hash → fingerprint of each cached known key, so forget(secretHash) finds its entry. An
+   * unknown key needs none: only creating a key makes a hash known, and nobody can present a
+   * key before it exists.
+   */
   readonly #fingerprints: Map<string, string> = new Map();
-  /** Fingerprint → stored hash: the reverse of #fingerprints, to clean it up on eviction. */
-  readonly #hashOf: Map<string, string> = new Map();
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
@@ -86,10 +88,8 @@ export class Verifier {
     this.#cache = new LRUCache({
       max: options.cacheMaxEntries ?? 100_000,
       ttl: options.cacheTtlMs,
-      dispose: (_entry, cacheKey) => {
-        const secretHash = this.#hashOf.get(cacheKey);
-        this.#hashOf.delete(cacheKey);
-        if (secretHash !== undefined && this.#fingerprints.get(secretHash) === cacheKey) this.#fingerprints.delete(secretHash);
+      dispose: (entry, cacheKey) => {
+        if (entry !== UNKNOWN && this.#fingerprints.get(entry.record.secretHash) === cacheKey) this.#fingerprints.delete(entry.record.secretHash);
       },
     });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
@@ -180,10 +180,7 @@ export class Verifier {
   async #load(cacheKey: string, secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
     const epoch = this.#epoch;
     const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
-    if (epoch === this.#epoch) {
-      this.#fingerprints.set(secretHash, cacheKey);
-      this.#hashOf.set(cacheKey, secretHash);
-    }
+    if (epoch === this.#epoch && entry !== UNKNOWN) this.#fingerprints.set(secretHash, cacheKey);
     return entry;
   }
 

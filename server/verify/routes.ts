@@ -76,7 +76,7 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app,
           workspaceId: request.actor.workspaceId,
           at: new Date(now),
           keyId: outcome.key?.id ?? null,
-          keyStart: outcome.key?.start ?? (key === undefined ? null : presentedStart(key)),
+          keyStart: outcome.key?.start ?? source.prefix,
           ip: ip ?? null,
           scopes: scopes ?? [],
           // The signed request, when given, says what the call was; method and path default to it.
