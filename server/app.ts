@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,14 +10,16 @@ import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
 import { healthRoutes } from './health/routes';
-import { requestOrigin, rootKeyGuard } from './http/auth';
+import { rootKeyAuthenticator, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
 import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
 import type { Metrics } from './metrics';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
+import { verifyLane } from './verify/lane';
 import { verifyRoutes } from './verify/routes';
+import { verifyService } from './verify/service';
 import { workspaceRoutes } from './workspaces/routes';
 import type { BruteForceGuard } from './verify/brute-force';
 import { auditSecurityEvent } from './audit/log';
@@ -38,22 +41,76 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 const requestIdPrefix = randomBytes(6).toString('base64url');
 let requestCounter = 0;
 
+/** A request's id: the caller's own x-request-id when it is safe to log, so traces join up, else a new one. */
+function requestIdFor(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  requestCounter += 1;
+  return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
+}
+
 /** Builds the HTTP app: every route, the OpenAPI document at /openapi.json and docs at /docs. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const bruteForce = deps.bruteForce;
+  const authenticate = rootKeyAuthenticator(deps.verifier, deps.recorder, bruteForce, (origin, until) => {
+    deps.logger.warn({ ip: origin.ip, until: until.toISOString() }, 'too many failed root-key attempts: source locked out of the management API');
+    void auditSecurityEvent(deps.db, null, origin, {
+      action: 'security.root_key_lockout',
+      changes: { ip: origin.ip, lockedUntil: until.toISOString() },
+    }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
+  });
+  const answer = verifyService({
+    verifier: deps.verifier,
+    recorder: deps.recorder,
+    bruteForce,
+    onOutcome: (code) => deps.metrics.verifications.inc({ code }),
+    onThrottled: (actor, reason, source) => {
+      deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');
+      void auditSecurityEvent(deps.db, actor.workspaceId, { ip: actor.ip, userAgent: null, requestId: actor.requestId }, {
+        action: 'security.verify_throttled',
+        changes: { reason, ip: reason === 'ip' ? source.ip : null, keyPrefix: reason === 'prefix' ? source.prefix : null },
+      }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
+    },
+  });
+  // At info, fastify would write two lines per verification, several times the cost of the
+  // verification itself; the call log already records each one. Warnings and errors still show.
+  const verifyLogLevel = deps.config.logLevel === 'info' ? 'warn' : deps.config.logLevel;
+  // When verifications are logged per request (debug, trace), fastify answers them all and logs them.
+  const lane =
+    verifyLogLevel === 'debug' || verifyLogLevel === 'trace'
+      ? null
+      : verifyLane({
+          answer,
+          authenticate,
+          bodyLimitBytes: deps.config.bodyLimitBytes,
+          trustedProxies: deps.config.trustedProxies,
+          requestId: requestIdFor,
+          metrics: deps.metrics,
+          logger: deps.logger,
+        });
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
-    // A caller's own request id is kept when it is safe to log, so traces join up.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
-      requestCounter += 1;
-      return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
+    genReqId: (request) => requestIdFor(request.headers),
+    // The verify lane sees each request first; what it does not take goes to fastify. The server
+    // is set up as fastify sets up its own.
+    serverFactory: (handler, fastifyOptions) => {
+      const options = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+      const server = createServer(lane ? (request, response) => lane(request, response) || handler(request, response) : handler);
+      server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = options.requestTimeout ?? 0;
+      server.setTimeout(options.connectionTimeout ?? 0);
+      if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+      return server;
     },
     requestIdHeader: false,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+  });
+  if (lane) app.addHook('preClose', (done) => {
+    lane.close();
+    done();
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -90,33 +147,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const bruteForce = deps.bruteForce;
-  const guard = rootKeyGuard(deps.verifier, deps.recorder, bruteForce, (request, until) => {
-    deps.logger.warn({ ip: request.ip, until: until.toISOString() }, 'too many failed root-key attempts: source locked out of the management API');
-    void auditSecurityEvent(deps.db, null, requestOrigin(request), {
-      action: 'security.root_key_lockout',
-      changes: { ip: request.ip ?? null, lockedUntil: until.toISOString() },
-    }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
-  });
+  const guard = rootKeyGuard(authenticate);
   await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
   await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
-  await app.register(verifyRoutes, {
-    // At info, fastify would write two lines per verification, several times the cost of the
-    // verification itself; the call log already records each one. Warnings and errors still show.
-    requestLogLevel: deps.config.logLevel === 'info' ? 'warn' : deps.config.logLevel,
-    verifier: deps.verifier,
-    recorder: deps.recorder,
-    guard,
-    bruteForce,
-    onOutcome: (code) => deps.metrics.verifications.inc({ code }),
-    onThrottled: (request, reason, source) => {
-      deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');
-      void auditSecurityEvent(deps.db, request.actor.workspaceId, { ip: request.ip ?? null, userAgent: null, requestId: request.id }, {
-        action: 'security.verify_throttled',
-        changes: { reason, ip: reason === 'ip' ? source.ip : null, keyPrefix: reason === 'prefix' ? source.prefix : null },
-      }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
-    },
-  });
+  await app.register(verifyRoutes, { answer, guard, requestLogLevel: verifyLogLevel });
   await app.register(workspaceRoutes, { keys: deps.keys, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });

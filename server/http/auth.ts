@@ -12,48 +12,52 @@ declare module 'fastify' {
   }
 }
 
+/** Where a request came from, as audit entries record it. */
+export type Origin = Omit<Actor, 'workspaceId' | 'rootKeyId'>;
+
 const BEARER = /^Bearer ([^\s]+)$/i;
 
-/** Who sent a request, as audit entries record it: the client's address as the management API sees it (fastify applies the trusted-proxy list), its user agent and the request id. */
-export function requestOrigin(request: FastifyRequest): Omit<Actor, 'workspaceId' | 'rootKeyId'> {
-  const agent = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null, requestId: request.id };
+/** The user agent as recorded: a string header, cut to 512 characters. */
+export function userAgentOf(header: string | string[] | undefined): string | null {
+  return typeof header === 'string' ? header.slice(0, 512) : null;
 }
 
-function actorFor(request: FastifyRequest, workspaceId: string, rootKeyId: string | null): Actor {
-  return { workspaceId, rootKeyId, ...requestOrigin(request) };
+/** Who sent a request, as audit entries record it: the client's address as the management API sees it (fastify applies the trusted-proxy list), its user agent and the request id. */
+export function requestOrigin(request: FastifyRequest): Origin {
+  return { ip: request.ip ?? null, userAgent: userAgentOf(request.headers['user-agent']), requestId: request.id };
 }
+
+/** The verdict on a root key: the actor it makes, or the error to answer. */
+export type Authentication = Actor | KeywardError;
 
 /**
- * Makes route guards: each one authenticates the root key in `Authorization: Bearer` through the
- * same verification pipeline API keys use (kind root), and requires one management scope.
+ * Authenticates root keys: the key in `Authorization: Bearer` goes through the same verification
+ * pipeline API keys use (kind root) and must hold one management scope. The verify lane and the
+ * fastify route guards both call it, so every path applies the same lockouts and answers.
  */
-export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder, bruteForce: BruteForceGuard, onLockout: (request: FastifyRequest, until: Date) => void) {
+export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder, bruteForce: BruteForceGuard, onLockout: (origin: Origin, until: Date) => void) {
   const lockedOut = (until: Date, now: number) =>
     new KeywardError('KW_ERR_LOCKED_OUT', `too many failed root-key attempts from this address; try again after ${until.toISOString()}`, {
       headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) },
     });
   // A failure counts toward a lockout of the source; the one that starts it is reported once.
-  const failed = (request: FastifyRequest, error: KeywardError): KeywardError => {
-    const now = Date.now();
-    const until = bruteForce.rootKeyFailed(request.ip ?? null, now);
-    if (until) onLockout(request, until);
+  const failed = (origin: Origin, error: KeywardError): KeywardError => {
+    const until = bruteForce.rootKeyFailed(origin.ip, Date.now());
+    if (until) onLockout(origin, until);
     return error;
   };
-  // The verdict on a root key: undefined to let the request through, else the error to answer.
-  const admit = (request: FastifyRequest, scope: ManagementScope, outcome: VerifyOutcome, now: number): KeywardError | undefined => {
+  const admit = (origin: Origin, scope: ManagementScope, outcome: VerifyOutcome, now: number): Authentication => {
     switch (outcome.code) {
       case 'VALID':
-        recorder.noteUse(outcome.key.id, new Date(now), request.ip ?? null);
-        request.actor = actorFor(request, outcome.key.workspaceId, outcome.key.id);
-        return undefined;
+        recorder.noteUse(outcome.key.id, new Date(now), origin.ip);
+        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, ...origin };
       case 'MALFORMED':
       case 'NOT_FOUND':
-        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
       case 'REVOKED':
       case 'SUSPENDED':
       case 'EXPIRED':
-        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
+        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
       case 'IP_NOT_ALLOWED':
         return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
       case 'INSUFFICIENT_SCOPE':
@@ -63,20 +67,32 @@ export function rootKeyGuard(verifier: Verifier, recorder: CallRecorder, bruteFo
           headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
         });
       default:
-        return failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
     }
   };
-  // Callback style, and synchronous for a cached root key: every management and verify call runs it.
+  /** Authenticates one request; synchronous for a cached root key, as every management and verify call runs it. */
+  return (authorization: string | undefined, origin: Origin, scope: ManagementScope, now: number = Date.now()): Authentication | Promise<Authentication> => {
+    const until = bruteForce.lockedOut(origin.ip, now);
+    if (until) return lockedOut(until, now);
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+    if (!match?.[1]) return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
+    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: [scope] }, now);
+    return outcome instanceof Promise ? outcome.then((settled) => admit(origin, scope, settled, now)) : admit(origin, scope, outcome, now);
+  };
+}
+export type RootKeyAuthenticator = ReturnType<typeof rootKeyAuthenticator>;
+
+/** Makes fastify route guards that require one management scope; callback style, so a cached root key costs no promise. */
+export function rootKeyGuard(authenticate: RootKeyAuthenticator) {
+  const settle = (request: FastifyRequest, done: (error?: KeywardError) => void, verdict: Authentication) => {
+    if (verdict instanceof KeywardError) return done(verdict);
+    request.actor = verdict;
+    done();
+  };
   return (scope: ManagementScope): preHandlerHookHandler =>
     function authorize(request, _reply, done) {
-      const now = Date.now();
-      const until = bruteForce.lockedOut(request.ip ?? null, now);
-      if (until) return done(lockedOut(until, now));
-      const header = request.headers.authorization;
-      const match = typeof header === 'string' ? BEARER.exec(header) : null;
-      if (!match?.[1]) return done(failed(request, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>')));
-      const outcome = verifier.verify({ key: match[1], kind: 'root', ip: request.ip, scopes: [scope] }, now);
-      if (outcome instanceof Promise) outcome.then((settled) => done(admit(request, scope, settled, now)), done);
-      else done(admit(request, scope, outcome, now));
+      const verdict = authenticate(request.headers.authorization, requestOrigin(request), scope);
+      if (verdict instanceof Promise) verdict.then((settled) => settle(request, done, settled), done);
+      else settle(request, done, verdict);
     };
 }

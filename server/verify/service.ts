@@ -1,0 +1,90 @@
+import type { VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
+import type { Actor } from '../audit/log';
+import type { CallRecorder } from '../calls/recorder';
+import { presentedStart } from '../keys/format';
+import { effectiveStatus } from '../keys/record';
+import type { BruteForceGuard } from './brute-force';
+import type { VerifyOutcome, Verifier } from './pipeline';
+
+/** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
+const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
+
+/** The answer when the source is throttled: the pipeline is not run at all. */
+const BLOCKED = { valid: false, code: 'BLOCKED', key: null, rateLimit: null } as const;
+
+/** Who is being throttled after repeated failures: the end client's address, or a key prefix. */
+export interface ThrottledSource {
+  ip: string | null;
+  prefix: string | null;
+}
+
+export interface VerifyServiceOptions {
+  verifier: Verifier;
+  recorder: CallRecorder;
+  bruteForce: BruteForceGuard;
+  onOutcome: (code: VerifyCode) => void;
+  /** A source or key prefix just crossed its failure limit. */
+  onThrottled: (actor: Actor, reason: 'ip' | 'prefix', source: ThrottledSource) => void;
+}
+
+/** Shapes a pipeline outcome as the API answers it. */
+export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: number): VerifyResponse {
+  const key = outcome.key;
+  const status = key ? effectiveStatus(key, now) : null;
+  return {
+    valid: outcome.valid,
+    code: outcome.code,
+    keyId: key?.id ?? null,
+    scopes: outcome.valid ? key!.scopes : [],
+    metadata: outcome.valid ? (key!.metadata as VerifyResponse['metadata']) : null,
+    expiresAt: key?.expiresAt?.toISOString() ?? null,
+    status,
+    deprecated: status === 'retiring',
+    graceUntil: key?.graceUntil?.toISOString() ?? null,
+    successorId: key?.successorId ?? null,
+    rateLimit: outcome.rateLimit ? { limit: outcome.rateLimit.limit, remaining: outcome.rateLimit.remaining, resetAt: outcome.rateLimit.resetAt.toISOString() } : null,
+  };
+}
+
+/**
+ * The verify service: brute-force throttling, the pipeline, the call log and the outcome metric
+ * for one validated request from an authenticated caller. Synchronous for a cached key, so the hot
+ * path allocates no promise; both the verify lane and the fastify route answer through it.
+ */
+export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThrottled }: VerifyServiceOptions) {
+  return (body: VerifyRequest, actor: Actor): VerifyResponse | Promise<VerifyResponse> => {
+    const started = performance.now();
+    const { key, scopes, ip, request: signed } = body;
+    const now = Date.now();
+    // Brute force: the end client's address when the caller passes it, else the caller's own.
+    const source: ThrottledSource = { ip: ip ?? actor.ip, prefix: key === undefined ? null : presentedStart(key) };
+    const finish = (outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
+      if (GUESSES.has(outcome.code)) {
+        // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
+        const throttled = bruteForce.failed(source.ip, outcome.key === null ? source.prefix : null, now);
+        if (throttled) onThrottled(actor, throttled, source);
+      }
+      onOutcome(outcome.code);
+      recorder.record({
+        workspaceId: actor.workspaceId,
+        at: new Date(now),
+        keyId: outcome.key?.id ?? null,
+        keyStart: outcome.key?.start ?? source.prefix,
+        ip: ip ?? null,
+        scopes: scopes ?? [],
+        // The signed request, when given, says what the call was; method and path default to it.
+        method: body.method ?? signed?.method ?? null,
+        path: body.path ?? (signed ? new URL(signed.url).pathname : null),
+        code: outcome.code,
+        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+      return verifyResponse(outcome, now);
+    };
+    const outcome =
+      bruteForce.blocked(source.ip, source.prefix, now) !== null
+        ? BLOCKED
+        : verifier.verify({ key, request: signed, kind: 'api', workspaceId: actor.workspaceId, ip, scopes }, now);
+    return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
+  };
+}
+export type VerifyService = ReturnType<typeof verifyService>;

@@ -1,0 +1,146 @@
+import { request as httpRequest } from 'node:http';
+import { generateKey } from '../../server/keys/format';
+import { raw, startTestServer, type TestServer } from '../support/harness';
+
+/*
+ * POST /v1/verify is answered by the verify lane ahead of fastify, except when requests are logged
+ * one by one (debug), where fastify answers it. An API owner must not be able to tell which one
+ * answered: the same requests get the same status, headers and body from both servers.
+ */
+
+/** What must match between the two servers: ids, keys and times differ by nature, so they are masked. */
+function normalize(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value
+      .replace(/\bkey_[A-Za-z0-9]+/g, 'key_*')
+      .replace(/\breq_[A-Za-z0-9_-]+/g, 'req_*')
+      .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<time>');
+  }
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, normalize(field)]));
+  return value;
+}
+
+/** Sends a request as a raw string, for framing the SDK and fetch would not produce (chunked bodies). */
+function chunked(base: string, rootKey: string, parts: string[]): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('/v1/verify', base);
+    const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey}`, 'transfer-encoding': 'chunked' } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += String(chunk)));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    for (const part of parts) request.write(part);
+    request.end();
+  });
+}
+
+describe('verify lane: answers exactly as the fastify route does', () => {
+  let laned: TestServer;
+  let reference: TestServer;
+  const keys = new Map<TestServer, { live: string; reader: string }>();
+
+  beforeAll(async () => {
+    [laned, reference] = await Promise.all([startTestServer(), startTestServer({ logLevel: 'debug' })]);
+    for (const t of [laned, reference]) {
+      const live = await t.client.keys.create({ name: 'lane', scopes: ['contacts:*'], ipAllowlist: ['10.0.0.0/8'], metadata: { plan: 'pro' } });
+      const reader = await t.client.rootKeys.create({ name: 'reader', scopes: ['keys:read'] });
+      keys.set(t, { live: live.key, reader: reader.key });
+    }
+  });
+  afterAll(async () => Promise.all([laned.close(), reference.close()]));
+
+  /** Each case: what to send, given the server's own keys. */
+  const cases: Array<[string, (k: { live: string; reader: string; root: string }) => { path?: string; rootKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }]> = [
+    ['a valid key', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' } })],
+    ['a missing scope', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: ['email:send'], ip: '10.1.2.3' } })],
+    ['an address outside the allowlist', (k) => ({ rootKey: k.root, body: { key: k.live, ip: '192.0.2.1' } })],
+    ['an unknown well-formed key', (k) => ({ rootKey: k.root, body: { key: generateKey('live') } })],
+    ['a typo', (k) => ({ rootKey: k.root, body: { key: `${k.live.slice(0, -1)}x` } })],
+    ['no key at all', (k) => ({ rootKey: k.root, body: {} })],
+    ['an unknown field', (k) => ({ rootKey: k.root, body: { key: k.live, tenant: 'acme' } })],
+    ['a bad address', (k) => ({ rootKey: k.root, body: { key: k.live, ip: 'not-an-ip' } })],
+    ['a wrong type', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: 'contacts:read' } })],
+    ['JSON that does not parse', (k) => ({ rootKey: k.root, rawBody: '{"key":', headers: { 'content-type': 'application/json' } })],
+    ['a poisoned prototype', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","__proto__":{"admin":true}}`, headers: { 'content-type': 'application/json' } })],
+    ['a poisoned constructor', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","constructor":{"prototype":{"admin":true}}}`, headers: { 'content-type': 'application/json' } })],
+    ['an empty JSON body', (k) => ({ rootKey: k.root, rawBody: '', headers: { 'content-type': 'application/json' } })],
+    ['a body over the limit', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live, path: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } })],
+    ['a text body', (k) => ({ rootKey: k.root, rawBody: k.live, headers: { 'content-type': 'text/plain' } })],
+    ['another charset', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live }), headers: { 'content-type': 'application/json; charset=utf-16' } })],
+    ['a charset in capitals', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live }), headers: { 'content-type': 'Application/JSON; charset=UTF-8' } })],
+    ['no root key', (k) => ({ body: { key: k.live } })],
+    ['a root key that does not exist', (k) => ({ rootKey: generateKey('root'), body: { key: k.live } })],
+    ['an API key in place of a root key', (k) => ({ rootKey: k.live, body: { key: k.live } })],
+    ['a root key without the verify scope', (k) => ({ rootKey: k.reader, body: { key: k.live } })],
+    ['a trailing slash', (k) => ({ path: '/v1/verify/', rootKey: k.root, body: { key: k.live } })],
+    ['a query string', (k) => ({ path: '/v1/verify?trace=1', rootKey: k.root, body: { key: k.live } })],
+    ['the caller’s own request id', (k) => ({ rootKey: k.root, body: {}, headers: { 'x-request-id': 'trace-0123456789' } })],
+  ];
+
+  it.each(cases)('%s', async (_name, make) => {
+    const answers = await Promise.all(
+      [laned, reference].map(async (t) => {
+        const sent = make({ ...keys.get(t)!, root: t.rootKey });
+        const answer = await raw(t.url, 'POST', sent.path ?? '/v1/verify', sent);
+        return {
+          status: answer.status,
+          body: normalize(answer.body),
+          contentType: answer.headers.get('content-type'),
+          requestId: normalize(answer.headers.get('x-request-id')),
+          retryAfter: answer.headers.get('retry-after') !== null,
+        };
+      }),
+    );
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.status).toBeLessThan(500);
+    expect(answers[0]!.contentType).toMatch(/^application\/json/);
+  });
+
+  it('takes a chunked body too (through fastify), and counts every answer in the metrics', async () => {
+    const body = JSON.stringify({ key: keys.get(laned)!.live, ip: '10.9.9.9' });
+    const answer = await chunked(laned.url, laned.rootKey, [body.slice(0, 20), body.slice(20)]);
+    expect(answer).toMatchObject({ status: 200, body: { code: 'VALID' } });
+    const metrics = await raw(laned.url, 'GET', '/metrics');
+    expect(metrics.body).toMatch(/keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="200"\} \d+/);
+    expect(metrics.body).toMatch(/keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="400"\} \d+/);
+    expect(metrics.body).toMatch(/keyward_http_request_duration_seconds_count\{method="POST",route="\/v1\/verify"\} \d+/);
+    expect(metrics.body).toMatch(/keyward_verifications_total\{code="VALID"\} \d+/);
+  });
+
+  it('resolves the caller’s address through trusted proxies as fastify does', async () => {
+    const pair = await Promise.all([startTestServer({ trustedProxies: '127.0.0.1/32' }), startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' })]);
+    try {
+      const answers = await Promise.all(
+        pair.map(async (t) => {
+          // A root key that works only from the end client's network, behind the trusted proxy.
+          const behind = await t.client.rootKeys.create({ name: 'edge', scopes: ['verify'], ipAllowlist: ['203.0.113.0/24'] });
+          const key = await t.client.keys.create({ name: 'k', scopes: ['contacts:read'] });
+          const send = (forwardedFor?: string) =>
+            raw(t.url, 'POST', '/v1/verify', { rootKey: behind.key, body: { key: key.key }, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });
+          const direct = await send();
+          const forwarded = await send('198.51.100.1, 203.0.113.9');
+          const spoofed = await send('203.0.113.9, 198.51.100.1');
+          return [direct.status, forwarded.status, forwarded.body.code, spoofed.status];
+        }),
+      );
+      expect(answers[0]).toEqual([403, 200, 'VALID', 403]);
+      expect(answers[1]).toEqual(answers[0]);
+    } finally {
+      await Promise.all(pair.map((t) => t.close()));
+    }
+  });
+
+  it('records the lane’s verifications in the call log with the caller’s address', async () => {
+    const key = await laned.client.keys.create({ name: 'logged', scopes: ['contacts:read'] });
+    await laned.client.verify({ key: key.key, ip: '203.0.113.7', scopes: ['contacts:read'] });
+    let calls: Array<{ ip: string | null; code: string }> = [];
+    for (let attempt = 0; attempt < 100 && calls.length === 0; attempt += 1) {
+      calls = [];
+      for await (const call of laned.client.calls.list({ keyId: key.id })) calls.push(call);
+      if (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(calls).toEqual([expect.objectContaining({ ip: '203.0.113.7', code: 'VALID' })]);
+  });
+});
