@@ -3,12 +3,11 @@ import proxyAddr from '@fastify/proxy-addr';
 import { errorCodes, type FastifyBaseLogger } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import secureJson from 'secure-json-parse';
-import { type VerifyRequest, VerifyRequestSchema } from '../../schema';
+import { type VerifyRequest, VerifyRequestSchema, type VerifyResponse } from '../../schema';
 import { KeywardError } from '../errors';
 import { type Authentication, type Origin, type RootKeyAuthenticator, userAgentOf } from '../http/auth';
 import { toErrorBody } from '../http/errors';
 import type { Metrics } from '../metrics';
-import type { VerifyResponse } from '../../schema';
 import type { VerifyService } from './service';
 
 /*
