@@ -59,15 +59,27 @@ function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: Chil
 
 interface Measure {
   rps: number;
+  /** CPU time the server process spent per answered request, user + system, in µs. */
+  cpuPerRequest: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, body: string): Promise<Measure> {
-  const result = await autocannon({ url: `${url}/v1/verify`, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+async function load(server: { child: ChildProcess; url: string }, headers: Record<string, string>, body: string): Promise<Measure> {
+  const cpuBefore = cpuSeconds(server.child.pid!);
+  const result = await autocannon({ url: `${server.url}/v1/verify`, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
+  const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+  return { rps: result.requests.average, cpuPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
 async function main(): Promise<void> {
@@ -92,9 +104,9 @@ async function main(): Promise<void> {
     await autocannon({ url: `${bare.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
     await autocannon({ url: `${floor.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
     for (let round = 0; round < rounds; round += 1) {
-      measured.keyward.push(await load(keyward.url, headers, body));
-      measured.bare.push(await load(bare.url, headers, body));
-      measured.floor.push(await load(floor.url, headers, body));
+      measured.keyward.push(await load(keyward, headers, body));
+      measured.bare.push(await load(bare, headers, body));
+      measured.floor.push(await load(floor, headers, body));
     }
   } finally {
     keyward.child.kill('SIGTERM');
@@ -104,6 +116,7 @@ async function main(): Promise<void> {
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const summary = (runs: Measure[]) => ({
     rps: mean(runs.map((run) => run.rps)),
+    cpu: mean(runs.map((run) => run.cpuPerRequest)),
     p50: mean(runs.map((run) => run.p50)),
     p99: mean(runs.map((run) => run.p99)),
     failed: runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
@@ -120,11 +133,12 @@ async function main(): Promise<void> {
   const floorPerRound = measured.floor.map((run, round) => run.rps / measured.bare[round]!.rps);
   const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
   console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating, keyward log level ${logLevel}${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`);
-  console.log('| server | verifications/s | p50 ms | p99 ms | non-2xx + errors |');
-  console.log('|---|---:|---:|---:|---:|');
-  console.log(`| keyward POST /v1/verify (cached key) | ${k.rps.toFixed(0)} | ${k.p50.toFixed(2)} | ${k.p99.toFixed(2)} | ${k.failed} |`);
-  console.log(`| bare node:http, same JSON | ${b.rps.toFixed(0)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.failed} |`);
-  console.log(`| fastify, one route, same JSON (no hooks, validation or auth) | ${f.rps.toFixed(0)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${f.failed} |`);
+  console.log('| server | verifications/s | server CPU µs/request | p50 ms | p99 ms | non-2xx + errors |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const row = (name: string, m: ReturnType<typeof summary>) => `| ${name} | ${m.rps.toFixed(0)} | ${m.cpu.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.failed} |`;
+  console.log(row('keyward POST /v1/verify (cached key)', k));
+  console.log(row('bare node:http, same JSON', b));
+  console.log(row('fastify, one route, same JSON (no hooks, validation or auth)', f));
   console.log(`per round keyward/bare: ${perRound.map(percent).join(', ')}`);
   console.log(`ratio fastify floor/bare: median ${percent(median(floorPerRound))} (of means ${percent(f.rps / b.rps)})`);
   console.log(`ratio keyward/bare: median ${percent(median(perRound))}, range ${percent(Math.min(...perRound))}–${percent(Math.max(...perRound))} (of means ${percent(k.rps / b.rps)}; goal: at least 70%)`);
