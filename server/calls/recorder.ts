@@ -5,8 +5,10 @@ import { appendCalls, type CallRecord, SEGMENT_MAX_ROWS } from './repository';
 
 export type { CallRecord } from './repository';
 
+/** A key's last use waiting to be written; updated in place, so a busy key costs no allocation per call. */
 interface LastUse {
-  at: Date;
+  /** Epoch milliseconds. */
+  at: number;
   ip: string | null;
 }
 
@@ -35,18 +37,24 @@ export class CallRecorder {
   /** Queues one call and notes the key's last use. */
   record(call: CallRecord): void {
     this.#pending.push(call);
-    if (call.keyId) this.#lastUse.set(call.keyId, { at: call.at, ip: call.ip });
+    if (call.keyId) this.noteUse(call.keyId, call.at, call.ip);
     if (this.#pending.length >= this.#maxBatch) void this.flush();
   }
 
-  /** Notes a key's use without a call-log row (root keys on the management API). */
-  noteUse(keyId: string, at: Date, ip: string | null): void {
-    this.#lastUse.set(keyId, { at, ip });
+  /** Notes a key's use at `at` (epoch ms) without a call-log row (root keys on the management API). */
+  noteUse(keyId: string, at: number, ip: string | null): void {
+    const use = this.#lastUse.get(keyId);
+    if (use === undefined) this.#lastUse.set(keyId, { at, ip });
+    else if (at >= use.at) {
+      use.at = at;
+      use.ip = ip;
+    }
   }
 
   /** The last use noted in memory but not yet written, so reads in this process see it at once. */
-  pendingLastUse(keyId: string): LastUse | undefined {
-    return this.#lastUse.get(keyId);
+  pendingLastUse(keyId: string): { at: Date; ip: string | null } | undefined {
+    const use = this.#lastUse.get(keyId);
+    return use && { at: new Date(use.at), ip: use.ip };
   }
 
   /** Writes everything queued so far; concurrent calls wait for the same work. */
@@ -76,7 +84,7 @@ export class CallRecorder {
   }
 
   async #writeLastUse(lastUse: Map<string, LastUse>): Promise<void> {
-    const rows = [...lastUse].map(([id, use]) => ({ id, at: use.at.toISOString(), ip: use.ip }));
+    const rows = [...lastUse].map(([id, use]) => ({ id, at: new Date(use.at).toISOString(), ip: use.ip }));
     // One statement for every key used since the last flush; never moves lastUsed backwards.
     await sql`
       update keys set last_used_at = used.at, last_used_ip = used.ip

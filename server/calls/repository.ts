@@ -19,7 +19,8 @@ export const SEGMENT_MAX_ROWS = 1000;
 /** One verification to log. */
 export interface CallRecord {
   workspaceId: string;
-  at: Date;
+  /** Epoch milliseconds. */
+  at: number;
   keyId: string | null;
   keyStart: string | null;
   ip: string | null;
@@ -49,7 +50,7 @@ export async function appendCalls(db: Db, calls: readonly CallRecord[]): Promise
       const keyIds = new Set<string>();
       const codes = new Set<string>();
       const rows = chunk.map((call): StoredCall => {
-        const at = call.at.getTime();
+        const at = call.at;
         if (at < firstAt) firstAt = at;
         if (at > lastAt) lastAt = at;
         if (call.keyId) keyIds.add(call.keyId);

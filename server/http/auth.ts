@@ -49,7 +49,7 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
   const admit = (origin: Origin, scope: ManagementScope, outcome: VerifyOutcome, now: number): Authentication => {
     switch (outcome.code) {
       case 'VALID':
-        recorder.noteUse(outcome.key.id, new Date(now), origin.ip);
+        recorder.noteUse(outcome.key.id, now, origin.ip);
         return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, ...origin };
       case 'MALFORMED':
       case 'NOT_FOUND':
@@ -70,13 +70,13 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
     }
   };
-  /** Authenticates one request; synchronous for a cached root key, as every management and verify call runs it. */
-  return (authorization: string | undefined, origin: Origin, scope: ManagementScope, now: number = Date.now()): Authentication | Promise<Authentication> => {
+  /** Authenticates one request; synchronous for a cached root key, as every management and verify call runs it. `connection` is the request's socket (see Verifier.verify). */
+  return (authorization: string | undefined, origin: Origin, scope: ManagementScope, connection?: object, now: number = Date.now()): Authentication | Promise<Authentication> => {
     const until = bruteForce.lockedOut(origin.ip, now);
     if (until) return lockedOut(until, now);
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
     if (!match?.[1]) return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
-    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: [scope] }, now);
+    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: [scope] }, now, connection);
     return outcome instanceof Promise ? outcome.then((settled) => admit(origin, scope, settled, now)) : admit(origin, scope, outcome, now);
   };
 }
@@ -91,7 +91,7 @@ export function rootKeyGuard(authenticate: RootKeyAuthenticator) {
   };
   return (scope: ManagementScope): preHandlerHookHandler =>
     function authorize(request, _reply, done) {
-      const verdict = authenticate(request.headers.authorization, requestOrigin(request), scope);
+      const verdict = authenticate(request.headers.authorization, requestOrigin(request), scope, request.raw.socket);
       if (verdict instanceof Promise) verdict.then((settled) => settle(request, done, settled), done);
       else settle(request, done, verdict);
     };

@@ -7,8 +7,8 @@ import { type VerifyRequest, VerifyRequestSchema, type VerifyResponse } from '..
 import { KeywardError } from '../errors';
 import { type Authentication, type Origin, type RootKeyAuthenticator, userAgentOf } from '../http/auth';
 import { toErrorBody } from '../http/errors';
-import type { Metrics } from '../metrics';
-import type { VerifyService } from './service';
+import type { Metrics, Tally } from '../metrics';
+import { type VerifyService, verifyResponseJson } from './service';
 
 /*
  * The verify lane answers POST /v1/verify straight from node:http, ahead of fastify's router.
@@ -54,14 +54,20 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     const addresses = proxyAddr.all(request, trust);
     return addresses[addresses.length - 1] ?? null;
   };
-  const requests = metrics.httpRequests;
+  // One tally per status answered: counting a request is an addition (see talliedCounter).
+  const tallies = new Map<number, Tally>();
+  const tallyOf = (status: number) => {
+    let tally = tallies.get(status);
+    if (!tally) tallies.set(status, (tally = metrics.httpRequests.tally({ method: 'POST', route: '/v1/verify', status: String(status) })));
+    return tally;
+  };
   const duration = metrics.httpDuration.labels({ method: 'POST', route: '/v1/verify' });
   let open = true;
 
   const send = (response: ServerResponse, id: string, started: number, status: number, payload: string, headers: Record<string, string> = {}) => {
     response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': id });
     response.end(payload);
-    requests.inc({ method: 'POST', route: '/v1/verify', status: String(status) });
+    tallyOf(status).count += 1;
     duration.observe((performance.now() - started) / 1000);
   };
   const fail = (response: ServerResponse, id: string, started: number, error: unknown) => {
@@ -73,7 +79,7 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   };
   const reply = (response: ServerResponse, id: string, started: number, verdict: VerifyResponse | KeywardError) => {
     if (verdict instanceof KeywardError) fail(response, id, started, verdict);
-    else send(response, id, started, 200, JSON.stringify(verdict));
+    else send(response, id, started, 200, verifyResponseJson(verdict));
   };
 
   // Parse, validate, authenticate, verify: the order fastify runs them in (body, validation, preHandler, handler).
@@ -90,7 +96,7 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     const origin: Origin = { ip: callerIp(request), userAgent: userAgentOf(request.headers['user-agent']), requestId: id };
     const verified = (verdict: Authentication): VerifyResponse | KeywardError | Promise<VerifyResponse> =>
       verdict instanceof KeywardError ? verdict : answer(body, verdict);
-    const authenticated = authenticate(request.headers.authorization, origin, 'verify');
+    const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket);
     const outcome = authenticated instanceof Promise ? authenticated.then(verified) : verified(authenticated);
     if (outcome instanceof Promise) {
       outcome.then(

@@ -78,6 +78,13 @@ export class Verifier {
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
+  /**
+   * Per connection, the last key it presented and that key's fingerprint. A gateway sends the same
+   * root key on every request of a keep-alive connection; it then pays the parse, checksum and hash
+   * once per connection, not per request. The key is held only while the connection lives, and a
+   * memo hit still goes through the cache, so expiry and invalidation apply as before.
+   */
+  readonly #presented = new WeakMap<object, { key: string; kind: VerifyInput['kind']; cacheKey: string }>();
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
   #epoch = 0;
 
@@ -97,15 +104,22 @@ export class Verifier {
 
   /**
    * Runs every check and returns the first failing code, or VALID. A cached key that needs no
-   * nonce is answered synchronously: the hot path allocates no promise.
+   * nonce is answered synchronously: the hot path allocates no promise. `connection` (the socket)
+   * lets a connection that repeats its key skip re-parsing and re-hashing it.
    */
-  verify(input: VerifyInput, now: number = Date.now()): VerifyOutcome | Promise<VerifyOutcome> {
+  verify(input: VerifyInput, now: number = Date.now(), connection?: object): VerifyOutcome | Promise<VerifyOutcome> {
     if (input.key !== undefined) {
-      const shape = parseKey(input.key);
-      if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
-        return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+      const memo = connection && this.#presented.get(connection);
+      let cacheKey: string;
+      if (memo !== undefined && memo.key === input.key && memo.kind === input.kind) cacheKey = memo.cacheKey;
+      else {
+        const shape = parseKey(input.key);
+        if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
+          return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+        }
+        cacheKey = fingerprint(input.key);
+        if (connection) this.#presented.set(connection, { key: input.key, kind: input.kind, cacheKey });
       }
-      const cacheKey = fingerprint(input.key);
       const cached = this.#cache.get(cacheKey);
       if (cached !== undefined) return this.#check(cached, input, now);
       return this.#load(cacheKey, this.#pepper.hashKey(input.key)).then((loaded) => this.#check(loaded, input, now));

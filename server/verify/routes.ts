@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, LogLevel, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ErrorBodySchema, type ManagementScope, VerifyRequestSchema, VerifyResponseSchema } from '../../schema';
-import type { VerifyService } from './service';
+import { type VerifyService, verifyResponseJson } from './service';
 
 export interface VerifyRoutesOptions {
   answer: VerifyService;
@@ -19,9 +19,9 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app,
   app.withTypeProvider<ZodTypeProvider>().post('/v1/verify', {
     preHandler: guard('verify'),
     logLevel: requestLogLevel,
-    // The answer is built by verifyResponse(), typed as VerifyResponse, so a plain JSON.stringify
-    // is safe here; the zod response schema still documents it in OpenAPI.
-    serializerCompiler: () => (data) => JSON.stringify(data),
+    // The answer is built by verifyResponse(), typed as VerifyResponse, so its plain JSON (shared
+    // answers are serialized once) is safe here; the zod response schema still documents it in OpenAPI.
+    serializerCompiler: () => (data) => verifyResponseJson(data as Parameters<typeof verifyResponseJson>[0]),
     schema: {
       tags: ['verify'],
       summary: 'Verify an API key against scopes and the caller IP',

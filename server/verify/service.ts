@@ -1,8 +1,8 @@
-import type { VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
+import type { KeyStatus, VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
 import type { Actor } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { presentedStart } from '../keys/format';
-import { effectiveStatus } from '../keys/record';
+import { effectiveStatus, type KeyRecord } from '../keys/record';
 import type { BruteForceGuard } from './brute-force';
 import type { VerifyOutcome, Verifier } from './pipeline';
 
@@ -27,10 +27,17 @@ export interface VerifyServiceOptions {
   onThrottled: (actor: Actor, reason: 'ip' | 'prefix', source: ThrottledSource) => void;
 }
 
-/** Shapes a pipeline outcome as the API answers it. */
-export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: number): VerifyResponse {
-  const key = outcome.key;
-  const status = key ? effectiveStatus(key, now) : null;
+/**
+ * Answers without a rate limit depend only on the key record, the code and the key's status at
+ * that moment, so each is shaped and serialized once per cached record: the hot path then builds
+ * no object and calls no JSON.stringify. A changed key is a new record (the verifier reloads it),
+ * so an entry can never outlive what it was made from.
+ */
+const answersByRecord = new WeakMap<KeyRecord, Map<string, VerifyResponse>>();
+/** The JSON text of each shared answer; verifyResponseJson() reads it. */
+const answerTexts = new WeakMap<VerifyResponse, string>();
+
+function shape(outcome: VerifyOutcome | typeof BLOCKED, key: KeyRecord | null, status: KeyStatus | null): VerifyResponse {
   return {
     valid: outcome.valid,
     code: outcome.code,
@@ -44,6 +51,28 @@ export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: num
     successorId: key?.successorId ?? null,
     rateLimit: outcome.rateLimit ? { limit: outcome.rateLimit.limit, remaining: outcome.rateLimit.remaining, resetAt: outcome.rateLimit.resetAt.toISOString() } : null,
   };
+}
+
+/** Shapes a pipeline outcome as the API answers it; the answer may be shared, and is frozen. */
+export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: number): VerifyResponse {
+  const key = outcome.key;
+  const status = key ? effectiveStatus(key, now) : null;
+  if (!key || outcome.rateLimit) return shape(outcome, key, status);
+  let answers = answersByRecord.get(key);
+  if (!answers) answersByRecord.set(key, (answers = new Map()));
+  const slot = `${outcome.code} ${status}`;
+  let answer = answers.get(slot);
+  if (!answer) {
+    answer = Object.freeze(shape(outcome, key, status));
+    answers.set(slot, answer);
+    answerTexts.set(answer, JSON.stringify(answer));
+  }
+  return answer;
+}
+
+/** The JSON text of a verify answer, serialized once for answers that are shared. */
+export function verifyResponseJson(response: VerifyResponse): string {
+  return answerTexts.get(response) ?? JSON.stringify(response);
 }
 
 /**
@@ -67,7 +96,7 @@ export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThr
       onOutcome(outcome.code);
       recorder.record({
         workspaceId: actor.workspaceId,
-        at: new Date(now),
+        at: now,
         keyId: outcome.key?.id ?? null,
         keyStart: outcome.key?.start ?? source.prefix,
         ip: ip ?? null,

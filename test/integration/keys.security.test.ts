@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { Keyward } from '../../sdk';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
@@ -56,6 +57,49 @@ describe('keys API: authentication, authorisation and secrecy', () => {
     expect((await asLocal.keys.list()[Symbol.asyncIterator]().next()).done).toBe(false);
     await t.client.rootKeys.revoke(local.id);
     await expect(asLocal.keys.list()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('re-checks a root key on every request of a keep-alive connection: a revoke stops the next request', async () => {
+    // A server of its own: the failures here must not add to the other tests' lockout count.
+    const own = await startTestServer();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // Every request over one socket; each answer reports the client port it came back on.
+    const verifyOver = (rootKey: string, key: string) =>
+      new Promise<{ status: number; port: number | undefined }>((resolve, reject) => {
+        const body = JSON.stringify({ key });
+        const sent = httpRequest(
+          new URL('/v1/verify', own.url),
+          { method: 'POST', agent, headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (response) => {
+            const port = response.socket.localPort;
+            response.resume();
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, port }));
+          },
+        );
+        sent.on('error', reject);
+        sent.end(body);
+      });
+    try {
+      const gateway = await own.client.rootKeys.create({ name: 'gateway', scopes: ['verify'] });
+      const other = await own.client.rootKeys.create({ name: 'other gateway', scopes: ['verify'] });
+      const apiKey = await own.client.keys.create({ name: 'checked' });
+      const first = await verifyOver(gateway.key, apiKey.key);
+      expect(first.status).toBe(200);
+      expect((await verifyOver(gateway.key, apiKey.key)).status).toBe(200);
+      await own.client.rootKeys.revoke(gateway.id);
+      const afterRevoke = await verifyOver(gateway.key, apiKey.key);
+      expect(afterRevoke).toEqual({ status: 401, port: first.port });
+      // Another root key on the same connection works, and the revoked one stays refused after it.
+      expect(await verifyOver(other.key, apiKey.key)).toEqual({ status: 200, port: first.port });
+      expect((await verifyOver(gateway.key, apiKey.key)).status).toBe(401);
+      // An API key presented as the root key is refused on the same connection too.
+      expect((await verifyOver(apiKey.key, apiKey.key)).status).toBe(401);
+      await own.client.rootKeys.suspend(other.id);
+      expect(await verifyOver(other.key, apiKey.key)).toEqual({ status: 401, port: first.port });
+    } finally {
+      agent.destroy();
+      await own.close();
+    }
   });
 
   it('trusts X-Forwarded-For only from a configured proxy', async () => {

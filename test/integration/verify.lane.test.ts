@@ -109,6 +109,32 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     expect(metrics.body).toMatch(/keyward_verifications_total\{code="VALID"\} \d+/);
   });
 
+  it('counts each answer exactly once, in the request, duration and outcome metrics', async () => {
+    const sample = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    const read = async () => {
+      const text = (await raw(laned.url, 'GET', '/metrics')).body as unknown as string;
+      return {
+        ok: sample(text, /keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="200"\} (\d+)/),
+        bad: sample(text, /keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="400"\} (\d+)/),
+        timed: sample(text, /keyward_http_request_duration_seconds_count\{method="POST",route="\/v1\/verify"\} (\d+)/),
+        valid: sample(text, /keyward_verifications_total\{code="VALID"\} (\d+)/),
+        malformed: sample(text, /keyward_verifications_total\{code="MALFORMED"\} (\d+)/),
+      };
+    };
+    const before = await read();
+    for (let i = 0; i < 5; i += 1) await laned.client.verify({ key: keys.get(laned)!.live, ip: '10.1.2.3' });
+    for (let i = 0; i < 3; i += 1) await laned.client.verify({ key: 'kw_live_typo', ip: '10.1.2.4' });
+    for (let i = 0; i < 2; i += 1) await raw(laned.url, 'POST', '/v1/verify', { rootKey: laned.rootKey, body: { key: 42 } });
+    const after = await read();
+    expect({ ok: after.ok - before.ok, bad: after.bad - before.bad, timed: after.timed - before.timed, valid: after.valid - before.valid, malformed: after.malformed - before.malformed }).toEqual({
+      ok: 8,
+      bad: 2,
+      timed: 10,
+      valid: 5,
+      malformed: 3,
+    });
+  });
+
   it('resolves the caller’s address through trusted proxies as fastify does', async () => {
     const pair = await Promise.all([startTestServer({ trustedProxies: '127.0.0.1/32' }), startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' })]);
     try {
