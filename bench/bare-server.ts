@@ -5,13 +5,22 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
  * with a fixed verify response, with no validation, auth, lookup or logging.
  */
 
-/** The bare handler: read the body, parse it, answer the fixed response. bench/verify-cost runs it in-process too. */
-export function bareHandler(response: string): (request: IncomingMessage, reply: ServerResponse) => void {
+/**
+ * The bare handler: read the body, parse it, answer the fixed response. bench/verify-cost runs it
+ * in-process too. `busyMicros` adds that much busy-waiting per request: bench/verify --spin uses it
+ * to show what a given amount of per-request work costs in throughput on this machine.
+ */
+export function bareHandler(response: string, busyMicros = 0): (request: IncomingMessage, reply: ServerResponse) => void {
+  const busyNanos = BigInt(Math.round(busyMicros * 1000));
   return (request, reply) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      if (busyNanos > 0n) {
+        const until = process.hrtime.bigint() + busyNanos;
+        while (process.hrtime.bigint() < until);
+      }
       reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(response) });
       reply.end(response);
     });
@@ -19,7 +28,7 @@ export function bareHandler(response: string): (request: IncomingMessage, reply:
 }
 
 if (require.main === module) {
-  const server = createServer(bareHandler(process.env.BENCH_RESPONSE ?? '{}'));
+  const server = createServer(bareHandler(process.env.BENCH_RESPONSE ?? '{}', Number(process.env.BENCH_BUSY_MICROS ?? 0)));
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);

@@ -12,7 +12,9 @@ import { Keyward } from '../sdk';
  * Each server runs in its own process; autocannon runs here. Rounds alternate between the servers,
  * and are short, so drift on the machine hits all alike; the ratio reported is the median of the
  * rounds' own ratios (the machine's speed drifts by a factor of two within a minute on a shared VM).
- *   node dist/bench/verify.js [--seconds 3] [--connections 16] [--rounds 8] [--database-url postgres://…] [--pin] [--log-level warn]
+ *   node dist/bench/verify.js [--seconds 3] [--connections 16] [--rounds 8] [--database-url postgres://…] [--pin] [--log-level warn] [--spin 5,10,20]
+ * --spin adds bare servers that busy-wait that many µs per request: a calibration of what a given
+ * amount of per-request work costs in throughput on this machine, in the same run.
  * BENCH_NODE_FLAGS passes flags to both server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 const args = new Map<string, string>();
@@ -32,6 +34,7 @@ const rounds = Number(args.get('rounds') ?? 8);
 const databaseUrl = args.get('database-url');
 const pin = args.has('pin');
 const logLevel = args.get('log-level') ?? 'warn';
+const spins = (args.get('spin') ?? '').split(',').filter(Boolean).map(Number);
 const root = join(__dirname, '..', '..');
 
 function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
@@ -94,10 +97,11 @@ async function main(): Promise<void> {
   if (warm.code !== 'VALID') throw new Error(`bench key does not verify: ${warm.code}`);
   const bare = await start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
   const floor = await start([join(__dirname, 'fastify-floor-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
+  const spinning = await Promise.all(spins.map((micros) => start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm), BENCH_BUSY_MICROS: String(micros) })));
 
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` };
   const body = JSON.stringify(request);
-  const measured: { keyward: Measure[]; bare: Measure[]; floor: Measure[] } = { keyward: [], bare: [], floor: [] };
+  const measured: { keyward: Measure[]; bare: Measure[]; floor: Measure[]; spinning: Measure[][] } = { keyward: [], bare: [], floor: [], spinning: spins.map(() => []) };
   try {
     // A short warm-up of each, not counted.
     await autocannon({ url: `${keyward.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
@@ -107,11 +111,13 @@ async function main(): Promise<void> {
       measured.keyward.push(await load(keyward, headers, body));
       measured.bare.push(await load(bare, headers, body));
       measured.floor.push(await load(floor, headers, body));
+      for (const [index, server] of spinning.entries()) measured.spinning[index]!.push(await load(server, headers, body));
     }
   } finally {
     keyward.child.kill('SIGTERM');
     bare.child.kill('SIGTERM');
     floor.child.kill('SIGTERM');
+    for (const server of spinning) server.child.kill('SIGTERM');
   }
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const summary = (runs: Measure[]) => ({
@@ -139,8 +145,12 @@ async function main(): Promise<void> {
   console.log(row('keyward POST /v1/verify (cached key)', k));
   console.log(row('bare node:http, same JSON', b));
   console.log(row('fastify, one route, same JSON (no hooks, validation or auth)', f));
+  for (const [index, micros] of spins.entries()) console.log(row(`bare + ${micros} µs of busy work per request`, summary(measured.spinning[index]!)));
   console.log(`per round keyward/bare: ${perRound.map(percent).join(', ')}`);
   console.log(`ratio fastify floor/bare: median ${percent(median(floorPerRound))} (of means ${percent(f.rps / b.rps)})`);
+  for (const [index, micros] of spins.entries()) {
+    console.log(`ratio bare+${micros}µs/bare: median ${percent(median(measured.spinning[index]!.map((run, round) => run.rps / measured.bare[round]!.rps)))}`);
+  }
   console.log(`ratio keyward/bare: median ${percent(median(perRound))}, range ${percent(Math.min(...perRound))}–${percent(Math.max(...perRound))} (of means ${percent(k.rps / b.rps)}; goal: at least 70%)`);
   rmSync(dataDir, { recursive: true, force: true });
   if (k.failed > 0) process.exitCode = 1;
