@@ -14,7 +14,7 @@ import { rootKeyAuthenticator, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
 import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
-import type { Metrics, Tally } from './metrics';
+import type { Metrics } from './metrics';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
 import { verifyLane } from './verify/lane';
@@ -23,7 +23,6 @@ import { verifyService } from './verify/service';
 import { workspaceRoutes } from './workspaces/routes';
 import type { BruteForceGuard } from './verify/brute-force';
 import { auditSecurityEvent } from './audit/log';
-import type { VerifyCode } from '../schema';
 
 export interface AppDependencies {
   config: Config;
@@ -60,15 +59,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       changes: { ip: origin.ip, lockedUntil: until.toISOString() },
     }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
   });
-  const outcomeTallies = new Map<VerifyCode, Tally>();
+  const outcomeTally = deps.metrics.verifications.tallyBy('code');
   const answer = verifyService({
     verifier: deps.verifier,
     recorder: deps.recorder,
     bruteForce,
     onOutcome: (code) => {
-      let tally = outcomeTallies.get(code);
-      if (!tally) outcomeTallies.set(code, (tally = deps.metrics.verifications.tally({ code })));
-      tally.count += 1;
+      outcomeTally(code).count += 1;
     },
     onThrottled: (actor, reason, source) => {
       deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');

@@ -22,18 +22,22 @@ function talliedCounter<T extends string>(configuration: CounterConfiguration<T>
       }
     },
   });
-  const byLabels = new Map<string, Tally>();
   return Object.assign(counter, {
-    /** The tally for one label set (made once per label set): `tally.count += 1` counts one. */
-    tally(labels: LabelValues<T>): Tally {
-      const name = JSON.stringify(labels);
-      let tally = byLabels.get(name);
-      if (!tally) {
-        tally = { count: 0 };
-        byLabels.set(name, tally);
-        tallies.push({ labels, tally });
-      }
-      return tally;
+    /**
+     * Tallies that differ in one label: the returned function gives the tally for a value of
+     * `label` (made on first use), with `fixed` for the other labels. `tallyOf(value).count += 1` counts one.
+     */
+    tallyBy(label: T, fixed: LabelValues<T> = {}): (value: string) => Tally {
+      const byValue = new Map<string, Tally>();
+      return (value) => {
+        let tally = byValue.get(value);
+        if (!tally) {
+          tally = { count: 0 };
+          byValue.set(value, tally);
+          tallies.push({ labels: { ...fixed, [label]: value }, tally });
+        }
+        return tally;
+      };
     },
   });
 }

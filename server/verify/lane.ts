@@ -7,7 +7,7 @@ import { type VerifyRequest, VerifyRequestSchema, type VerifyResponse } from '..
 import { KeywardError } from '../errors';
 import { type Authentication, type Origin, type RootKeyAuthenticator, userAgentOf } from '../http/auth';
 import { toErrorBody } from '../http/errors';
-import type { Metrics, Tally } from '../metrics';
+import type { Metrics } from '../metrics';
 import { type VerifyService, verifyResponseJson } from './service';
 
 /*
@@ -55,19 +55,14 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     return addresses[addresses.length - 1] ?? null;
   };
   // One tally per status answered: counting a request is an addition (see talliedCounter).
-  const tallies = new Map<number, Tally>();
-  const tallyOf = (status: number) => {
-    let tally = tallies.get(status);
-    if (!tally) tallies.set(status, (tally = metrics.httpRequests.tally({ method: 'POST', route: '/v1/verify', status: String(status) })));
-    return tally;
-  };
+  const tallyOf = metrics.httpRequests.tallyBy('status', { method: 'POST', route: '/v1/verify' });
   const duration = metrics.httpDuration.labels({ method: 'POST', route: '/v1/verify' });
   let open = true;
 
   const send = (response: ServerResponse, id: string, started: number, status: number, payload: string, headers: Record<string, string> = {}) => {
     response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': id });
     response.end(payload);
-    tallyOf(status).count += 1;
+    tallyOf(String(status)).count += 1;
     duration.observe((performance.now() - started) / 1000);
   };
   const fail = (response: ServerResponse, id: string, started: number, error: unknown) => {
