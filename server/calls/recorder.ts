@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
-import { appendCalls, type CallRecord, SEGMENT_MAX_ROWS } from './repository';
+import { appendSegments } from './repository';
+import { type CallRecord, SegmentBuilder } from './segment';
 
-export type { CallRecord } from './repository';
+export type { CallRecord } from './segment';
 
 /** A key's last use waiting to be written; updated in place, so a busy key costs no allocation per call. */
 interface LastUse {
@@ -13,22 +14,24 @@ interface LastUse {
 }
 
 /**
- * Keeps the call log and `lastUsed` off the request path: verifications are buffered and written
- * as call-log segments (one insert per workspace and flush), and every key's last use is coalesced to one update per
- * flush. A crash loses at most one flush interval of call rows, never a key or an audit entry.
+ * Keeps the call log and `lastUsed` off the request path: verifications are added to the segment
+ * being filled for their workspace (server/calls/segment.ts) and written a segment per insert,
+ * when it is full or at the next flush; every key's last use is coalesced to one update per flush.
+ * A crash loses at most one flush interval of call rows, never a key or an audit entry.
  */
 export class CallRecorder {
   readonly #db: Db;
-  readonly #maxBatch: number;
-  #pending: CallRecord[] = [];
+  /** The segment being filled, per workspace. */
+  #open = new Map<string, SegmentBuilder>();
+  /** Full segments waiting for the flush that is already on its way. */
+  #filled: SegmentBuilder[] = [];
   #lastUse = new Map<string, LastUse>();
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
   #onError: (error: unknown) => void;
 
-  constructor(db: Db, options: { flushIntervalMs: number; maxBatch?: number; onError: (error: unknown) => void }) {
+  constructor(db: Db, options: { flushIntervalMs: number; onError: (error: unknown) => void }) {
     this.#db = db;
-    this.#maxBatch = options.maxBatch ?? SEGMENT_MAX_ROWS;
     this.#onError = options.onError;
     this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.#timer.unref();
@@ -36,9 +39,16 @@ export class CallRecorder {
 
   /** Queues one call and notes the key's last use. */
   record(call: CallRecord): void {
-    this.#pending.push(call);
+    let segment = this.#open.get(call.workspaceId);
+    if (segment === undefined) this.#open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
+    segment.add(call);
     if (call.keyId) this.noteUse(call.keyId, call.at, call.ip);
-    if (this.#pending.length >= this.#maxBatch) void this.flush();
+    if (segment.full) {
+      this.#open.delete(call.workspaceId);
+      this.#filled.push(segment);
+      // One flush per full segment: the others wait behind it and find nothing new, at no cost.
+      void this.flush();
+    }
   }
 
   /** Notes a key's use at `at` (epoch ms) without a call-log row (root keys on the management API). */
@@ -70,13 +80,14 @@ export class CallRecorder {
   }
 
   async #write(): Promise<void> {
-    const calls = this.#pending;
+    const segments = [...this.#filled, ...this.#open.values()];
     const lastUse = this.#lastUse;
-    if (calls.length === 0 && lastUse.size === 0) return;
-    this.#pending = [];
+    if (segments.length === 0 && lastUse.size === 0) return;
+    this.#filled = [];
+    this.#open = new Map();
     this.#lastUse = new Map();
     try {
-      if (calls.length > 0) await appendCalls(this.#db, calls);
+      if (segments.length > 0) await appendSegments(this.#db, segments);
       if (lastUse.size > 0) await this.#writeLastUse(lastUse);
     } catch (error) {
       this.#onError(error);

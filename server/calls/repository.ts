@@ -3,74 +3,53 @@ import type { Call, ListCallsQuery, VerifyCode } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import { decodeCursor, encodeCursor } from '../store/sql';
+import { type CallRecord, decodeSegment, rebuildSegment, SEGMENT_MAX_ROWS, SegmentBuilder, type StoredCall } from './segment';
 
 /*
  * The call log is stored in segments: up to SEGMENT_MAX_ROWS verifications of one workspace in one
- * row, their calls a JSON array of arrays in a text column. A row per verification cost PGlite
- * ~50 µs of CPU each (Postgres's per-row executor, heap and index work, in WebAssembly); a segment
- * costs ~3.5 µs per call, which is what lets the call log keep up with the verify hot path.
- * Each segment carries its time range, its key ids (GIN-indexed) and its codes, so reads and
- * retention only open the segments that can hold what they look for.
+ * row, encoded as server/calls/segment.ts describes, in a text column. A row per verification cost
+ * PGlite ~50 µs of CPU each (Postgres's per-row executor, heap and index work, in WebAssembly);
+ * a segment costs well under a microsecond per call, which is what lets the call log keep up with
+ * the verify hot path. Each segment carries its time range, its key ids (GIN-indexed) and its
+ * codes, so reads and retention only open the segments that can hold what they look for.
  */
 
-/** Calls per segment; a call's id is `segmentId * SEGMENT_MAX_ROWS + its index in the segment`. */
-export const SEGMENT_MAX_ROWS = 1000;
+export { type CallRecord, SEGMENT_MAX_ROWS } from './segment';
 
-/** One verification to log. */
-export interface CallRecord {
-  workspaceId: string;
-  /** Epoch milliseconds. */
-  at: number;
-  keyId: string | null;
-  keyStart: string | null;
-  ip: string | null;
-  scopes: readonly string[];
-  method: string | null;
-  path: string | null;
-  code: VerifyCode;
-  latencyMs: number;
+/** Writes filled segments, one insert each; a segment with no call left is skipped. */
+export async function appendSegments(db: Db, segments: readonly SegmentBuilder[]): Promise<void> {
+  for (const segment of segments) {
+    const encoded = segment.encode();
+    if (!encoded) continue;
+    await db
+      .insertInto('call_segments')
+      .values({
+        workspace_id: segment.workspaceId,
+        first_at: encoded.firstAt,
+        last_at: encoded.lastAt,
+        row_count: encoded.rowCount,
+        key_ids: encoded.keyIds,
+        codes: encoded.codes,
+        rows: encoded.rows,
+      })
+      .execute();
+  }
 }
-
-/** A call as stored in a segment: [atMs, keyId, keyStart, ip, scopes, method, path, code, latencyMs]. */
-type StoredCall = [number, string | null, string | null, string | null, string[], string | null, string | null, string, number];
 
 /** Writes calls as segments, one insert per workspace and SEGMENT_MAX_ROWS calls. */
 export async function appendCalls(db: Db, calls: readonly CallRecord[]): Promise<void> {
-  const byWorkspace = new Map<string, CallRecord[]>();
+  const open = new Map<string, SegmentBuilder>();
+  const filled: SegmentBuilder[] = [];
   for (const call of calls) {
-    const list = byWorkspace.get(call.workspaceId);
-    if (list) list.push(call);
-    else byWorkspace.set(call.workspaceId, [call]);
-  }
-  for (const [workspaceId, list] of byWorkspace) {
-    for (let offset = 0; offset < list.length; offset += SEGMENT_MAX_ROWS) {
-      const chunk = list.slice(offset, offset + SEGMENT_MAX_ROWS);
-      let firstAt = Infinity;
-      let lastAt = -Infinity;
-      const keyIds = new Set<string>();
-      const codes = new Set<string>();
-      const rows = chunk.map((call): StoredCall => {
-        const at = call.at;
-        if (at < firstAt) firstAt = at;
-        if (at > lastAt) lastAt = at;
-        if (call.keyId) keyIds.add(call.keyId);
-        codes.add(call.code);
-        return [at, call.keyId, call.keyStart, call.ip, call.scopes as string[], call.method, call.path, call.code, call.latencyMs];
-      });
-      await db
-        .insertInto('call_segments')
-        .values({
-          workspace_id: workspaceId,
-          first_at: new Date(firstAt),
-          last_at: new Date(lastAt),
-          row_count: rows.length,
-          key_ids: [...keyIds],
-          codes: [...codes],
-          rows: JSON.stringify(rows),
-        })
-        .execute();
+    let segment = open.get(call.workspaceId);
+    if (!segment) open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
+    segment.add(call);
+    if (segment.full) {
+      filled.push(segment);
+      open.delete(call.workspaceId);
     }
   }
+  await appendSegments(db, [...filled, ...open.values()]);
 }
 
 /** Segments read in the first round trip while paging through the log; doubled each round after. */
@@ -112,7 +91,7 @@ export async function listCalls(db: Db, workspaceId: string, query: ListCallsQue
       .where('workspace_id', '=', workspaceId);
     if (query.keyId) select = select.where(sql<boolean>`key_ids @> array[${query.keyId}]::text[]`);
     if (query.code) select = select.where(sql<boolean>`codes @> array[${query.code}]::text[]`);
-    // A cheap text test before any parsing: the IP appears quoted in the segment's JSON.
+    // A cheap text test before any parsing: the IP appears quoted in the segment's JSON (its dictionary).
     if (query.ip) select = select.where(sql<boolean>`strpos(rows, ${JSON.stringify(query.ip)}) > 0`);
     if (since !== null) select = select.where('last_at', '>=', new Date(since));
     if (after) select = select.where('first_at', '<=', new Date(after.at));
@@ -120,7 +99,7 @@ export async function listCalls(db: Db, workspaceId: string, query: ListCallsQue
     const segments = await select.orderBy('last_at', 'desc').orderBy('id', 'desc').limit(batch).execute();
     for (const segment of segments) {
       const base = Number(segment.id) * SEGMENT_MAX_ROWS;
-      const rows = JSON.parse(segment.rows) as (StoredCall | null)[];
+      const rows = decodeSegment(segment.rows);
       for (let index = 0; index < rows.length; index += 1) {
         const row = rows[index];
         if (!row) continue; // pruned
@@ -166,22 +145,20 @@ export async function listCalls(db: Db, workspaceId: string, query: ListCallsQue
 export async function pruneCalls(db: Db, before: Date): Promise<number> {
   const whole = await db.deleteFrom('call_segments').where('last_at', '<', before).returning('row_count').execute();
   let pruned = whole.reduce((sum, segment) => sum + segment.row_count, 0);
-  const straddling = await db.selectFrom('call_segments').select(['id', 'rows']).where('first_at', '<', before).where('last_at', '>=', before).execute();
+  const straddling = await db.selectFrom('call_segments').select(['id', 'workspace_id', 'rows']).where('first_at', '<', before).where('last_at', '>=', before).execute();
   for (const segment of straddling) {
-    const rows = JSON.parse(segment.rows) as (StoredCall | null)[];
-    // Dropped calls leave null in their place, so the ids of the calls kept do not change.
-    const kept = rows.map((row) => (row && row[0] >= before.getTime() ? row : null));
-    const left = kept.filter((row): row is StoredCall => row !== null);
-    pruned += rows.filter((row) => row !== null).length - left.length;
+    const calls = decodeSegment(segment.rows);
+    // Dropped calls leave their place empty, so the ids of the calls kept do not change.
+    const rebuilt = rebuildSegment(segment.workspace_id, calls, (call) => call[0] >= before.getTime()).encode();
+    const left = rebuilt?.rowCount ?? 0;
+    pruned += calls.filter((call) => call !== null).length - left;
+    if (!rebuilt) {
+      await db.deleteFrom('call_segments').where('id', '=', segment.id).execute();
+      continue;
+    }
     await db
       .updateTable('call_segments')
-      .set({
-        rows: JSON.stringify(kept),
-        first_at: new Date(Math.min(...left.map((row) => row[0]))),
-        row_count: left.length,
-        key_ids: [...new Set(left.flatMap((row) => (row[1] ? [row[1]] : [])))],
-        codes: [...new Set(left.map((row) => row[7]))],
-      })
+      .set({ rows: rebuilt.rows, first_at: rebuilt.firstAt, row_count: rebuilt.rowCount, key_ids: rebuilt.keyIds, codes: rebuilt.codes })
       .where('id', '=', segment.id)
       .execute();
   }

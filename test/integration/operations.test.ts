@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { decodeSegment, rebuildSegment, type StoredCall } from '../../server/calls/segment';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
 /* Running it: health, readiness, metrics, the OpenAPI document and docs, and call-log retention. */
@@ -72,17 +73,12 @@ describe('operating keyward', () => {
 
     // Age the calls from 192.0.2.0 and 192.0.2.1 past the retention period, in the stored rows.
     const eightDaysAgo = Date.now() - 8 * 86_400_000;
-    const segments = await db.selectFrom('call_segments').select(['id', 'rows']).where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute();
+    const segments = await db.selectFrom('call_segments').select(['id', 'workspace_id', 'rows']).where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute();
     expect(segments).toHaveLength(2);
     for (const segment of segments) {
-      const rows = JSON.parse(segment.rows) as [number, string, string, string][];
-      for (const row of rows) if (row[3] !== '192.0.2.2') row[0] = eightDaysAgo;
-      const times = rows.map((row) => row[0]);
-      await db
-        .updateTable('call_segments')
-        .set({ rows: JSON.stringify(rows), first_at: new Date(Math.min(...times)), last_at: new Date(Math.max(...times)) })
-        .where('id', '=', segment.id)
-        .execute();
+      const calls = decodeSegment(segment.rows).map((call) => (call && call[3] !== '192.0.2.2' ? ([eightDaysAgo, ...call.slice(1)] as StoredCall) : call));
+      const aged = rebuildSegment(segment.workspace_id, calls, () => true).encode()!;
+      await db.updateTable('call_segments').set({ rows: aged.rows, first_at: aged.firstAt, last_at: aged.lastAt }).where('id', '=', segment.id).execute();
     }
     await t.server.maintain();
 

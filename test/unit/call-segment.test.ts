@@ -1,0 +1,72 @@
+import { type CallRecord, decodeSegment, rebuildSegment, SEGMENT_MAX_ROWS, SegmentBuilder, type StoredCall } from '../../server/calls/segment';
+
+/*
+ * The call log's storage format: what a gateway's verifications become in a segment, and what
+ * reading it back gives, for the new dictionary format and for segments written before it.
+ */
+const call = (overrides: Partial<CallRecord> = {}): CallRecord => ({
+  workspaceId: 'ws_1',
+  at: 1_700_000_000_000,
+  keyId: 'key_a',
+  keyStart: 'kw_live_abcd',
+  ip: '203.0.113.7',
+  scopes: ['contacts:read'],
+  method: 'GET',
+  path: '/contacts',
+  code: 'VALID',
+  latencyMs: 0.125,
+  ...overrides,
+});
+const stored = (c: CallRecord): StoredCall => [c.at, c.keyId, c.keyStart, c.ip, [...c.scopes], c.method, c.path, c.code, c.latencyMs];
+
+describe('call-log segments', () => {
+  it('reads back every call as it was recorded, in order, with nulls and odd strings intact', () => {
+    const calls = [
+      call(),
+      call({ at: 1_700_000_000_500, ip: null, scopes: [], method: null, path: null, code: 'MALFORMED', keyId: null, keyStart: null }),
+      call({ at: 1_699_999_999_000, scopes: ['contacts:read', 'email:send'], path: '/a "quoted" \\ path\n\u2028', latencyMs: 12 }),
+      call({ ip: '2001:db8::1', keyId: 'key_b', code: 'INSUFFICIENT_SCOPE', latencyMs: 0 }),
+      call({ path: 'null' }),
+    ];
+    const builder = new SegmentBuilder('ws_1');
+    for (const c of calls) builder.add(c);
+    const encoded = builder.encode()!;
+    expect(decodeSegment(encoded.rows)).toEqual(calls.map(stored));
+    expect(encoded.rowCount).toBe(5);
+    expect(encoded.firstAt.getTime()).toBe(1_699_999_999_000);
+    expect(encoded.lastAt.getTime()).toBe(1_700_000_000_500);
+    expect(encoded.keyIds.sort()).toEqual(['key_a', 'key_b']);
+    expect(encoded.codes.sort()).toEqual(['INSUFFICIENT_SCOPE', 'MALFORMED', 'VALID']);
+  });
+
+  it('stores a repeated value once, so a busy gateway costs a few bytes per call', () => {
+    const builder = new SegmentBuilder('ws_1');
+    for (let i = 0; i < SEGMENT_MAX_ROWS; i += 1) builder.add(call({ at: 1_700_000_000_000 + i }));
+    expect(builder.full).toBe(true);
+    const text = builder.encode()!.rows;
+    expect(text.split('/contacts')).toHaveLength(2);
+    expect(text.length / SEGMENT_MAX_ROWS).toBeLessThan(30);
+    expect(decodeSegment(text)).toHaveLength(SEGMENT_MAX_ROWS);
+  });
+
+  it('keeps a pruned call’s place, so the calls kept keep their ids', () => {
+    const calls = [call({ at: 1 }), call({ at: 2, ip: '198.51.100.1' }), call({ at: 3 })].map(stored);
+    const rebuilt = rebuildSegment('ws_1', calls, (c) => c[0] !== 2).encode()!;
+    expect(decodeSegment(rebuilt.rows)).toEqual([calls[0], null, calls[2]]);
+    expect(rebuilt.rowCount).toBe(2);
+    // The pruned call's values go with it: a search for its IP no longer matches the segment.
+    expect(rebuilt.rows).not.toContain('198.51.100.1');
+    expect(rebuildSegment('ws_1', calls, () => false).encode()).toBeNull();
+  });
+
+  it('reads segments written before the dictionary format', () => {
+    const old: (StoredCall | null)[] = [stored(call()), null, stored(call({ code: 'EXPIRED' }))];
+    expect(decodeSegment(JSON.stringify(old))).toEqual(old);
+  });
+
+  it('writes a call with a non-finite latency as valid JSON', () => {
+    const builder = new SegmentBuilder('ws_1');
+    builder.add(call({ latencyMs: Number.NaN }));
+    expect(decodeSegment(builder.encode()!.rows)[0]![8]).toBe(0);
+  });
+});
