@@ -1,4 +1,4 @@
-import { Counter, type CounterConfiguration, collectDefaultMetrics, Gauge, Histogram, type LabelValues, Registry } from 'prom-client';
+import { Counter, type CounterConfiguration, collectDefaultMetrics, Gauge, type LabelValues, type MetricObjectWithValues, type MetricValueWithName, Registry } from 'prom-client';
 
 /** Counts for one label set, kept as a plain number until the metrics are read. */
 export interface Tally {
@@ -42,6 +42,86 @@ function talliedCounter<T extends string>(configuration: CounterConfiguration<T>
   });
 }
 
+/** Observations of one label set: counts per bucket (not cumulative), their sum and count. */
+interface HistogramSeries {
+  labels: Record<string, string>;
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram read through prom-client's registry, whose observe() is a bucket search and three
+ * additions: prom-client's own validates and hashes the labels on every call, which on the verify
+ * hot path cost as much as the pipeline's IP and scope checks together. It implements the
+ * registry's metric interface (name, help, type, get, reset) and writes the same exposition
+ * prom-client's Histogram does: cumulative `_bucket{le}` series, then `_sum` and `_count`.
+ */
+class TalliedHistogram<T extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram' as const;
+  readonly aggregator = 'sum' as const;
+  readonly #labelNames: readonly T[];
+  readonly #upperBounds: readonly number[];
+  readonly #series = new Map<string, HistogramSeries>();
+
+  constructor(configuration: { name: string; help: string; labelNames: readonly T[]; buckets: readonly number[]; registers: Registry[] }) {
+    this.name = configuration.name;
+    this.help = configuration.help;
+    this.#labelNames = configuration.labelNames;
+    this.#upperBounds = [...configuration.buckets].sort((a, b) => a - b);
+    for (const registry of configuration.registers) registry.registerMetric(this as never);
+  }
+
+  /** The series for one label set, to observe into: `histogram.labels(labels).observe(seconds)`. */
+  labels(labels: Record<T, string>): { observe(value: number): void } {
+    const name = this.#labelNames.map((label) => labels[label]).join('\u0000');
+    let series = this.#series.get(name);
+    if (!series) {
+      series = { labels: { ...labels }, buckets: new Float64Array(this.#upperBounds.length + 1), sum: 0, count: 0 };
+      this.#series.set(name, series);
+    }
+    const target = series;
+    const bounds = this.#upperBounds;
+    return {
+      observe(value: number): void {
+        if (!Number.isFinite(value)) return;
+        let bucket = 0;
+        while (bucket < bounds.length && value > bounds[bucket]!) bucket += 1;
+        target.buckets[bucket]! += 1;
+        target.sum += value;
+        target.count += 1;
+      },
+    };
+  }
+
+  /** Observes one value for a label set. */
+  observe(labels: Record<T, string>, value: number): void {
+    this.labels(labels).observe(value);
+  }
+
+  /** What the registry writes out. */
+  get(): Omit<MetricObjectWithValues<MetricValueWithName<string>>, 'collect' | 'type'> & { type: 'histogram' } {
+    const values: MetricValueWithName<string>[] = [];
+    for (const series of this.#series.values()) {
+      let cumulative = 0;
+      for (const [index, bound] of [...this.#upperBounds, Infinity].entries()) {
+        cumulative += series.buckets[index]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: bound === Infinity ? '+Inf' : bound, ...series.labels }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_sum`, labels: series.labels, value: series.sum });
+      values.push({ metricName: `${this.name}_count`, labels: series.labels, value: series.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** Drops every observation. */
+  reset(): void {
+    this.#series.clear();
+  }
+}
+
 /** The service's Prometheus metrics. Labels carry routes and codes, never keys or ids. */
 export function createMetrics() {
   const registry = new Registry();
@@ -54,7 +134,7 @@ export function createMetrics() {
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
-    httpDuration: new Histogram({
+    httpDuration: new TalliedHistogram({
       name: 'keyward_http_request_duration_seconds',
       help: 'HTTP request duration by route',
       labelNames: ['method', 'route'] as const,

@@ -135,6 +135,25 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     });
   });
 
+  it('writes the duration histogram as Prometheus expects: cumulative buckets, +Inf equal to the count, and the sum', async () => {
+    await laned.client.verify({ key: keys.get(laned)!.live, ip: '10.1.2.3' });
+    const text = (await raw(laned.url, 'GET', '/metrics')).body as unknown as string;
+    expect(text).toContain('# TYPE keyward_http_request_duration_seconds histogram');
+    const series = (route: string) => {
+      const labels = `method="POST",route="${route}"`;
+      const buckets = [...text.matchAll(new RegExp(`keyward_http_request_duration_seconds_bucket\\{le="([^"]+)",${labels.replace(/[/.]/g, '\\$&')}\\} (\\d+)`, 'g'))].map((match) => ({ le: match[1]!, count: Number(match[2]) }));
+      const value = (suffix: string) => Number(new RegExp(`keyward_http_request_duration_seconds_${suffix}\\{${labels.replace(/[/.]/g, '\\$&')}\\} (\\S+)`).exec(text)?.[1]);
+      return { buckets, sum: value('sum'), count: value('count') };
+    };
+    const verify = series('/v1/verify');
+    expect(verify.buckets.map((bucket) => bucket.le)).toEqual(['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '1', '+Inf']);
+    for (let i = 1; i < verify.buckets.length; i += 1) expect(verify.buckets[i]!.count).toBeGreaterThanOrEqual(verify.buckets[i - 1]!.count);
+    expect(verify.buckets.at(-1)!.count).toBe(verify.count);
+    expect(verify.count).toBeGreaterThan(0);
+    expect(verify.sum).toBeGreaterThan(0);
+    expect(verify.sum).toBeLessThan(verify.count);
+  });
+
   it('resolves the caller’s address through trusted proxies as fastify does', async () => {
     const pair = await Promise.all([startTestServer({ trustedProxies: '127.0.0.1/32' }), startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' })]);
     try {
