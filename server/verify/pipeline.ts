@@ -110,17 +110,19 @@ export class Verifier {
   verify(input: VerifyInput, now: number = Date.now(), connection?: object): VerifyOutcome | Promise<VerifyOutcome> {
     if (input.key !== undefined) {
       const memo = connection && this.#presented.get(connection);
-      let cacheKey: string;
-      if (memo !== undefined && memo.key === input.key && memo.kind === input.kind) cacheKey = memo.cacheKey;
-      else {
+      const remembered = memo !== undefined && memo.key === input.key && memo.kind === input.kind;
+      const cacheKey = remembered ? memo.cacheKey : fingerprint(input.key);
+      const cached = this.#cache.get(cacheKey);
+      // Format and checksum come first, but only keys that pass them are ever looked up, so only
+      // such keys are cached: a hit has passed them already, and checking again could not change
+      // the answer (a key of the other kind is NOT_FOUND either way).
+      if (cached === undefined) {
         const shape = parseKey(input.key);
         if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
           return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
         }
-        cacheKey = fingerprint(input.key);
-        if (connection) this.#presented.set(connection, { key: input.key, kind: input.kind, cacheKey });
       }
-      const cached = this.#cache.get(cacheKey);
+      if (connection && !remembered) this.#presented.set(connection, { key: input.key, kind: input.kind, cacheKey });
       if (cached !== undefined) return this.#check(cached, input, now);
       return this.#load(cacheKey, this.#pepper.hashKey(input.key)).then((loaded) => this.#check(loaded, input, now));
     }
