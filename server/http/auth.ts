@@ -27,6 +27,14 @@ export function requestOrigin(request: FastifyRequest): Origin {
   return { ip: request.ip ?? null, userAgent: userAgentOf(request.headers['user-agent']), requestId: request.id };
 }
 
+/** The one-scope list each management scope is checked as, made once: every authenticated request asks for one. */
+const scopeLists = new Map<ManagementScope, readonly ManagementScope[]>();
+function scopeList(scope: ManagementScope): readonly ManagementScope[] {
+  let list = scopeLists.get(scope);
+  if (!list) scopeLists.set(scope, (list = Object.freeze([scope])));
+  return list;
+}
+
 /** The verdict on a root key: the actor it makes, or the error to answer. */
 export type Authentication = Actor | KeywardError;
 
@@ -50,7 +58,7 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
     switch (outcome.code) {
       case 'VALID':
         recorder.noteUse(outcome.key.id, now, origin.ip);
-        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, ...origin };
+        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId };
       case 'MALFORMED':
       case 'NOT_FOUND':
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
@@ -76,7 +84,7 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
     if (until) return lockedOut(until, now);
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
     if (!match?.[1]) return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
-    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: [scope] }, now, connection);
+    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: scopeList(scope) }, now, connection);
     return outcome instanceof Promise ? outcome.then((settled) => admit(origin, scope, settled, now)) : admit(origin, scope, outcome, now);
   };
 }

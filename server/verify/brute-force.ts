@@ -17,7 +17,11 @@ export interface BruteForcePolicy {
  * State is per process, like the rate limiter.
  */
 export class BruteForceGuard {
-  readonly #failures = new SlidingWindowLimiter();
+  // One limiter per kind of source, keyed by the address or prefix itself: every verification
+  // checks its source, and a key built per call (`ip:…`) would be a string to make and hash each time.
+  readonly #ipFailures = new SlidingWindowLimiter();
+  readonly #prefixFailures = new SlidingWindowLimiter();
+  readonly #rootKeyFailures = new SlidingWindowLimiter();
   readonly #lockedUntil = new Map<string, number>();
   readonly #policy: BruteForcePolicy;
 
@@ -27,17 +31,22 @@ export class BruteForceGuard {
 
   /** Whether verifications from `ip`, or with the key prefix `prefix`, are throttled now. */
   blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
-    if (ip && this.#failures.used(`ip:${ip}`, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
-    if (prefix && this.#failures.used(`prefix:${prefix}`, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
+    if (ip && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
+    if (prefix && this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
     return null;
+  }
+
+  /** True while some key prefix has failures counted: only then does a verification need its prefix checked. */
+  get watchingPrefixes(): boolean {
+    return this.#prefixFailures.size > 0;
   }
 
   /** Counts a failed verification; returns what this failure newly throttled (to audit once), if anything. */
   failed(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
     let throttled: 'ip' | 'prefix' | null = null;
-    if (ip && !this.#failures.consume(`ip:${ip}`, this.#policy.verifyFailuresPerIp, now).allowed) throttled = 'ip';
+    if (ip && !this.#ipFailures.consume(ip, this.#policy.verifyFailuresPerIp, now).allowed) throttled = 'ip';
     else if (ip && this.blocked(ip, null, now)) throttled = 'ip';
-    if (prefix && (!this.#failures.consume(`prefix:${prefix}`, this.#policy.verifyFailuresPerPrefix, now).allowed || this.blocked(null, prefix, now))) throttled ??= 'prefix';
+    if (prefix && (!this.#prefixFailures.consume(prefix, this.#policy.verifyFailuresPerPrefix, now).allowed || this.blocked(null, prefix, now))) throttled ??= 'prefix';
     return throttled;
   }
 
@@ -55,8 +64,8 @@ export class BruteForceGuard {
   /** Counts a failed root-key authentication; returns the end of the lockout when this failure starts one. */
   rootKeyFailed(ip: string | null, now: number): Date | null {
     if (!ip) return null;
-    const { allowed } = this.#failures.consume(`root:${ip}`, this.#policy.rootKeyFailures, now);
-    if (allowed && this.#failures.used(`root:${ip}`, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit) return null;
+    const { allowed } = this.#rootKeyFailures.consume(ip, this.#policy.rootKeyFailures, now);
+    if (allowed && this.#rootKeyFailures.used(ip, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit) return null;
     const until = now + this.#policy.rootKeyLockoutSeconds * 1000;
     this.#lockedUntil.set(ip, until);
     return new Date(until);
@@ -64,7 +73,9 @@ export class BruteForceGuard {
 
   /** Drops idle counters and ended lockouts. */
   sweep(now: number): void {
-    this.#failures.sweep(now);
+    this.#ipFailures.sweep(now);
+    this.#prefixFailures.sweep(now);
+    this.#rootKeyFailures.sweep(now);
     for (const [ip, until] of this.#lockedUntil) if (until <= now) this.#lockedUntil.delete(ip);
   }
 }

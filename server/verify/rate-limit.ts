@@ -52,6 +52,11 @@ export class SlidingWindowLimiter {
     return window.start === start - windowMs ? window.current * ((windowMs - (now - start)) / windowMs) : 0;
   }
 
+  /** How many ids have a counter. */
+  get size(): number {
+    return this.#windows.size;
+  }
+
   /** Drops counters idle for two whole windows: they no longer affect any estimate. */
   sweep(now: number): void {
     for (const [id, window] of this.#windows) {

@@ -9,6 +9,9 @@ import type { VerifyOutcome, Verifier } from './pipeline';
 /** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
 const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
 
+/** No scopes asked: shared, as the call log only reads it. */
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
 /** The answer when the source is throttled: the pipeline is not run at all. */
 const BLOCKED = { valid: false, code: 'BLOCKED', key: null, rateLimit: null } as const;
 
@@ -81,39 +84,44 @@ export function verifyResponseJson(response: VerifyResponse): string {
  * path allocates no promise; both the verify lane and the fastify route answer through it.
  */
 export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThrottled }: VerifyServiceOptions) {
+  /** The key's display prefix, for throttling and for calls with no known key: computed only when needed. */
+  const prefixOf = (key: string | undefined): string | null => (key === undefined ? null : presentedStart(key));
+
+  const finish = (body: VerifyRequest, actor: Actor, source: string | null, started: number, now: number, outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
+    const { key, ip, scopes, request: signed } = body;
+    if (GUESSES.has(outcome.code)) {
+      // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
+      const prefix = outcome.key === null ? prefixOf(key) : null;
+      const throttled = bruteForce.failed(source, prefix, now);
+      if (throttled) onThrottled(actor, throttled, { ip: source, prefix: prefixOf(key) });
+    }
+    onOutcome(outcome.code);
+    recorder.record({
+      workspaceId: actor.workspaceId,
+      at: now,
+      keyId: outcome.key?.id ?? null,
+      keyStart: outcome.key ? outcome.key.start : prefixOf(key),
+      ip: ip ?? null,
+      scopes: scopes ?? NO_SCOPES,
+      // The signed request, when given, says what the call was; method and path default to it.
+      method: body.method ?? signed?.method ?? null,
+      path: body.path ?? (signed ? new URL(signed.url).pathname : null),
+      code: outcome.code,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+    return verifyResponse(outcome, now);
+  };
+
   return (body: VerifyRequest, actor: Actor): VerifyResponse | Promise<VerifyResponse> => {
     const started = performance.now();
-    const { key, scopes, ip, request: signed } = body;
     const now = Date.now();
     // Brute force: the end client's address when the caller passes it, else the caller's own.
-    const source: ThrottledSource = { ip: ip ?? actor.ip, prefix: key === undefined ? null : presentedStart(key) };
-    const finish = (outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
-      if (GUESSES.has(outcome.code)) {
-        // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
-        const throttled = bruteForce.failed(source.ip, outcome.key === null ? source.prefix : null, now);
-        if (throttled) onThrottled(actor, throttled, source);
-      }
-      onOutcome(outcome.code);
-      recorder.record({
-        workspaceId: actor.workspaceId,
-        at: now,
-        keyId: outcome.key?.id ?? null,
-        keyStart: outcome.key?.start ?? source.prefix,
-        ip: ip ?? null,
-        scopes: scopes ?? [],
-        // The signed request, when given, says what the call was; method and path default to it.
-        method: body.method ?? signed?.method ?? null,
-        path: body.path ?? (signed ? new URL(signed.url).pathname : null),
-        code: outcome.code,
-        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-      });
-      return verifyResponse(outcome, now);
-    };
-    const outcome =
-      bruteForce.blocked(source.ip, source.prefix, now) !== null
-        ? BLOCKED
-        : verifier.verify({ key, request: signed, kind: 'api', workspaceId: actor.workspaceId, ip, scopes }, now);
-    return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
+    const source = body.ip ?? actor.ip;
+    const blocked = bruteForce.blocked(source, bruteForce.watchingPrefixes ? prefixOf(body.key) : null, now) !== null;
+    const outcome = blocked ? BLOCKED : verifier.verify({ key: body.key, request: body.request, kind: 'api', workspaceId: actor.workspaceId, ip: body.ip, scopes: body.scopes }, now);
+    return outcome instanceof Promise
+      ? outcome.then((settled) => finish(body, actor, source, started, now, settled))
+      : finish(body, actor, source, started, now, outcome);
   };
 }
 export type VerifyService = ReturnType<typeof verifyService>;
