@@ -15,15 +15,20 @@ interface LastUse {
 
 /**
  * Keeps the call log and `lastUsed` off the request path: verifications are added to the segment
- * being filled for their workspace (server/calls/segment.ts) and written a segment per insert,
- * when it is full or at the next flush; every key's last use is coalesced to one update per flush.
- * A crash loses at most one flush interval of call rows, never a key or an audit entry.
+ * being filled for their workspace (server/calls/segment.ts), and every flush interval the
+ * segments are written, several per insert, and every key's last use in one update. A statement
+ * has a fixed cost in the store, the same for one segment as for sixteen, so under load writing
+ * each segment as it filled cost the embedded store's thread more than the rows themselves. A
+ * crash loses at most one flush interval of call rows, never a key or an audit entry.
  */
+
+/** Full segments held before a flush is started early, which bounds the memory a burst can take. */
+const FLUSH_AT_FILLED_SEGMENTS = 64;
 export class CallRecorder {
   readonly #db: Db;
   /** The segment being filled, per workspace. */
   #open = new Map<string, SegmentBuilder>();
-  /** Full segments waiting for the flush that is already on its way. */
+  /** Full segments waiting for the next flush. */
   #filled: SegmentBuilder[] = [];
   #lastUse = new Map<string, LastUse>();
   #timer: NodeJS.Timeout;
@@ -45,9 +50,7 @@ export class CallRecorder {
     if (call.keyId) this.noteUse(call.keyId, call.at, call.ip);
     if (segment.full) {
       this.#open.delete(call.workspaceId);
-      this.#filled.push(segment);
-      // One flush per full segment: the others wait behind it and find nothing new, at no cost.
-      void this.flush();
+      if (this.#filled.push(segment) === FLUSH_AT_FILLED_SEGMENTS) void this.flush();
     }
   }
 
