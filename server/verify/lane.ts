@@ -89,10 +89,15 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     if (validated.error) return fail(response, id, started, { validation: validated.error, validationContext: 'body', statusCode: 400 });
     const body = validated.value!;
     const origin: Origin = { ip: callerIp(request), userAgent: userAgentOf(request.headers['user-agent']), requestId: id };
-    const verified = (verdict: Authentication): VerifyResponse | KeywardError | Promise<VerifyResponse> =>
-      verdict instanceof KeywardError ? verdict : answer(body, verdict);
     const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket);
-    const outcome = authenticated instanceof Promise ? authenticated.then(verified) : verified(authenticated);
+    if (authenticated instanceof Promise) {
+      authenticated.then((verdict) => settle(response, id, started, body, verdict)).catch((error: unknown) => fail(response, id, started, error));
+    } else settle(response, id, started, body, authenticated);
+  };
+  // The verdict on the root key, then the answer: made once here rather than as a closure per request.
+  const settle = (response: ServerResponse, id: string, started: number, body: VerifyRequest, verdict: Authentication) => {
+    if (verdict instanceof KeywardError) return fail(response, id, started, verdict);
+    const outcome = answer(body, verdict);
     if (outcome instanceof Promise) {
       outcome.then(
         (settled) => reply(response, id, started, settled),

@@ -36,7 +36,7 @@ export interface VerifyServiceOptions {
  * no object and calls no JSON.stringify. A changed key is a new record (the verifier reloads it),
  * so an entry can never outlive what it was made from.
  */
-const answersByRecord = new WeakMap<KeyRecord, Map<string, VerifyResponse>>();
+const answersByRecord = new WeakMap<KeyRecord, Map<VerifyCode, Map<KeyStatus | null, VerifyResponse>>>();
 /** The JSON text of each shared answer; verifyResponseJson() reads it. */
 const answerTexts = new WeakMap<VerifyResponse, string>();
 
@@ -61,13 +61,15 @@ export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: num
   const key = outcome.key;
   const status = key ? effectiveStatus(key, now) : null;
   if (!key || outcome.rateLimit) return shape(outcome, key, status);
-  let answers = answersByRecord.get(key);
-  if (!answers) answersByRecord.set(key, (answers = new Map()));
-  const slot = `${outcome.code} ${status}`;
-  let answer = answers.get(slot);
+  let byCode = answersByRecord.get(key);
+  if (!byCode) answersByRecord.set(key, (byCode = new Map()));
+  // Looked up by the code, then the status: both are constant strings, so nothing is built per call.
+  let byStatus = byCode.get(outcome.code);
+  if (!byStatus) byCode.set(outcome.code, (byStatus = new Map()));
+  let answer = byStatus.get(status);
   if (!answer) {
     answer = Object.freeze(shape(outcome, key, status));
-    answers.set(slot, answer);
+    byStatus.set(status, answer);
     answerTexts.set(answer, JSON.stringify(answer));
   }
   return answer;
