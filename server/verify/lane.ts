@@ -4,6 +4,7 @@ import { errorCodes, type FastifyBaseLogger } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import secureJson from 'secure-json-parse';
 import { type VerifyRequest, VerifyRequestSchema, type VerifyResponse } from '../../schema';
+import { compileAcceptor } from '../../schema/accept';
 import { KeywardError } from '../errors';
 import { type Authentication, type Origin, type RootKeyAuthenticator, userAgentOf } from '../http/auth';
 import { toErrorBody } from '../http/errors';
@@ -25,6 +26,7 @@ import { type VerifyService, verifyResponseJson } from './service';
 /** The content types the lane takes; fastify answers any other (415, or its own JSON parsing). */
 const JSON_TYPE = /^application\/json(?:;\s*charset=utf-8)?$/i;
 
+const acceptsBody = compileAcceptor(VerifyRequestSchema);
 const validateBody = validatorCompiler({ schema: VerifyRequestSchema, method: 'POST', url: '/v1/verify' } as Parameters<typeof validatorCompiler>[0]);
 
 export interface VerifyLaneOptions {
@@ -85,9 +87,14 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     } catch {
       return fail(response, id, started, new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
     }
-    const validated = validateBody(parsed) as { value?: VerifyRequest; error?: unknown[] };
-    if (validated.error) return fail(response, id, started, { validation: validated.error, validationContext: 'body', statusCode: 400 });
-    const body = validated.value!;
+    let body: VerifyRequest;
+    // A body the schema accepts unchanged is taken as it is; anything else gets zod's own answer.
+    if (acceptsBody(parsed)) body = parsed as VerifyRequest;
+    else {
+      const validated = validateBody(parsed) as { value?: VerifyRequest; error?: unknown[] };
+      if (validated.error) return fail(response, id, started, { validation: validated.error, validationContext: 'body', statusCode: 400 });
+      body = validated.value!;
+    }
     const origin: Origin = { ip: callerIp(request), userAgent: userAgentOf(request.headers['user-agent']), requestId: id };
     const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket);
     if (authenticated instanceof Promise) {
