@@ -26,7 +26,7 @@ describe('call-log segments', () => {
       call({ at: 1_700_000_000_500, ip: null, scopes: [], method: null, path: null, code: 'MALFORMED', keyId: null, keyStart: null }),
       call({ at: 1_699_999_999_000, scopes: ['contacts:read', 'email:send'], path: '/a "quoted" \\ path\n\u2028', latencyMs: 12 }),
       call({ ip: '2001:db8::1', keyId: 'key_b', code: 'INSUFFICIENT_SCOPE', latencyMs: 0 }),
-      call({ path: 'null' }),
+      call({ path: 'null', latencyMs: 3.001 }),
     ];
     const builder = new SegmentBuilder('ws_1');
     for (const c of calls) builder.add(c);
@@ -62,6 +62,12 @@ describe('call-log segments', () => {
   it('reads segments written before the dictionary format', () => {
     const old: (StoredCall | null)[] = [stored(call()), null, stored(call({ code: 'EXPIRED' }))];
     expect(decodeSegment(JSON.stringify(old))).toEqual(old);
+  });
+
+  it('keeps latencies to the microsecond', () => {
+    const builder = new SegmentBuilder('ws_1');
+    for (const latencyMs of [0, 0.001, 0.0004, 0.0006, 1.5, 250.125]) builder.add(call({ latencyMs }));
+    expect(decodeSegment(builder.encode()!.rows).map((row) => row![8])).toEqual([0, 0.001, 0, 0.001, 1.5, 250.125]);
   });
 
   it('writes a call with a non-finite latency as valid JSON', () => {
