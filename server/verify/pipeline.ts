@@ -39,6 +39,8 @@ interface CachedKey {
   /** Scopes that count only on a signed request; null when there are none. */
   signedScopes: ScopeMatcher | null;
   signingSecret: string | null;
+  /** The VALID outcome of a key without a rate limit: the same every time, so made once and shared (frozen). */
+  valid: VerifyOutcome;
 }
 
 /** A hash with no key behind it; cached too, so a flood of unknown keys does not reach the store. */
@@ -163,20 +165,20 @@ export class Verifier {
       // Kept until `created` is too old to pass the freshness check anyway.
       const keepUntil = new Date((verdict.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
       return claimNonce(this.#db, record.id, verdict.nonce, keepUntil).then(
-        (fresh): VerifyOutcome => (fresh ? this.#limit(record, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null }),
+        (fresh): VerifyOutcome => (fresh ? this.#limit(cached, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null }),
       );
     }
-    return this.#limit(record, now);
+    return this.#limit(cached, now);
   }
 
   /** The last check: the key's rate limit, when it has one. */
-  #limit(record: KeyRecord, now: number): VerifyOutcome {
+  #limit({ record, valid }: CachedKey, now: number): VerifyOutcome {
     if (record.rateLimit) {
       const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
       if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
       return { valid: true, code: 'VALID', key: record, rateLimit: state };
     }
-    return { valid: true, code: 'VALID', key: record, rateLimit: null };
+    return valid;
   }
 
   /** Drops a key from the cache at once; key services call it after every change to a key. */
@@ -219,6 +221,7 @@ export class Verifier {
       allowlist: compileAllowlist(record.ipAllowlist),
       signedScopes: record.signedScopes.length ? compileScopes(record.signedScopes) : null,
       signingSecret: record.signingSecretSealed ? this.#masterKey.unseal(record.signingSecretSealed, record.id) : null,
+      valid: Object.freeze({ valid: true, code: 'VALID', key: record, rateLimit: null }),
     };
   }
 }
