@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { generateKey } from '../../server/keys/format';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
@@ -33,6 +34,30 @@ function chunked(base: string, rootKey: string, parts: string[]): Promise<{ stat
     request.on('error', reject);
     for (const part of parts) request.write(part);
     request.end();
+  });
+}
+
+/** Sends header lines exactly as given (repeats, odd spellings), which fetch would merge or normalise. */
+function rawLines(base: string, headerLines: string[], body: string): Promise<{ status: number; requestId: string | null; body: unknown }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write([`POST /v1/verify HTTP/1.1`, `Host: ${url.host}`, ...headerLines, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body].join('\r\n'));
+    });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += String(chunk)));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [head = '', payload = ''] = text.split('\r\n\r\n');
+      const requestId = /^x-request-id: (.*)$/im.exec(head)?.[1] ?? null;
+      let parsed: unknown = payload;
+      try {
+        parsed = JSON.parse(payload);
+      } catch {
+        // not JSON: compared as text
+      }
+      resolve({ status: Number(head.split(' ')[1]), requestId, body: parsed });
+    });
   });
 }
 
@@ -96,6 +121,30 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.status).toBeLessThan(500);
     expect(answers[0]!.contentType).toMatch(/^application\/json/);
+  });
+
+  /** Header lines as a client may send them; the lane reads a few headers itself and must read them as node does. */
+  const headerCases: Array<[string, (k: { live: string; reader: string; root: string }) => string[]]> = [
+    ['header names in other spellings', (k) => ['CONTENT-TYPE: application/json', `AUTHORIZATION: Bearer ${k.root}`, 'X-REQUEST-ID: trace-abcdefgh01', 'User-agent: probe/1']],
+    ['the content type twice', (k) => ['Content-Type: application/json', 'Content-Type: text/plain', `Authorization: Bearer ${k.root}`]],
+    ['the content type twice, other first', (k) => ['Content-Type: text/plain', 'content-type: application/json', `Authorization: Bearer ${k.root}`]],
+    ['a good and a bad root key', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, `authorization: Bearer ${k.reader}`]],
+    ['a bad and a good root key', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.reader}`, `Authorization: Bearer ${k.root}`]],
+    ['the request id twice', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, 'X-Request-Id: trace-aaaaaaaa01', 'x-request-id: trace-bbbbbbbb02']],
+    ['the user agent twice', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, 'User-Agent: one', 'User-Agent: two']],
+  ];
+
+  it.each(headerCases)('%s', async (_name, make) => {
+    const answers = await Promise.all(
+      [laned, reference].map(async (t) => {
+        const k = { ...keys.get(t)!, root: t.rootKey };
+        const answer = await rawLines(t.url, make(k), JSON.stringify({ key: k.live, ip: '10.1.2.3' }));
+        return { status: answer.status, body: normalize(answer.body), requestId: normalize(answer.requestId) };
+      }),
+    );
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]!.status).toBeLessThan(500);
+    if (_name === 'header names in other spellings') expect(answers[0]).toMatchObject({ status: 200, body: { code: 'VALID' }, requestId: 'trace-abcdefgh01' });
   });
 
   it('takes a chunked body too (through fastify), and counts every answer in the metrics', async () => {
