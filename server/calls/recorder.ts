@@ -13,6 +13,9 @@ interface LastUse {
   ip: string | null;
 }
 
+/** Full segments held before a flush is started early, which bounds the memory a burst can take. */
+const FLUSH_AT_FILLED_SEGMENTS = 64;
+
 /**
  * Keeps the call log and `lastUsed` off the request path: verifications are added to the segment
  * being filled for their workspace (server/calls/segment.ts), and every flush interval the
@@ -21,9 +24,6 @@ interface LastUse {
  * each segment as it filled cost the embedded store's thread more than the rows themselves. A
  * crash loses at most one flush interval of call rows, never a key or an audit entry.
  */
-
-/** Full segments held before a flush is started early, which bounds the memory a burst can take. */
-const FLUSH_AT_FILLED_SEGMENTS = 64;
 export class CallRecorder {
   readonly #db: Db;
   /** The segment being filled, per workspace. */
