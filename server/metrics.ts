@@ -48,6 +48,7 @@ interface HistogramSeries {
   buckets: Float64Array;
   sum: number;
   count: number;
+  observer: { observe(value: number): void };
 }
 
 /**
@@ -79,21 +80,28 @@ class TalliedHistogram<T extends string> {
     const name = this.#labelNames.map((label) => labels[label]).join('\u0000');
     let series = this.#series.get(name);
     if (!series) {
-      series = { labels: { ...labels }, buckets: new Float64Array(this.#upperBounds.length + 1), sum: 0, count: 0 };
-      this.#series.set(name, series);
+      const bounds = this.#upperBounds;
+      const buckets = new Float64Array(bounds.length + 1);
+      const made: HistogramSeries = {
+        labels: { ...labels },
+        buckets,
+        sum: 0,
+        count: 0,
+        // Made once per label set: observing through labels() makes no new observer per call.
+        observer: {
+          observe(value: number): void {
+            if (!Number.isFinite(value)) return;
+            let bucket = 0;
+            while (bucket < bounds.length && value > bounds[bucket]!) bucket += 1;
+            buckets[bucket]! += 1;
+            made.sum += value;
+            made.count += 1;
+          },
+        },
+      };
+      this.#series.set(name, (series = made));
     }
-    const target = series;
-    const bounds = this.#upperBounds;
-    return {
-      observe(value: number): void {
-        if (!Number.isFinite(value)) return;
-        let bucket = 0;
-        while (bucket < bounds.length && value > bounds[bucket]!) bucket += 1;
-        target.buckets[bucket]! += 1;
-        target.sum += value;
-        target.count += 1;
-      },
-    };
+    return series.observer;
   }
 
   /** Observes one value for a label set. */

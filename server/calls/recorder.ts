@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
 import { appendSegments } from './repository';
-import { type CallRecord, SegmentBuilder } from './segment';
+import { type CallRecord, fillSegment, type SegmentBuilder } from './segment';
 
 export type { CallRecord } from './segment';
 
@@ -44,14 +44,9 @@ export class CallRecorder {
 
   /** Queues one call and notes the key's last use. */
   record(call: CallRecord): void {
-    let segment = this.#open.get(call.workspaceId);
-    if (segment === undefined) this.#open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
-    segment.add(call);
+    const filled = fillSegment(this.#open, call);
     if (call.keyId) this.noteUse(call.keyId, call.at, call.ip);
-    if (segment.full) {
-      this.#open.delete(call.workspaceId);
-      if (this.#filled.push(segment) === FLUSH_AT_FILLED_SEGMENTS) void this.flush();
-    }
+    if (filled && this.#filled.push(filled) === FLUSH_AT_FILLED_SEGMENTS) void this.flush();
   }
 
   /** Notes a key's use at `at` (epoch ms) without a call-log row (root keys on the management API). */

@@ -3,7 +3,7 @@ import type { Call, ListCallsQuery, VerifyCode } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import { decodeCursor, encodeCursor } from '../store/sql';
-import { type CallRecord, decodeSegment, rebuildSegment, SEGMENT_MAX_ROWS, SegmentBuilder, type StoredCall } from './segment';
+import { type CallRecord, decodeSegment, fillSegment, rebuildSegment, SEGMENT_MAX_ROWS, type SegmentBuilder, type StoredCall } from './segment';
 
 /*
  * The call log is stored in segments: up to SEGMENT_MAX_ROWS verifications of one workspace in one
@@ -47,13 +47,8 @@ export async function appendCalls(db: Db, calls: readonly CallRecord[]): Promise
   const open = new Map<string, SegmentBuilder>();
   const filled: SegmentBuilder[] = [];
   for (const call of calls) {
-    let segment = open.get(call.workspaceId);
-    if (!segment) open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
-    segment.add(call);
-    if (segment.full) {
-      filled.push(segment);
-      open.delete(call.workspaceId);
-    }
+    const full = fillSegment(open, call);
+    if (full) filled.push(full);
   }
   await appendSegments(db, [...filled, ...open.values()]);
 }

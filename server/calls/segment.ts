@@ -98,6 +98,7 @@ export class SegmentBuilder {
 
   /** What the segment's row in call_segments holds; null when every call in it was pruned. */
   encode(): { firstAt: Date; lastAt: Date; rowCount: number; keyIds: string[]; codes: string[]; rows: string } | null {
+    if (this.#live === 0) return null;
     let firstAt = Infinity;
     let lastAt = -Infinity;
     for (let index = 0; index < this.length; index += 1) {
@@ -106,7 +107,6 @@ export class SegmentBuilder {
       if (at < firstAt) firstAt = at;
       if (at > lastAt) lastAt = at;
     }
-    if (this.#live === 0) return null;
     // Every value below is a finite number, so it is written as JSON by String(); only the dictionary needs stringify.
     const rows: string[] = new Array<string>(this.length);
     const refs = this.#refs;
@@ -164,6 +164,19 @@ export class SegmentBuilder {
     }
     return ref;
   }
+}
+
+/**
+ * Adds a call to its workspace's open segment in `open`, starting one if needed. Returns the
+ * segment when this call filled it, having taken it out of `open`; otherwise null.
+ */
+export function fillSegment(open: Map<string, SegmentBuilder>, call: CallRecord): SegmentBuilder | null {
+  let segment = open.get(call.workspaceId);
+  if (segment === undefined) open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
+  segment.add(call);
+  if (!segment.full) return null;
+  open.delete(call.workspaceId);
+  return segment;
 }
 
 function grow<T extends Float64Array | Uint32Array>(from: T, to: T): T {

@@ -10,6 +10,7 @@ import { compileAcceptor } from '../../schema/accept';
  * verify request (near-valid bodies with one field changed at a time, at every limit) and on every
  * schema the package exports (arbitrary JSON).
  */
+// The key is a made-up string of the right shape (its checksum does not even pass), not a secret.
 const validBody = { key: 'kw_live_2Xb7Qp9LmN4rT6vW8yZ1aC3dE5fG7hJ9kL2mN4pQ6rS8tU0', scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' };
 
 function agreesWithZod(schema: $ZodType, accepts: (value: unknown) => boolean, value: unknown): boolean {
