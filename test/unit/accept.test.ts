@@ -100,4 +100,25 @@ describe('the fast acceptor for zod schemas', () => {
       );
     }
   });
+
+  it('reads fields whose names need quoting in the generated code, and keeps zod\'s answer', () => {
+    const { z } = require('zod') as typeof import('zod');
+    const names = ['it\'s', 'a"b', 'back\\slash', 'line\u2028sep', '}; return true; //', ''];
+    const schema = z.strictObject(Object.fromEntries(names.map((name) => [name, z.string().max(3).optional()])));
+    const accepts = compileAcceptor(schema);
+    const full = Object.fromEntries(names.map((name) => [name, 'abc']));
+    expect(accepts(full)).toBe(true);
+    expect(accepts({})).toBe(true);
+    for (const name of names) {
+      expect(accepts({ ...full, [name]: 'abcd' })).toBe(false);
+      expect(accepts({ ...full, [name]: 7 })).toBe(false);
+    }
+    expect(accepts({ ...full, other: 'x' })).toBe(false);
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...names, 'other'), fc.oneof(fc.string({ maxLength: 5 }), fc.integer())), (value) => {
+        expect(agreesWithZod(schema, accepts, value)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
