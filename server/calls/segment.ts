@@ -10,11 +10,20 @@ import type { VerifyCode } from '../../schema';
  * itself (docs/benchmarks.md). The stored text is as compact: the dictionary once, then rows of
  * small numbers.
  *
- * Stored text, version 2:  {"v":2,"base":<ms>,"dict":[null, …],"rows":[[dAt,key,start,ip,scopes,method,path,code,latencyµs] | null, …]}
- * dAt is milliseconds after base and the latency is in whole microseconds (integers are several
- * times cheaper to write than fractions); the other fields index dict, whose entry 0 is null. A null row
- * is a pruned call: it keeps its place, so the ids of the other calls do not change. Segments
- * written before version 2 are a plain JSON array of StoredCall rows; both are read.
+ * Stored text, version 3:  {"v":3,"base":<ms>,"dict":[null, …],"data":"<base64>"}
+ * dict holds every string and scope list once; entry 0 is null. data is the calls in order, each
+ * as bytes: a flags byte, then unsigned LEB128 varints. Flag bit 7 marks a pruned call, which
+ * keeps its place (so the ids of the other calls do not change) and has nothing after its flags.
+ * Otherwise: the time in ms after the previous call's (the first call's after base), zigzag
+ * encoded as calls may be recorded slightly out of order; the latency in whole µs; then, for each
+ * of the seven references (key id, key start, IP, scopes, method, path, code) whose flag bit
+ * (bits 0 to 6) is set, its dict index; a reference whose bit is clear repeats the previous
+ * call's (0, null, before the first call). A gateway's calls repeat most values from one call to
+ * the next, so a call takes 3 to 10 bytes, and encoding is a few integer writes per call.
+ * Version 2 wrote each call as a JSON array of numbers: building that text cost the main thread
+ * ~0.2 µs per call and Postgres's compression of it ~0.5 µs per call (docs/benchmarks.md).
+ * Segments written before version 3 (version 2, and version 1's plain JSON array of StoredCall
+ * rows) are still read.
  */
 
 /** Calls per segment; a call's id is `segmentId * SEGMENT_MAX_ROWS + its index in the segment`. */
@@ -41,10 +50,16 @@ export type StoredCall = [number, string | null, string | null, string | null, s
 /** Dictionary references per call: key id, key start, IP, scopes, method, path, code. */
 const REFS = 7;
 const FIRST_CAPACITY = 64;
-/** Marks a pruned call in `at`: no verification happens at time -1. */
-const PRUNED = -1;
+/** Marks a pruned call in `at`: add() never stores NaN (a time that is not a number becomes now). */
+const PRUNED = Number.NaN;
 /** The largest latency a segment holds, in µs (over an hour). */
 const MAX_LATENCY_MICROS = 0xffffffff;
+/** The latest time a call may have, in ms either side of 1970 (about 70,000 years). */
+const MAX_TIME = 2 ** 51;
+/** Flag bit 7 of a stored call: pruned. */
+const PRUNED_FLAG = 0x80;
+/** The most bytes a stored call can take: flags, a zigzagged time delta up to 2^53 (8 bytes), a 32-bit latency (5) and seven 32-bit references (5 each). */
+const MAX_CALL_BYTES = 1 + 8 + 5 + REFS * 5;
 
 /** The segment being filled for one workspace. */
 export class SegmentBuilder {
@@ -74,8 +89,9 @@ export class SegmentBuilder {
   /** Adds one call (the segment must not be full). */
   add(call: CallRecord): void {
     const index = this.#reserve();
-    // Non-finite numbers would not be JSON; a verification always has a time, and a latency of 0 is honest for a missing one.
-    this.#at[index] = Number.isFinite(call.at) ? call.at : Date.now();
+    // A verification always has a time: one that is not a number, or not a date (bounded so a delta
+    // between two calls stays an exact integer), becomes now. A latency of 0 is honest for a missing one.
+    this.#at[index] = Number.isFinite(call.at) && Math.abs(call.at) <= MAX_TIME ? call.at : Date.now();
     this.#latencyMicros[index] = Number.isFinite(call.latencyMs) ? Math.min(Math.max(Math.round(call.latencyMs * 1000), 0), MAX_LATENCY_MICROS) : 0;
     const refs = this.#refs;
     const base = index * REFS;
@@ -103,24 +119,34 @@ export class SegmentBuilder {
     let lastAt = -Infinity;
     for (let index = 0; index < this.length; index += 1) {
       const at = this.#at[index]!;
-      if (at === PRUNED) continue;
+      if (Number.isNaN(at)) continue;
       if (at < firstAt) firstAt = at;
       if (at > lastAt) lastAt = at;
     }
-    // Every value below is a finite number, so it is written as JSON by String(); only the dictionary needs stringify.
-    const rows: string[] = new Array<string>(this.length);
+    const base = Math.round(firstAt);
+    const out = new ByteWriter(this.length * MAX_CALL_BYTES);
     const refs = this.#refs;
+    const previous = new Uint32Array(REFS);
+    let previousAt = base;
     for (let index = 0; index < this.length; index += 1) {
       const at = this.#at[index]!;
-      if (at === PRUNED) {
-        rows[index] = 'null';
+      if (Number.isNaN(at)) {
+        out.byte(PRUNED_FLAG);
         continue;
       }
-      const base = index * REFS;
-      // As a small integer, the offset is written by the integer path, not the floating-point one.
-      const offset = at - firstAt <= 0x7fffffff ? (at - firstAt) | 0 : at - firstAt;
-      rows[index] =
-        `[${offset},${refs[base]},${refs[base + 1]},${refs[base + 2]},${refs[base + 3]},${refs[base + 4]},${refs[base + 5]},${refs[base + 6]},${this.#latencyMicros[index]}]`;
+      const offset = index * REFS;
+      let flags = 0;
+      for (let ref = 0; ref < REFS; ref += 1) if (refs[offset + ref] !== previous[ref]) flags |= 1 << ref;
+      out.byte(flags);
+      const rounded = Math.round(at);
+      out.zigzag(rounded - previousAt);
+      previousAt = rounded;
+      out.varint(this.#latencyMicros[index]!);
+      for (let ref = 0; ref < REFS; ref += 1) {
+        if ((flags & (1 << ref)) === 0) continue;
+        previous[ref] = refs[offset + ref]!;
+        out.varint(previous[ref]!);
+      }
     }
     return {
       firstAt: new Date(firstAt),
@@ -128,7 +154,7 @@ export class SegmentBuilder {
       rowCount: this.#live,
       keyIds: [...this.#keyIds],
       codes: [...this.#codes],
-      rows: `{"v":2,"base":${firstAt},"dict":${JSON.stringify(this.#values)},"rows":[${rows.join(',')}]}`,
+      rows: `{"v":3,"base":${base},"dict":${JSON.stringify(this.#values)},"data":"${out.base64()}"}`,
     };
   }
 
@@ -184,10 +210,17 @@ function grow<T extends Float64Array | Uint32Array>(from: T, to: T): T {
   return to;
 }
 
-/** The calls of a stored segment, in order; a pruned call is null. Reads both stored versions. */
+/** A stored segment as JSON: version 1 is a bare array; versions 2 and 3 are objects with `v`. */
+type StoredSegment =
+  | (StoredCall | null)[]
+  | { v: 2; base: number; dict: (string | string[] | null)[]; rows: (number[] | null)[] }
+  | { v: 3; base: number; dict: (string | string[] | null)[]; data: string };
+
+/** The calls of a stored segment, in order; a pruned call is null. Reads every stored version. */
 export function decodeSegment(text: string): (StoredCall | null)[] {
-  const stored = JSON.parse(text) as (StoredCall | null)[] | { v: 2; base: number; dict: (string | string[] | null)[]; rows: (number[] | null)[] };
+  const stored = JSON.parse(text) as StoredSegment;
   if (Array.isArray(stored)) return stored;
+  if (stored.v === 3) return decodeCalls(stored.base, stored.dict, Buffer.from(stored.data, 'base64'));
   const { base, dict, rows } = stored;
   return rows.map((row) =>
     row === null
@@ -204,6 +237,101 @@ export function decodeSegment(text: string): (StoredCall | null)[] {
           row[8]! / 1000,
         ],
   );
+}
+
+/** Reads version 3's call bytes (see the top of this file). */
+function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buffer): (StoredCall | null)[] {
+  const calls: (StoredCall | null)[] = [];
+  const input = new ByteReader(data);
+  const refs = new Array<number>(REFS).fill(0);
+  let at = base;
+  while (!input.done) {
+    const flags = input.byte();
+    if (flags & PRUNED_FLAG) {
+      calls.push(null);
+      continue;
+    }
+    at += input.zigzag();
+    const latencyMicros = input.varint();
+    for (let ref = 0; ref < REFS; ref += 1) if (flags & (1 << ref)) refs[ref] = input.varint();
+    const value = (ref: number) => {
+      if (refs[ref]! >= dict.length) throw new Error('call-log segment refers past its dictionary');
+      return dict[refs[ref]!]!;
+    };
+    calls.push([at, value(0) as string | null, value(1) as string | null, value(2) as string | null, value(3) as string[], value(4) as string | null, value(5) as string | null, value(6) as string, latencyMicros / 1000]);
+  }
+  return calls;
+}
+
+/** Unsigned LEB128 varints and bytes into a buffer sized for the worst case up front. */
+class ByteWriter {
+  /** One buffer for every encode (they are synchronous), grown when needed: a new one per segment made work for the garbage collector. */
+  static #shared = Buffer.allocUnsafe(SEGMENT_MAX_ROWS * MAX_CALL_BYTES);
+  readonly #bytes: Buffer;
+  #length = 0;
+
+  constructor(capacity: number) {
+    if (ByteWriter.#shared.length < capacity) ByteWriter.#shared = Buffer.allocUnsafe(capacity);
+    this.#bytes = ByteWriter.#shared;
+  }
+
+  byte(value: number): void {
+    this.#bytes[this.#length++] = value;
+  }
+
+  /** A non-negative integer up to 2^53; the common small ones without division. */
+  varint(value: number): void {
+    while (value >= 0x80) {
+      this.#bytes[this.#length++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.#bytes[this.#length++] = value;
+  }
+
+  /** A signed integer, zigzag encoded (0, -1, 1, -2 … as 0, 1, 2, 3 …). */
+  zigzag(value: number): void {
+    this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  base64(): string {
+    return this.#bytes.toString('base64', 0, this.#length);
+  }
+}
+
+/** Reads what ByteWriter wrote; throws on data that ends inside a value. */
+class ByteReader {
+  readonly #bytes: Buffer;
+  #position = 0;
+
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+  }
+
+  get done(): boolean {
+    return this.#position >= this.#bytes.length;
+  }
+
+  byte(): number {
+    if (this.#position >= this.#bytes.length) throw new Error('call-log segment ends inside a call');
+    return this.#bytes[this.#position++]!;
+  }
+
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = this.byte();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
+      if (scale >= 2 ** 56) throw new Error('call-log segment holds an oversized number');
+    }
+  }
+
+  zigzag(): number {
+    const value = this.varint();
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
 }
 
 /** The segment a stored one becomes once `keep` has dropped some of its calls. */

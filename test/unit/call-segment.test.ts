@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { type CallRecord, decodeSegment, rebuildSegment, SEGMENT_MAX_ROWS, SegmentBuilder, type StoredCall } from '../../server/calls/segment';
 
 /*
@@ -45,7 +46,7 @@ describe('call-log segments', () => {
     expect(builder.full).toBe(true);
     const text = builder.encode()!.rows;
     expect(text.split('/contacts')).toHaveLength(2);
-    expect(text.length / SEGMENT_MAX_ROWS).toBeLessThan(30);
+    expect(text.length / SEGMENT_MAX_ROWS).toBeLessThan(6);
     expect(decodeSegment(text)).toHaveLength(SEGMENT_MAX_ROWS);
   });
 
@@ -62,6 +63,67 @@ describe('call-log segments', () => {
   it('reads segments written before the dictionary format', () => {
     const old: (StoredCall | null)[] = [stored(call()), null, stored(call({ code: 'EXPIRED' }))];
     expect(decodeSegment(JSON.stringify(old))).toEqual(old);
+  });
+
+  it('reads segments written as version 2, JSON rows of dictionary indexes', () => {
+    const version2 = {
+      v: 2,
+      base: 1_700_000_000_000,
+      dict: [null, 'key_a', 'kw_live_abcd', '203.0.113.7', ['contacts:read'], 'GET', '/contacts', 'VALID', 'EXPIRED'],
+      rows: [[0, 1, 2, 3, 4, 5, 6, 7, 125], null, [40, 1, 2, 0, 4, 0, 0, 8, 3001]],
+    };
+    expect(decodeSegment(JSON.stringify(version2))).toEqual([
+      stored(call()),
+      null,
+      [1_700_000_000_040, 'key_a', 'kw_live_abcd', null, ['contacts:read'], null, null, 'EXPIRED', 3.001],
+    ]);
+  });
+
+  it('reads back any mix of calls and pruned places: many distinct values, times out of order, far apart', () => {
+    const text = fc.oneof(fc.constant(null), fc.string({ maxLength: 12 }), fc.integer({ min: 0, max: 400 }).map((n) => `v${n}`));
+    const recorded = fc.record({
+      at: fc.oneof(fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 }), fc.integer({ min: -(2 ** 51), max: 2 ** 51 })),
+      keyId: text,
+      keyStart: text,
+      ip: text,
+      scopes: fc.array(fc.integer({ min: 0, max: 300 }).map((n) => `s${n}:read`), { maxLength: 3 }),
+      method: text,
+      path: text,
+      code: fc.constantFrom('VALID', 'NOT_FOUND', 'RATE_LIMITED'),
+      latencyMicros: fc.integer({ min: 0, max: 0xffffffff }),
+      pruned: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(recorded, { minLength: 1, maxLength: 300 }), (calls) => {
+        const builder = new SegmentBuilder('ws_1');
+        const expected: (StoredCall | null)[] = [];
+        for (const { pruned, latencyMicros, ...rest } of calls) {
+          if (pruned) {
+            builder.addPruned();
+            expected.push(null);
+            continue;
+          }
+          const record = call({ ...rest, code: rest.code as CallRecord['code'], latencyMs: latencyMicros / 1000 });
+          builder.add(record);
+          expected.push(stored(record));
+        }
+        const encoded = builder.encode();
+        if (expected.every((row) => row === null)) expect(encoded).toBeNull();
+        else expect(decodeSegment(encoded!.rows)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a damaged segment with an error instead of inventing calls', () => {
+    const builder = new SegmentBuilder('ws_1');
+    builder.add(call());
+    const segment = JSON.parse(builder.encode()!.rows) as { data: string; dict: unknown[] };
+    const bytes = Buffer.from(segment.data, 'base64');
+    const cut = { ...segment, data: bytes.subarray(0, bytes.length - 1).toString('base64') };
+    expect(() => decodeSegment(JSON.stringify(cut))).toThrow(/ends inside a call/);
+    const shortDictionary = { ...segment, dict: [null] };
+    expect(() => decodeSegment(JSON.stringify(shortDictionary))).toThrow(/past its dictionary/);
   });
 
   it('keeps latencies to the microsecond', () => {
