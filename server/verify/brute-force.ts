@@ -31,7 +31,8 @@ export class BruteForceGuard {
 
   /** Whether verifications from `ip`, or with the key prefix `prefix`, are throttled now. */
   blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
-    if (ip && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
+    // Every verification asks; while nothing has failed there is no counter to look up (and no address string to hash).
+    if (ip && this.#ipFailures.size > 0 && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
     if (prefix && this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
     return null;
   }
@@ -52,7 +53,7 @@ export class BruteForceGuard {
 
   /** When `ip` may use the management API again, or null if it is not locked out. */
   lockedOut(ip: string | null, now: number): Date | null {
-    const until = ip ? this.#lockedUntil.get(ip) : undefined;
+    const until = ip && this.#lockedUntil.size > 0 ? this.#lockedUntil.get(ip) : undefined;
     if (until === undefined) return null;
     if (until <= now) {
       this.#lockedUntil.delete(ip!);

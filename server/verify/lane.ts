@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+// The global `performance` is an accessor in Node 20, read on every use; the module's export is a plain binding.
+import { performance } from 'node:perf_hooks';
 import proxyAddr from '@fastify/proxy-addr';
 import { errorCodes, type FastifyBaseLogger } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';

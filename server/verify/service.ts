@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { KeyStatus, VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
 import type { Actor } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
