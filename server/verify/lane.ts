@@ -28,6 +28,17 @@ import { type VerifyService, verifyResponseJson } from './service';
 /** The content types the lane takes; fastify answers any other (415, or its own JSON parsing). */
 const JSON_TYPE = /^application\/json(?:;\s*charset=utf-8)?$/i;
 
+/**
+ * Parses a body as fastify does (secure-json-parse, refusing `__proto__` and `constructor.prototype`).
+ * secure-json-parse tests the whole text with two patterns for those keys, written plainly or with
+ * \u escapes; a text with no backslash, no `__proto__` and no `constructor` matches neither, and
+ * then a plain JSON.parse gives the same value. Anything else goes to secure-json-parse itself.
+ */
+function parseJson(text: string): unknown {
+  if (text.charCodeAt(0) !== 0xfeff && !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
+  return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+}
+
 const acceptsBody = compileAcceptor(VerifyRequestSchema);
 const validateBody = validatorCompiler({ schema: VerifyRequestSchema, method: 'POST', url: '/v1/verify' } as Parameters<typeof validatorCompiler>[0]);
 
@@ -85,7 +96,7 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   const handle = (request: IncomingMessage, response: ServerResponse, id: string, started: number, text: string) => {
     let parsed: unknown;
     try {
-      parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+      parsed = parseJson(text);
     } catch {
       return fail(response, id, started, new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
     }
@@ -118,7 +129,7 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   const lane = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (!open || request.method !== 'POST' || request.url !== '/v1/verify') return false;
     const type = request.headers['content-type'];
-    if (type === undefined || !JSON_TYPE.test(type) || request.headers['transfer-encoding'] !== undefined) return false;
+    if (type === undefined || (type !== 'application/json' && !JSON_TYPE.test(type)) || request.headers['transfer-encoding'] !== undefined) return false;
     const length = Number(request.headers['content-length']);
     if (!(length > 0 && length <= bodyLimitBytes)) return false;
 
