@@ -144,14 +144,17 @@ class Program {
 function viaZod(check: $ZodCheck): (value: unknown) => boolean {
   const { when } = check._zod.def;
   const run = check._zod.check as (payload: unknown) => unknown;
+  // Setting an array's length is a call into the runtime: the issue list is emptied only when it holds something.
   return (value) => {
     payload.value = value;
-    payload.issues.length = 0;
+    if (payload.issues.length !== 0) payload.issues.length = 0;
     if (when && !when(payload as never)) return true;
     const result = run(payload);
+    if (payload.issues.length !== 0) {
+      payload.issues.length = 0;
+      return false;
+    }
     // An async refinement is zod's to run.
-    const passed = !(result instanceof Promise) && payload.issues.length === 0;
-    payload.issues.length = 0;
-    return passed;
+    return !(result instanceof Promise);
   };
 }

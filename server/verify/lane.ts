@@ -40,6 +40,7 @@ function parseJson(text: string): unknown {
 }
 
 const acceptsBody = compileAcceptor(VerifyRequestSchema);
+const ignore = () => undefined;
 const validateBody = validatorCompiler({ schema: VerifyRequestSchema, method: 'POST', url: '/v1/verify' } as Parameters<typeof validatorCompiler>[0]);
 
 export interface VerifyLaneOptions {
@@ -145,7 +146,7 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
       }
     });
     // A client that goes away mid-body: node closes the socket; there is nobody to answer.
-    request.on('error', () => undefined);
+    request.on('error', ignore);
     return true;
   };
   return Object.assign(lane, {
