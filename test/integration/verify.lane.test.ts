@@ -163,6 +163,30 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     expect(metrics.body).toMatch(/keyward_verifications_total\{code="VALID"\} \d+/);
   });
 
+  it('lives through clients that go away halfway through their body, and answers the next one', async () => {
+    const url = new URL(laned.url);
+    const body = JSON.stringify({ key: keys.get(laned)!.live, ip: '10.1.2.3' });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        new Promise<void>((resolve) => {
+          const socket = connect(Number(url.port), url.hostname, () => {
+            const head = [`POST /v1/verify HTTP/1.1`, `Host: ${url.host}`, 'Content-Type: application/json', `Authorization: Bearer ${laned.rootKey}`, `Content-Length: ${body.length}`, '', ''].join('\r\n');
+            socket.write(head + body.slice(0, index * 2));
+            // Reset half of them, close the other half politely: either way the body never ends.
+            setTimeout(() => (index % 2 ? socket.resetAndDestroy() : socket.end()), 20);
+          });
+          socket.on('error', () => undefined);
+          // Node answers a body cut short by the client's end with 400, then ends the connection.
+          socket.on('end', () => socket.destroy());
+          socket.resume();
+          socket.on('close', () => resolve());
+        }),
+      ),
+    );
+    const after = await raw(laned.url, 'POST', '/v1/verify', { rootKey: laned.rootKey, body: JSON.parse(body) as unknown });
+    expect(after).toMatchObject({ status: 200, body: { code: 'VALID' } });
+  });
+
   it('counts each answer exactly once, in the request, duration and outcome metrics', async () => {
     const sample = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
     const read = async () => {
