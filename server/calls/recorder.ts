@@ -31,6 +31,9 @@ export class CallRecorder {
   /** Full segments waiting for the next flush. */
   #filled: SegmentBuilder[] = [];
   #lastUse = new Map<string, LastUse>();
+  /** The two keys noted last, and their entries in #lastUse (see noteUse). */
+  readonly #recentIds: (string | undefined)[] = [undefined, undefined];
+  readonly #recentUses: (LastUse | undefined)[] = [undefined, undefined];
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
   #onError: (error: unknown) => void;
@@ -51,11 +54,19 @@ export class CallRecorder {
 
   /** Notes a key's use at `at` (epoch ms) without a call-log row (root keys on the management API). */
   noteUse(keyId: string, at: number, ip: string | null): void {
-    const use = this.#lastUse.get(keyId);
-    if (use === undefined) this.#lastUse.set(keyId, { at, ip });
+    // A verification notes its root key and its API key, and a busy caller repeats both: the two
+    // entries used last are found without a lookup.
+    let use = keyId === this.#recentIds[0] ? this.#recentUses[0] : keyId === this.#recentIds[1] ? this.#recentUses[1] : this.#lastUse.get(keyId);
+    if (use === undefined) this.#lastUse.set(keyId, (use = { at, ip }));
     else if (at >= use.at) {
       use.at = at;
       use.ip = ip;
+    }
+    if (keyId !== this.#recentIds[0]) {
+      this.#recentIds[1] = this.#recentIds[0];
+      this.#recentUses[1] = this.#recentUses[0];
+      this.#recentIds[0] = keyId;
+      this.#recentUses[0] = use;
     }
   }
 
@@ -84,6 +95,8 @@ export class CallRecorder {
     this.#filled = [];
     this.#open = new Map();
     this.#lastUse = new Map();
+    this.#recentIds.fill(undefined);
+    this.#recentUses.fill(undefined);
     try {
       if (segments.length > 0) await appendSegments(this.#db, segments);
       if (lastUse.size > 0) await this.#writeLastUse(lastUse);

@@ -49,6 +49,9 @@ export type StoredCall = [number, string | null, string | null, string | null, s
 
 /** Dictionary references per call: key id, key start, IP, scopes, method, path, code. */
 const REFS = 7;
+const KEY_ID = 0;
+const SCOPES = 3;
+const CODE = 6;
 const FIRST_CAPACITY = 64;
 /** Marks a pruned call in `at`: add() never stores NaN (a time that is not a number becomes now). */
 const PRUNED = Number.NaN;
@@ -76,6 +79,14 @@ export class SegmentBuilder {
   #keyIds = new Set<string>();
   #codes = new Set<string>();
   #live = 0;
+  /**
+   * Per reference, the value the previous call had and its index. A gateway's calls repeat most
+   * values from one call to the next, and comparing with the value just used touches memory that
+   * is still in the CPU's cache, where a dictionary lookup hashes the request's new string and
+   * probes a table. The values held are the dictionary's own, never a request's.
+   */
+  readonly #previousValues: (string | readonly string[] | null)[] = new Array(REFS).fill(null);
+  readonly #previousRefs = new Uint32Array(REFS);
 
   constructor(workspaceId: string) {
     this.workspaceId = workspaceId;
@@ -95,16 +106,38 @@ export class SegmentBuilder {
     this.#latencyMicros[index] = Number.isFinite(call.latencyMs) ? Math.min(Math.max(Math.round(call.latencyMs * 1000), 0), MAX_LATENCY_MICROS) : 0;
     const refs = this.#refs;
     const base = index * REFS;
-    refs[base] = this.#string(call.keyId);
-    refs[base + 1] = this.#string(call.keyStart);
-    refs[base + 2] = this.#string(call.ip);
-    refs[base + 3] = this.#scopeList(call.scopes);
-    refs[base + 4] = this.#string(call.method);
-    refs[base + 5] = this.#string(call.path);
-    refs[base + 6] = this.#string(call.code);
-    if (call.keyId !== null) this.#keyIds.add(call.keyId);
-    this.#codes.add(call.code);
+    // A key id or code the previous call had is in the set already.
+    if (call.keyId !== null && call.keyId !== this.#previousValues[KEY_ID]) this.#keyIds.add(call.keyId);
+    if (call.code !== this.#previousValues[CODE]) this.#codes.add(call.code);
+    refs[base + KEY_ID] = this.#column(KEY_ID, call.keyId);
+    refs[base + 1] = this.#column(1, call.keyStart);
+    refs[base + 2] = this.#column(2, call.ip);
+    refs[base + SCOPES] = this.#scopesColumn(call.scopes);
+    refs[base + 4] = this.#column(4, call.method);
+    refs[base + 5] = this.#column(5, call.path);
+    refs[base + CODE] = this.#column(CODE, call.code);
     this.#live += 1;
+  }
+
+  /** The dictionary index of a string in reference column `column`, the previous call's when it is the same. */
+  #column(column: number, value: string | null): number {
+    if (value === this.#previousValues[column]) return this.#previousRefs[column]!;
+    const ref = this.#string(value);
+    this.#previousValues[column] = this.#values[ref]!;
+    this.#previousRefs[column] = ref;
+    return ref;
+  }
+
+  /** The dictionary index of a scope list, the previous call's when it has the same scopes (none or one compared here). */
+  #scopesColumn(scopes: readonly string[]): number {
+    const previous = this.#previousValues[SCOPES] as readonly string[] | null;
+    if (previous !== null && previous.length === scopes.length && (scopes.length === 0 || (scopes.length === 1 && scopes[0] === previous[0]))) {
+      return this.#previousRefs[SCOPES]!;
+    }
+    const ref = this.#scopeList(scopes);
+    this.#previousValues[SCOPES] = this.#values[ref]!;
+    this.#previousRefs[SCOPES] = ref;
+    return ref;
   }
 
   /** Adds a pruned call's place (rewriting a segment that retention cut into). */
