@@ -109,15 +109,17 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
       body = validated.value!;
     }
     const origin: Origin = { ip: callerIp(request), userAgent: userAgentOf(request.headers['user-agent']), requestId: id };
-    const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket);
+    // One reading of the wall clock serves the root key's checks and the verification.
+    const now = Date.now();
+    const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket, now);
     if (authenticated instanceof Promise) {
-      authenticated.then((verdict) => settle(response, id, started, body, verdict)).catch((error: unknown) => fail(response, id, started, error));
-    } else settle(response, id, started, body, authenticated);
+      authenticated.then((verdict) => settle(response, id, started, now, body, verdict)).catch((error: unknown) => fail(response, id, started, error));
+    } else settle(response, id, started, now, body, authenticated);
   };
   // The verdict on the root key, then the answer: made once here rather than as a closure per request.
-  const settle = (response: ServerResponse, id: string, started: number, body: VerifyRequest, verdict: Authentication) => {
+  const settle = (response: ServerResponse, id: string, started: number, now: number, body: VerifyRequest, verdict: Authentication) => {
     if (verdict instanceof KeywardError) return fail(response, id, started, verdict);
-    const outcome = answer(body, verdict);
+    const outcome = answer(body, verdict, now, started);
     if (outcome instanceof Promise) {
       outcome.then(
         (settled) => reply(response, id, started, settled),

@@ -115,9 +115,12 @@ export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThr
     return verifyResponse(outcome, now);
   };
 
-  return (body: VerifyRequest, actor: Actor): VerifyResponse | Promise<VerifyResponse> => {
-    const started = performance.now();
-    const now = Date.now();
+  /**
+   * Verifies one request. `now` (epoch ms) and `started` (performance.now() when the request
+   * arrived) come from a caller that has read the clock already, so a verification reads it
+   * once more, for the latency the call log keeps: from the request's arrival, when known, to the verdict.
+   */
+  return (body: VerifyRequest, actor: Actor, now: number = Date.now(), started: number = performance.now()): VerifyResponse | Promise<VerifyResponse> => {
     // Brute force: the end client's address when the caller passes it, else the caller's own.
     const source = body.ip ?? actor.ip;
     const blocked = bruteForce.blocked(source, bruteForce.watchingPrefixes ? prefixOf(body.key) : null, now) !== null;
