@@ -35,15 +35,26 @@ export interface ScopeMatcher {
   allows(requested: readonly string[]): boolean;
 }
 
+/** Requested scopes whose verdict a compiled key remembers, beyond its own grants: requests choose the strings, so memory is bounded. */
+const REMEMBERED_VERDICTS = 256;
+
 /** Compiles a key's granted scopes once, so each verification only matches. */
 export function compileScopes(granted: readonly string[]): ScopeMatcher {
-  const exact = new Set(granted);
-  if (exact.has('*')) return { allows: () => true };
+  if (granted.includes('*')) return { allows: () => true };
   const patterns = granted.map(parseScope).filter((scope): scope is ParsedScope => scope !== null);
+  // A key is asked for the same few scopes over and over. A compiled key's grants never change, so
+  // each verdict is worked out once (parsing and matching against every grant) and then found with
+  // one lookup, as a scope granted word for word is.
+  const verdicts = new Map<string, boolean>(granted.map((scope) => [scope, true]));
+  const limit = verdicts.size + REMEMBERED_VERDICTS;
   const allowsOne = (scope: string): boolean => {
-    if (exact.has(scope)) return true;
-    const wanted = parseScope(scope);
-    return wanted !== null && patterns.some((grant) => covers(grant, wanted));
+    let verdict = verdicts.get(scope);
+    if (verdict === undefined) {
+      const wanted = parseScope(scope);
+      verdict = wanted !== null && patterns.some((grant) => covers(grant, wanted));
+      if (verdicts.size < limit) verdicts.set(scope, verdict);
+    }
+    return verdict;
   };
   return { allows: (requested) => requested.every(allowsOne) };
 }

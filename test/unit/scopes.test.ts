@@ -50,3 +50,20 @@ describe('scope matching', () => {
     expect(allows(['keys:read'], ['verify'])).toBe(false);
   });
 });
+
+describe('a compiled key asked again and again', () => {
+  it('answers every repeat as it answered first, past the number of verdicts it remembers', () => {
+    const matcher = compileScopes(['contacts:*', 'email:send', 'deals:read@team/emea']);
+    const expected = (scope: string) => scope.startsWith('contacts:') || scope === 'email:send' || scope === 'deals:read@team/emea' || scope.startsWith('deals:read@team/emea/');
+    const scopes = Array.from({ length: 600 }, (_, index) =>
+      [`contacts:a${index}`, `email:s${index}`, `deals:read@team/emea/x${index}`, `deals:read@team/apac${index}`, `users:manage${index}`][index % 5]!,
+    );
+    for (let round = 0; round < 3; round += 1) {
+      for (const scope of [...scopes, 'email:send', 'contacts:read', 'email:read', 'deals:read']) {
+        expect({ scope, allowed: matcher.allows([scope]) }).toEqual({ scope, allowed: expected(scope) });
+      }
+    }
+    expect(matcher.allows(['contacts:read', 'email:send'])).toBe(true);
+    expect(matcher.allows(['contacts:read', 'email:read'])).toBe(false);
+  });
+});
