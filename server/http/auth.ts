@@ -84,7 +84,8 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
     if (until) return lockedOut(until, now);
     const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
     if (!match?.[1]) return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
-    const outcome = verifier.verify({ key: match[1], kind: 'root', ip: origin.ip ?? undefined, scopes: scopeList(scope) }, now, connection);
+    // Every field the verify service passes, in its order: the pipeline then sees one shape of input, which V8 reads fastest.
+    const outcome = verifier.verify({ key: match[1], request: undefined, kind: 'root', workspaceId: undefined, ip: origin.ip ?? undefined, scopes: scopeList(scope) }, now, connection);
     return outcome instanceof Promise ? outcome.then((settled) => admit(origin, scope, settled, now)) : admit(origin, scope, outcome, now);
   };
 }
