@@ -74,8 +74,9 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   const duration = metrics.httpDuration.labels({ method: 'POST', route: '/v1/verify' });
   let open = true;
 
-  const send = (response: ServerResponse, id: string, started: number, status: number, payload: string, headers: Record<string, string> = {}) => {
-    response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': id });
+  const send = (response: ServerResponse, id: string, started: number, status: number, payload: string, headers?: Record<string, string>) => {
+    const head = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': id };
+    response.writeHead(status, headers === undefined ? head : { ...headers, ...head });
     response.end(payload);
     tallyOf(String(status)).count += 1;
     duration.observe((performance.now() - started) / 1000);
