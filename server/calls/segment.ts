@@ -7,8 +7,8 @@ import type { VerifyCode } from '../../schema';
  * index. A busy gateway repeats the same few values, so recording a call keeps no object and no
  * string of the request alive until the flush: holding ~1,000 call objects per flush interval
  * made the garbage collector copy and promote them, which cost more CPU than the verification
- * itself (docs/benchmarks.md). The stored text is as compact: the dictionary once, then rows of
- * small numbers.
+ * itself (docs/benchmarks.md). The stored text is as compact: the dictionary once, then a few
+ * bytes per call.
  *
  * Stored text, version 3:  {"v":3,"base":<ms>,"dict":[null, …],"data":"<base64>"}
  * dict holds every string and scope list once; entry 0 is null. data is the calls in order, each
@@ -123,7 +123,7 @@ export class SegmentBuilder {
   #column(column: number, value: string | null): number {
     if (value === this.#previousValues[column]) return this.#previousRefs[column]!;
     const ref = this.#string(value);
-    this.#previousValues[column] = this.#values[ref]!;
+    this.#previousValues[column] = this.#values[ref] ?? null;
     this.#previousRefs[column] = ref;
     return ref;
   }
@@ -135,7 +135,7 @@ export class SegmentBuilder {
       return this.#previousRefs[SCOPES]!;
     }
     const ref = this.#scopeList(scopes);
-    this.#previousValues[SCOPES] = this.#values[ref]!;
+    this.#previousValues[SCOPES] = this.#values[ref] ?? null;
     this.#previousRefs[SCOPES] = ref;
     return ref;
   }
