@@ -102,6 +102,9 @@ export class CallRecorder {
       if (lastUse.size > 0) await this.#writeLastUse(lastUse);
     } catch (error) {
       this.#onError(error);
+    } finally {
+      // Encoded before the first insert, written or failed: their buffers serve the next segments.
+      for (const segment of segments) segment.release();
     }
   }
 

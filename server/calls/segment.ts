@@ -53,6 +53,12 @@ const KEY_ID = 0;
 const SCOPES = 3;
 const CODE = 6;
 const FIRST_CAPACITY = 64;
+/** Bytes per call in a segment's buffer: its time (float64), latency (uint32) and references (uint16: a segment's dictionary holds at most 7 × 1,000 + 1 values). */
+const ROW_BYTES = 8 + 4 + REFS * 2;
+const FULL_BUFFER_BYTES = SEGMENT_MAX_ROWS * ROW_BYTES;
+/** Full-size buffers of segments already written, for the next ones: a new buffer per segment (and one per growth step) kept V8's helper threads busy sweeping them. */
+const spareBuffers: ArrayBuffer[] = [];
+const SPARE_BUFFERS = 8;
 /** Marks a pruned call in `at`: add() never stores NaN (a time that is not a number becomes now). */
 const PRUNED = Number.NaN;
 /** The largest latency a segment holds, in µs (over an hour). */
@@ -61,16 +67,19 @@ const MAX_LATENCY_MICROS = 0xffffffff;
 const MAX_TIME = 2 ** 51;
 /** Flag bit 7 of a stored call: pruned. */
 const PRUNED_FLAG = 0x80;
-/** The most bytes a stored call can take: flags, a zigzagged time delta up to 2^53 (8 bytes), a 32-bit latency (5) and seven 32-bit references (5 each). */
+/** The most bytes a stored call can take: flags, a zigzagged time delta up to 2^53 (8 bytes), a 32-bit latency (5) and seven references (at most 5 each). */
 const MAX_CALL_BYTES = 1 + 8 + 5 + REFS * 5;
 
 /** The segment being filled for one workspace. */
 export class SegmentBuilder {
   readonly workspaceId: string;
   length = 0;
-  #at = new Float64Array(FIRST_CAPACITY);
-  #latencyMicros = new Uint32Array(FIRST_CAPACITY);
-  #refs = new Uint32Array(FIRST_CAPACITY * REFS);
+  /** The calls' times, latencies and references, as views of one buffer (see #layout). */
+  #buffer!: ArrayBuffer;
+  #at!: Float64Array;
+  #latencyMicros!: Uint32Array;
+  #refs!: Uint16Array;
+  #released = false;
   /** Entry 0 is null. */
   #values: (string | readonly string[] | null)[] = [null];
   #strings = new Map<string, number>();
@@ -90,6 +99,17 @@ export class SegmentBuilder {
 
   constructor(workspaceId: string) {
     this.workspaceId = workspaceId;
+    this.#layout(new ArrayBuffer(FIRST_CAPACITY * ROW_BYTES), FIRST_CAPACITY);
+  }
+
+  /**
+   * Gives the segment's buffer back once the segment has been encoded and written: the next full
+   * segment reuses it. The builder must not be used afterwards.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#buffer.byteLength === FULL_BUFFER_BYTES && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.#buffer);
   }
 
   /** True once the segment holds SEGMENT_MAX_ROWS calls. */
@@ -147,6 +167,7 @@ export class SegmentBuilder {
 
   /** What the segment's row in call_segments holds; null when every call in it was pruned. */
   encode(): { firstAt: Date; lastAt: Date; rowCount: number; keyIds: string[]; codes: string[]; rows: string } | null {
+    if (this.#released) throw new Error('call-log segment used after release');
     if (this.#live === 0) return null;
     let firstAt = Infinity;
     let lastAt = -Infinity;
@@ -192,15 +213,26 @@ export class SegmentBuilder {
   }
 
   #reserve(): number {
+    if (this.#released) throw new Error('call-log segment used after release');
     const index = this.length;
     if (index === this.#at.length) {
-      const capacity = Math.min(index * 2, SEGMENT_MAX_ROWS);
-      this.#at = grow(this.#at, new Float64Array(capacity));
-      this.#latencyMicros = grow(this.#latencyMicros, new Uint32Array(capacity));
-      this.#refs = grow(this.#refs, new Uint32Array(capacity * REFS));
+      // Past its first calls, a segment is a busy workspace's: it takes a full-size buffer at once.
+      const [at, latencyMicros, refs] = [this.#at, this.#latencyMicros, this.#refs];
+      this.#layout(spareBuffers.pop() ?? new ArrayBuffer(FULL_BUFFER_BYTES), SEGMENT_MAX_ROWS);
+      this.#at.set(at);
+      this.#latencyMicros.set(latencyMicros);
+      this.#refs.set(refs);
     }
     this.length = index + 1;
     return index;
+  }
+
+  /** Lays the three arrays out in `buffer`, for `capacity` calls: times first, as a Float64Array must start at a multiple of 8. */
+  #layout(buffer: ArrayBuffer, capacity: number): void {
+    this.#buffer = buffer;
+    this.#at = new Float64Array(buffer, 0, capacity);
+    this.#latencyMicros = new Uint32Array(buffer, capacity * 8, capacity);
+    this.#refs = new Uint16Array(buffer, capacity * 12, capacity * REFS);
   }
 
   #string(value: string | null): number {
@@ -236,11 +268,6 @@ export function fillSegment(open: Map<string, SegmentBuilder>, call: CallRecord)
   if (!segment.full) return null;
   open.delete(call.workspaceId);
   return segment;
-}
-
-function grow<T extends Float64Array | Uint32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 /** A stored segment as JSON: version 1 is a bare array; versions 2 and 3 are objects with `v`. */

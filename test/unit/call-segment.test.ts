@@ -137,4 +137,31 @@ describe('call-log segments', () => {
     builder.add(call({ latencyMs: Number.NaN }));
     expect(decodeSegment(builder.encode()!.rows)[0]![8]).toBe(0);
   });
+
+  it('reuses a written segment\'s buffer without carrying anything of it over, and refuses a released segment', () => {
+    const first = new SegmentBuilder('ws_1');
+    for (let i = 0; i < SEGMENT_MAX_ROWS; i += 1) first.add(call({ at: 1_700_000_000_000 + i, ip: `198.51.100.${i % 200}`, latencyMs: i }));
+    expect(decodeSegment(first.encode()!.rows)).toHaveLength(SEGMENT_MAX_ROWS);
+    first.release();
+    expect(() => first.add(call())).toThrow(/after release/);
+    expect(() => first.encode()).toThrow(/after release/);
+
+    // The next full segment takes the spare buffer: pruned places and new values read back as written.
+    const second = new SegmentBuilder('ws_2');
+    const expected: (StoredCall | null)[] = [];
+    for (let i = 0; i < SEGMENT_MAX_ROWS; i += 1) {
+      if (i % 3 === 0) {
+        second.addPruned();
+        expected.push(null);
+      } else {
+        const record = call({ workspaceId: 'ws_2', at: 1_700_000_500_000 + i, keyId: 'key_b', ip: null, scopes: [], latencyMs: 0.5 });
+        second.add(record);
+        expected.push(stored(record));
+      }
+    }
+    const encoded = second.encode()!;
+    expect(decodeSegment(encoded.rows)).toEqual(expected);
+    expect(encoded.rows).not.toContain('198.51.100.');
+    second.release();
+  });
 });
