@@ -31,8 +31,7 @@ export class BruteForceGuard {
 
   /** Whether verifications from `ip`, or with the key prefix `prefix`, are throttled now. */
   blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
-    // Every verification asks; while nothing has failed there is no counter to look up (and no address string to hash).
-    if (ip && this.#ipFailures.size > 0 && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
+    if (ip && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
     if (prefix && this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
     return null;
   }

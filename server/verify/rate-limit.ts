@@ -44,6 +44,9 @@ export class SlidingWindowLimiter {
 
   /** How many uses of `id` the sliding window holds now, without counting one. */
   used(id: string, rule: RateLimit, now: number): number {
+    // Asked on every verification (brute-force checks); with no counter held there is nothing to
+    // find, and the id, often a request's fresh string, is not hashed.
+    if (this.#windows.size === 0) return 0;
     const window = this.#windows.get(id);
     const windowMs = rule.windowSeconds * 1000;
     if (!window || window.windowMs !== windowMs) return 0;
