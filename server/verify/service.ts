@@ -92,18 +92,19 @@ export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThr
 
   const finish = (body: VerifyRequest, actor: Actor, source: string | null, started: number, now: number, outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
     const { key, ip, scopes, request: signed } = body;
+    // The presented key's prefix when no key was found: it is throttled and logged in the key's place.
+    const unknownPrefix = outcome.key === null ? prefixOf(key) : null;
     if (GUESSES.has(outcome.code)) {
       // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
-      const prefix = outcome.key === null ? prefixOf(key) : null;
-      const throttled = bruteForce.failed(source, prefix, now);
-      if (throttled) onThrottled(actor, throttled, { ip: source, prefix: prefixOf(key) });
+      const throttled = bruteForce.failed(source, unknownPrefix, now);
+      if (throttled) onThrottled(actor, throttled, { ip: source, prefix: unknownPrefix ?? prefixOf(key) });
     }
     onOutcome(outcome.code);
     recorder.record({
       workspaceId: actor.workspaceId,
       at: now,
       keyId: outcome.key?.id ?? null,
-      keyStart: outcome.key ? outcome.key.start : prefixOf(key),
+      keyStart: outcome.key ? outcome.key.start : unknownPrefix,
       ip: ip ?? null,
       scopes: scopes ?? NO_SCOPES,
       // The signed request, when given, says what the call was; method and path default to it.
