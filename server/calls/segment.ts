@@ -303,7 +303,10 @@ export function decodeSegment(text: string): (StoredCall | null)[] {
 function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buffer): (StoredCall | null)[] {
   const calls: (StoredCall | null)[] = [];
   const input = new ByteReader(data);
-  const refs = new Array<number>(REFS).fill(0);
+  // A reference holds the previous call's value until its flag says otherwise (entry 0 before the
+  // first call); each index is checked as it is read.
+  if (dict.length === 0) throw new Error('call-log segment refers past its dictionary');
+  const values = new Array<string | string[] | null>(REFS).fill(dict[0]!);
   let at = base;
   while (!input.done) {
     const flags = input.byte();
@@ -313,12 +316,14 @@ function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buf
     }
     at += input.zigzag();
     const latencyMicros = input.varint();
-    for (let ref = 0; ref < REFS; ref += 1) if (flags & (1 << ref)) refs[ref] = input.varint();
-    const value = (ref: number) => {
-      if (refs[ref]! >= dict.length) throw new Error('call-log segment refers past its dictionary');
-      return dict[refs[ref]!]!;
-    };
-    calls.push([at, value(0) as string | null, value(1) as string | null, value(2) as string | null, value(3) as string[], value(4) as string | null, value(5) as string | null, value(6) as string, latencyMicros / 1000]);
+    for (let ref = 0; ref < REFS; ref += 1) {
+      if ((flags & (1 << ref)) === 0) continue;
+      const index = input.varint();
+      if (index >= dict.length) throw new Error('call-log segment refers past its dictionary');
+      values[ref] = dict[index]!;
+    }
+    const [keyId, keyStart, ip, scopes, method, path, code] = values;
+    calls.push([at, keyId as string | null, keyStart as string | null, ip as string | null, scopes as string[], method as string | null, path as string | null, code as string, latencyMicros / 1000]);
   }
   return calls;
 }
