@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   KW_ERR_BAD_JSON: { status: 400, title: 'The request body is not valid JSON' },
   KW_ERR_UNAUTHENTICATED: { status: 401, title: 'A valid root key is required' },
   KW_ERR_FORBIDDEN: { status: 403, title: 'The root key may not do this' },
+  KW_ERR_SCOPE_ESCALATION: { status: 403, title: 'A root key may not grant scopes it does not hold' },
   KW_ERR_NOT_FOUND: { status: 404, title: 'No such resource' },
   KW_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   KW_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

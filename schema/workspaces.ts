@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common';
 import { CreatedKeySchema } from './keys';
+import { ManagementScopeSchema } from './scopes';
 
 /** Body of `POST /v1/workspaces`. */
 export const CreateWorkspaceBodySchema = z
@@ -9,6 +10,12 @@ export const CreateWorkspaceBodySchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'must be 2 to 63 lower-case letters, digits or dashes, starting with a letter or digit' })
       .describe('A unique name, e.g. acme-prod'),
+    rootKeyScopes: z
+      .array(ManagementScopeSchema)
+      .min(1)
+      .max(20)
+      .default(['*'])
+      .describe("The first root key's scopes; each must be held by the root key that creates the workspace"),
   })
   .meta({ id: 'CreateWorkspaceRequest' });
 

@@ -274,11 +274,12 @@ export class Keyward {
   };
   readonly workspaces: {
     /**
-     * Creates a tenant and returns its first root key (shown once). Needs an operator root key with workspaces:create.
+     * Creates a tenant and returns its first root key (shown once). Needs an operator root key with
+     * workspaces:create, holding every scope the first root key gets (`*` unless `rootKeyScopes` says).
      * @example
      * const { workspace, rootKey } = await kw.workspaces.create('acme-prod');
      */
-    create(name: string): Promise<CreatedWorkspace>;
+    create(name: string, options?: { rootKeyScopes?: ManagementScope[] }): Promise<CreatedWorkspace>;
   };
   readonly #http: AxiosInstance;
   readonly #retries: number;
@@ -313,7 +314,8 @@ export class Keyward {
       },
     };
     this.workspaces = {
-      create: (name) => this.request({ method: 'POST', path: '/v1/workspaces', body: { name }, schema: CreatedWorkspaceSchema, retryable: false }),
+      create: (name, options = {}) =>
+        this.request({ method: 'POST', path: '/v1/workspaces', body: { name, ...options }, schema: CreatedWorkspaceSchema, retryable: false }),
     };
     this.calls = {
       list: (filters = {}) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AuditAction, type AuditEntry, auditEntryHash } from '../../schema';
 import { KeywardError } from '../errors';
+import { maskSecrets } from '../keys/format';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
 
@@ -8,6 +9,8 @@ import { jsonb } from '../store/sql';
 export interface Actor {
   workspaceId: string;
   rootKeyId: string | null;
+  /** The scopes of the root key acting; whatever it mints must lie within them. `*` for keyward itself. */
+  scopes: readonly string[];
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
@@ -40,8 +43,9 @@ export async function appendAudit(
     actorKeyId: actor.rootKeyId,
     action: entry.action,
     targetKeyId: entry.targetKeyId,
-    // A JSON round trip drops undefined fields and Dates become strings, exactly as jsonb will store them.
-    changes: JSON.parse(JSON.stringify(entry.changes)) as AuditEntry['changes'],
+    // A JSON round trip drops undefined fields and Dates become strings, exactly as jsonb will store
+    // them; a key pasted into a name, description or metadata is masked on the way.
+    changes: JSON.parse(maskSecrets(JSON.stringify(entry.changes))) as AuditEntry['changes'],
     ip: actor.ip,
     userAgent: actor.userAgent,
     requestId: actor.requestId,
@@ -127,12 +131,12 @@ export async function ensureWorkspace(db: Db, name: string, genesisHash: string)
 export async function auditSecurityEvent(
   db: Db,
   workspaceId: string | null,
-  actor: Omit<Actor, 'workspaceId' | 'rootKeyId'>,
+  actor: Omit<Actor, 'workspaceId' | 'rootKeyId' | 'scopes'>,
   entry: { action: 'security.verify_throttled' | 'security.root_key_lockout'; changes: Record<string, unknown> },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const workspace = workspaceId ?? (await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst())?.id;
     if (!workspace) return;
-    await appendAudit(trx, { ...actor, workspaceId: workspace, rootKeyId: null }, { action: entry.action, targetKeyId: null, changes: entry.changes });
+    await appendAudit(trx, { ...actor, workspaceId: workspace, rootKeyId: null, scopes: [] }, { action: entry.action, targetKeyId: null, changes: entry.changes });
   });
 }

@@ -3,6 +3,7 @@ import type { ManagementScope } from '../../schema';
 import type { Actor } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { KeywardError } from '../errors';
+import { maskSecrets } from '../keys/format';
 import type { BruteForceGuard } from '../verify/brute-force';
 import type { VerifyOutcome, Verifier } from '../verify/pipeline';
 
@@ -13,7 +14,7 @@ declare module 'fastify' {
 }
 
 /** Where a request came from, as audit entries record it. */
-export type Origin = Omit<Actor, 'workspaceId' | 'rootKeyId'>;
+export type Origin = Omit<Actor, 'workspaceId' | 'rootKeyId' | 'scopes'>;
 
 /** "bearer" in lower case, compared with the header's first six characters folded to lower case. */
 const BEARER = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
@@ -40,9 +41,9 @@ export function bearerToken(header: string): string | null {
   return header.slice(7);
 }
 
-/** The user agent as recorded: a string header, cut to 512 characters. */
+/** The user agent as recorded: a string header, cut to 512 characters, with anything key-shaped masked. */
 export function userAgentOf(header: string | string[] | undefined): string | null {
-  return typeof header === 'string' ? header.slice(0, 512) : null;
+  return typeof header === 'string' ? maskSecrets(header.slice(0, 512)) : null;
 }
 
 /** Who sent a request, as audit entries record it: the client's address as the management API sees it (fastify applies the trusted-proxy list), its user agent and the request id. */
@@ -81,7 +82,7 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
     switch (outcome.code) {
       case 'VALID':
         recorder.noteUse(outcome.key.id, now, origin.ip);
-        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId };
+        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, scopes: outcome.key.scopes, ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId };
       case 'MALFORMED':
       case 'NOT_FOUND':
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));

@@ -15,6 +15,7 @@ import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
 import { generateKey, keyStart } from './format';
+import { requireGrants } from './grants';
 import { effectiveStatus, type KeyRecord, toApiKey } from './record';
 import * as repository from './repository';
 import { generateSigningSecret, type MasterKey, type Pepper, seal, unseal } from './secrets';
@@ -88,6 +89,7 @@ export class KeyService {
 
   /** Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first result. */
   async create(kind: KeyKind, actor: Actor, policy: KeyPolicy, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
+    if (kind === 'root') requireGrants(actor.scopes, policy.scopes);
     return this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
       const minted = this.#mint(kind, actor.workspaceId, policy, now, null);
       await repository.insertKey(trx, minted.record);
@@ -126,6 +128,10 @@ export class KeyService {
         throw new KeywardError('KW_ERR_VERSION_MISMATCH', `If-Match ${ifMatch} does not match the current version ${current.version}`);
       }
       if (current.status === 'revoked') throw new KeywardError('KW_ERR_INVALID_STATE', 'a revoked key cannot be changed');
+      if (kind === 'root') {
+        requireTargetWithinGrants(actor, current);
+        requireGrants(actor.scopes, patch.scopes ?? []);
+      }
       const before = policyOf(current);
       // Turning signing on for a key that never signed gives it its secret, shown in this answer only.
       const signs = (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
@@ -156,6 +162,7 @@ export class KeyService {
   async rotate(kind: KeyKind, actor: Actor, id: string, gracePeriodSeconds: number, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
     return this.#idempotent(actor, `rotate:${kind}:${id}`, { gracePeriodSeconds }, idempotencyKey, async (trx, now) => {
       const old = await this.#require(trx, kind, actor, id, true);
+      if (kind === 'root') requireTargetWithinGrants(actor, old);
       const status = effectiveStatus(old, now.getTime());
       if (status !== 'active') {
         const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
@@ -200,6 +207,7 @@ export class KeyService {
   async resume(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
     return this.#transition(kind, actor, id, 'resume', (current, status) => {
       if (status === 'active' || status === 'retiring') return null;
+      if (kind === 'root') requireTargetWithinGrants(actor, current);
       if (status !== 'suspended') throw new KeywardError('KW_ERR_INVALID_STATE', `a ${status} key cannot be resumed`);
       return { status: current.graceUntil ? 'retiring' : 'active' };
     });
@@ -224,15 +232,16 @@ export class KeyService {
    * Creates a tenant with its first root key (`*` within it). Only root keys of the operator's
    * workspace (the first, `default`) may, and only with the workspaces:create scope.
    */
-  async createWorkspace(actor: Actor, name: string): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
+  async createWorkspace(actor: Actor, name: string, rootKeyScopes: string[] = ['*']): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
     return this.#db.transaction().execute(async (trx) => {
       const operator = await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirstOrThrow();
       if (actor.workspaceId !== operator.id) throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may create workspaces");
+      requireGrants(actor.scopes, rootKeyScopes, 'body.rootKeyScopes');
       const taken = await trx.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirst();
       if (taken) throw new KeywardError('KW_ERR_CONFLICT', `a workspace named ${name} already exists`);
       const workspaceId = await ensureWorkspace(trx, name, AUDIT_GENESIS_HASH);
       const now = new Date();
-      const { record, secret } = this.#mint('root', workspaceId, { name: `${name} bootstrap`, scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
+      const { record, secret } = this.#mint('root', workspaceId, { name: `${name} bootstrap`, scopes: rootKeyScopes, ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
       await repository.insertKey(trx, record);
       const inWorkspace: Actor = { ...actor, workspaceId, rootKeyId: null };
       await appendAudit(trx, inWorkspace, { action: 'workspace.bootstrap', targetKeyId: null, changes: { workspace: name, createdBy: actor.rootKeyId } });
@@ -258,7 +267,7 @@ export class KeyService {
       if (!pinned) await trx.insertInto('settings').values({ name: 'pepper_fingerprint', value: fingerprint }).execute();
       if (await repository.hasRootKeys(trx)) return null;
       const workspaceId = await ensureWorkspace(trx, 'default', AUDIT_GENESIS_HASH);
-      const actor: Actor = { workspaceId, rootKeyId: null, ip: null, userAgent: 'keyward bootstrap', requestId: null };
+      const actor: Actor = { workspaceId, rootKeyId: null, scopes: ['*'], ip: null, userAgent: 'keyward bootstrap', requestId: null };
       const now = new Date();
       const { record, secret } = this.#mint('root', workspaceId, { name: 'bootstrap', scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
       await repository.insertKey(trx, record);
@@ -399,6 +408,14 @@ export class KeyService {
       return winner;
     }
   }
+}
+
+/**
+ * A root key may change, rotate or resume only root keys whose scopes its own cover: rotating
+ * hands it the successor's secret, and a change or resume would act with powers it lacks.
+ */
+function requireTargetWithinGrants(actor: Actor, target: KeyRecord): void {
+  requireGrants(actor.scopes, target.scopes, 'params.id', 'names a root key with scopes');
 }
 
 function pick(source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {

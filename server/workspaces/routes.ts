@@ -19,7 +19,7 @@ export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async
       response: { 201: CreatedWorkspaceSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema },
     },
     handler: async (request, reply) => {
-      const created = await keys.createWorkspace(request.actor, request.body.name);
+      const created = await keys.createWorkspace(request.actor, request.body.name, request.body.rootKeyScopes);
       return reply.code(201).send(created);
     },
   });

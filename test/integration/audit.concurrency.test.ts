@@ -26,7 +26,7 @@ describe('concurrent writes to one workspace', () => {
   (TEST_STORE === 'postgres' ? it : it.skip)('appends from two transactions that both hold the workspace FOR KEY SHARE, without a deadlock', async () => {
     const db = t.server.store.db;
     const { id: workspaceId } = await db.selectFrom('workspaces').select('id').where('name', '=', 'default').executeTakeFirstOrThrow();
-    const actor: Actor = { workspaceId, rootKeyId: null, ip: null, userAgent: null, requestId: 'req_concurrency' };
+    const actor: Actor = { workspaceId, rootKeyId: null, scopes: ['*'], ip: null, userAgent: null, requestId: 'req_concurrency' };
     let bothLocked!: () => void;
     const locked = new Promise<void>((resolve) => (bothLocked = resolve));
     let holding = 0;
