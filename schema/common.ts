@@ -19,3 +19,21 @@ export const KeyIdParamsSchema = z.strictObject({
   id: z.string().min(1).max(100),
 });
 
+
+/**
+ * How deeply `value` nests arrays and objects (a scalar is 0, `{}` is 1), counted without
+ * recursion and only up to `limit + 1`: caller-controlled JSON is measured before anything walks
+ * it recursively, so a deeply nested body can never exhaust the stack.
+ */
+export function jsonDepthBeyond(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

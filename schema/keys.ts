@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CidrSchema } from './cidr';
-import { CursorSchema, LimitSchema, QueryBooleanSchema, TimestampSchema } from './common';
+import { CursorSchema, jsonDepthBeyond, LimitSchema, QueryBooleanSchema, TimestampSchema } from './common';
 import { GrantedScopeSchema, ManagementScopeSchema } from './scopes';
 
 /** Most bytes a key's `metadata`, serialized as JSON, may take. */
@@ -12,9 +12,23 @@ export type KeyStatus = z.infer<typeof KeyStatusSchema>;
 
 export const EnvironmentSchema = z.enum(['live', 'test']).describe('The environment tag embedded in the key prefix');
 
-export const MetadataSchema = z
-  .record(z.string().max(128), z.json())
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+/** How deeply `metadata` may nest objects and arrays, itself included (docs/security.md). */
+export const METADATA_MAX_DEPTH = 16;
+
+const JsonRecordSchema = z.record(z.string().max(128), z.json());
+
+/**
+ * The depth is checked before zod walks the value (z.json() recurses), so a body of a few KB
+ * nested thousands deep is a 400, not a stack overflow. A preprocess step keeps the JSON Schema of
+ * the record in the OpenAPI document; the cast keeps its inferred input type.
+ */
+const DepthLimitedRecordSchema = z.preprocess((value, context) => {
+  if (!jsonDepthBeyond(value, METADATA_MAX_DEPTH)) return value;
+  context.addIssue({ code: 'custom', message: `must nest objects and arrays at most ${METADATA_MAX_DEPTH} levels deep` });
+  return z.NEVER;
+}, JsonRecordSchema) as unknown as typeof JsonRecordSchema;
+
+export const MetadataSchema = DepthLimitedRecordSchema.refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
   })
   .describe('Free-form JSON returned on every successful verification');

@@ -1,4 +1,5 @@
 import { decode, encode, ExtData } from '@msgpack/msgpack';
+import { jsonDepthBeyond } from '../../schema/common';
 import type { CtyType } from '../../schema/terraform';
 
 /*
@@ -28,9 +29,21 @@ export type CtyObject = { [name: string]: CtyValue };
 // cty writes an unknown as a one-byte extension of type 0.
 const UNKNOWN_EXTENSION = new ExtData(0, new Uint8Array([0]));
 
+/**
+ * How deeply a value from the engine may nest before it is walked: our schema nests a few levels,
+ * metadata at most METADATA_MAX_DEPTH more, and a dynamic value adds a pair per level. Deeper
+ * input is refused with a diagnostic rather than walked into a stack overflow.
+ */
+const WIRE_MAX_DEPTH = 64;
+
+function shallowEnough<T>(value: T): T {
+  if (jsonDepthBeyond(value, WIRE_MAX_DEPTH)) throw new Error(`a value nests more than ${WIRE_MAX_DEPTH} levels deep (metadata may nest at most 16)`);
+  return value;
+}
+
 /** Decodes DynamicValue.msgpack bytes as a value of `type`. */
 export function decodeValue(bytes: Uint8Array, type: CtyType): CtyValue {
-  return fromWire(decode(bytes), type);
+  return fromWire(shallowEnough(decode(bytes)), type);
 }
 
 /** Encodes a value of `type` as DynamicValue.msgpack bytes. */
@@ -112,16 +125,20 @@ export function containsUnknown(value: CtyValue): boolean {
 
 /** Reads a state stored as JSON (UpgradeResourceState): dynamic attributes are `{value, type}` there. */
 export function fromStateJson(json: unknown, type: CtyType): CtyValue {
+  return fromStateJsonValue(shallowEnough(json), type);
+}
+
+function fromStateJsonValue(json: unknown, type: CtyType): CtyValue {
   if (json === null || json === undefined) return null;
   if (type === 'dynamic') {
     const stored = json as { value: unknown; type: CtyType };
-    return new DynamicValue(stored.type, fromStateJson(stored.value, stored.type));
+    return new DynamicValue(stored.type, fromStateJsonValue(stored.value, stored.type));
   }
   if (typeof type === 'string') return json as CtyValue;
   const [kind, element] = type as [string, unknown];
-  if (kind === 'list' || kind === 'set') return (json as unknown[]).map((item) => fromStateJson(item, element as CtyType));
-  if (kind === 'tuple') return (json as unknown[]).map((item, index) => fromStateJson(item, (element as CtyType[])[index]!));
-  if (kind === 'map') return Object.fromEntries(Object.entries(json as object).map(([name, item]) => [name, fromStateJson(item, element as CtyType)]));
+  if (kind === 'list' || kind === 'set') return (json as unknown[]).map((item) => fromStateJsonValue(item, element as CtyType));
+  if (kind === 'tuple') return (json as unknown[]).map((item, index) => fromStateJsonValue(item, (element as CtyType[])[index]!));
+  if (kind === 'map') return Object.fromEntries(Object.entries(json as object).map(([name, item]) => [name, fromStateJsonValue(item, element as CtyType)]));
   const record = json as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [name, fromStateJson(record[name], attributeType)]));
+  return Object.fromEntries(Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [name, fromStateJsonValue(record[name], attributeType)]));
 }

@@ -32,4 +32,15 @@ describe('cty msgpack values', () => {
     const state = { name: 'crm', scopes: ['a:read'], limit: null, meta: { value: { team: 'crm' }, type: ['object', { team: 'string' }] }, on: false };
     expect(fromStateJson(state, objectType)).toEqual({ ...state, meta: new DynamicValue(['object', { team: 'string' }], { team: 'crm' }) });
   });
+
+  it('refuses a value nested deeper than it will walk, with a message, instead of overflowing the stack', () => {
+    // Built as text and bytes: our own encoders would refuse (or overflow on) such depth.
+    const levels = 3000;
+    const type = new TextEncoder().encode(`${'["tuple",['.repeat(levels)}"number"${']]'.repeat(levels)}`);
+    // A 2-array of [bin 16 type, the value as `levels` one-element arrays around 1].
+    const wire = Buffer.concat([Buffer.from([0x92, 0xc5, type.length >> 8, type.length & 0xff]), type, Buffer.alloc(levels, 0x91), Buffer.from([0x01])]);
+    const value = JSON.parse(`${'['.repeat(levels)}1${']'.repeat(levels)}`);
+    expect(() => decodeValue(wire, 'dynamic')).toThrow(/nests more than 64 levels/);
+    expect(() => fromStateJson({ value, type: JSON.parse(new TextDecoder().decode(type)) }, 'dynamic')).toThrow(/nests more than 64 levels/);
+  });
 });
