@@ -44,7 +44,8 @@ let requestCounter = 0;
 /** A request's id: the caller's own x-request-id when it is safe to log, so traces join up, else a new one. */
 function requestIdFor(headers: IncomingHttpHeaders): string {
   const given = headers['x-request-id'];
-  if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  // A key is shaped like a safe id; it must never become one, as ids are logged and audited.
+  if (typeof given === 'string' && REQUEST_ID.test(given) && !given.includes('kw_')) return given;
   requestCounter += 1;
   return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
 }
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const answer = verifyService({
     verifier: deps.verifier,
     recorder: deps.recorder,
+    keepQueryInCallLog: deps.config.callLogKeepQuery,
     bruteForce,
     onOutcome: (code) => {
       outcomeTally(code).count += 1;

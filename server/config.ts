@@ -27,6 +27,9 @@ export const ConfigSchema = z.object({
   masterKey: z.string().min(32, 'must be at least 32 characters').optional(),
   rootKeyFile: z.string().min(1).optional(),
   trustedProxies: CidrListSchema.default([]),
+  callLogKeepQuery: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((text) => text === 'true' || text === '1')])
+    .default(false),
   callRetentionDays: z.coerce.number().positive().max(3650).default(7),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   verifyCacheTtlMs: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
@@ -51,6 +54,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   masterKey: 'KEYWARD_MASTER_KEY',
   rootKeyFile: 'KEYWARD_ROOT_KEY_FILE',
   trustedProxies: 'KEYWARD_TRUSTED_PROXIES',
+  callLogKeepQuery: 'KEYWARD_CALL_LOG_KEEP_QUERY',
   callRetentionDays: 'KEYWARD_CALL_RETENTION_DAYS',
   logLevel: 'KEYWARD_LOG_LEVEL',
   verifyCacheTtlMs: 'KEYWARD_VERIFY_CACHE_TTL_MS',

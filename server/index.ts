@@ -75,8 +75,19 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
       level: config.logLevel,
       // Keys travel in these places; they never reach a log line.
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'], censor: '[redacted]' },
+      // Anything key-shaped in a message or an error (a key echoed in a validation message, say) is masked.
+      hooks: {
+        logMethod(args, method) {
+          for (let index = 0; index < args.length; index += 1) if (typeof args[index] === 'string') args[index] = maskSecrets(args[index] as string);
+          method.apply(this, args);
+        },
+      },
       // A key pasted into a path or query string (a mistake, but it happens) is masked too.
       serializers: {
+        err: (error: Error) => {
+          const serialized = pino.stdSerializers.err(error);
+          return { ...serialized, message: maskSecrets(serialized.message), stack: maskSecrets(serialized.stack) };
+        },
         req: (request: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
           method: request.method,
           url: maskSecrets(request.url ?? ''),

@@ -31,7 +31,7 @@ function zodIssues(error: FastifyError): FieldIssue[] {
 export function toErrorBody(error: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const answer = (code: ErrorCode, message: string, issues?: FieldIssue[], headers: Record<string, string> = {}) => ({
     status: ERROR_CATALOGUE[code].status,
-    body: { error: { code, message: maskSecrets(message), requestId, ...(issues ? { issues: issues.map((issue) => ({ ...issue, message: maskSecrets(issue.message) })) } : {}) } },
+    body: { error: { code, message: maskSecrets(message), requestId, ...(issues ? { issues: issues.map((issue) => ({ path: maskSecrets(issue.path), message: maskSecrets(issue.message) })) } : {}) } },
     headers,
   });
   if (error instanceof KeywardError) return answer(error.code, error.message, error.issues, error.headers);

@@ -69,7 +69,18 @@ export function presentedStart(text: string): string {
   return match ? keyStart(text) : text.slice(0, 4).replace(/[^\x20-\x7e]/g, '?');
 }
 
+/**
+ * Anything shaped like a keyward key or signing secret: a documented prefix (its underscores also
+ * percent-encoded, as a URL may carry them), 4 characters kept for display, and the rest.
+ */
+const SECRET_SHAPED = /(kw(?:_|%5[Ff])(?:live|test|root|sig)(?:_|%5[Ff])[A-Za-z0-9]{4})[A-Za-z0-9_-]+/g;
+
 /** Masks anything shaped like a keyward key or signing secret, keeping its display prefix: for text that echoes input (log URLs, error messages). */
 export function maskSecrets(text: string): string {
-  return text.replace(/(kw_(?:live|test|root|sig)_[A-Za-z0-9]{4})[A-Za-z0-9_-]+/g, '$1…[redacted]');
+  return text.includes('kw') ? text.replace(SECRET_SHAPED, '$1…[redacted]') : text;
+}
+
+/** Replaces each key-shaped token by its display prefix and `…`: for free text that is stored (call-log paths). */
+export function shortenSecrets(text: string): string {
+  return text.includes('kw') ? text.replace(SECRET_SHAPED, '$1…') : text;
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { KeyStatus, VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
 import type { Actor } from '../audit/log';
+import { callLogPath } from '../calls/path';
 import type { CallRecorder } from '../calls/recorder';
 import { presentedStart } from '../keys/format';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
@@ -25,6 +26,8 @@ export interface ThrottledSource {
 export interface VerifyServiceOptions {
   verifier: Verifier;
   recorder: CallRecorder;
+  /** Keep a path's query string in the call log (keys in it are cut to their prefix either way). */
+  keepQueryInCallLog: boolean;
   bruteForce: BruteForceGuard;
   onOutcome: (code: VerifyCode) => void;
   /** A source or key prefix just crossed its failure limit. */
@@ -86,12 +89,12 @@ export function verifyResponseJson(response: VerifyResponse): string {
  * for one validated request from an authenticated caller. Synchronous for a cached key, so the hot
  * path allocates no promise; both the verify lane and the fastify route answer through it.
  */
-export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThrottled }: VerifyServiceOptions) {
+export function verifyService({ verifier, recorder, keepQueryInCallLog, bruteForce, onOutcome, onThrottled }: VerifyServiceOptions) {
   /** The key's display prefix, for throttling and for calls with no known key: computed only when needed. */
   const prefixOf = (key: string | undefined): string | null => (key === undefined ? null : presentedStart(key));
 
   const finish = (body: VerifyRequest, actor: Actor, source: string | null, started: number, now: number, outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
-    const { key, ip, scopes, request: signed } = body;
+    const { key, ip, scopes, request: signed, path } = body;
     // The presented key's prefix when no key was found: it is throttled and logged in the key's place.
     const unknownPrefix = outcome.key === null ? prefixOf(key) : null;
     if (GUESSES.has(outcome.code)) {
@@ -109,7 +112,7 @@ export function verifyService({ verifier, recorder, bruteForce, onOutcome, onThr
       scopes: scopes ?? NO_SCOPES,
       // The signed request, when given, says what the call was; method and path default to it.
       method: body.method ?? signed?.method ?? null,
-      path: body.path ?? (signed ? new URL(signed.url).pathname : null),
+      path: path !== undefined ? callLogPath(path, keepQueryInCallLog) : signed ? callLogPath(new URL(signed.url).pathname, false) : null,
       code: outcome.code,
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
