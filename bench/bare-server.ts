@@ -10,7 +10,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
  * in-process too. `busyMicros` adds that much busy-waiting per request: bench/verify --spin uses it
  * to show what a given amount of per-request work costs in throughput on this machine.
  */
-export function bareHandler(response: string, busyMicros = 0): (request: IncomingMessage, reply: ServerResponse) => void {
+export function bareHandler(
+  response: string,
+  busyMicros = 0,
+): (request: IncomingMessage, reply: ServerResponse) => void {
   const busyNanos = BigInt(Math.round(busyMicros * 1000));
   return (request, reply) => {
     const chunks: Buffer[] = [];
@@ -21,17 +24,24 @@ export function bareHandler(response: string, busyMicros = 0): (request: Incomin
         const until = process.hrtime.bigint() + busyNanos;
         while (process.hrtime.bigint() < until);
       }
-      reply.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(response) });
+      reply.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(response),
+      });
       reply.end(response);
     });
   };
 }
 
 if (require.main === module) {
-  const server = createServer(bareHandler(process.env.BENCH_RESPONSE ?? '{}', Number(process.env.BENCH_BUSY_MICROS ?? 0)));
+  const server = createServer(
+    bareHandler(process.env.BENCH_RESPONSE ?? '{}', Number(process.env.BENCH_BUSY_MICROS ?? 0)),
+  );
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
-    process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);
+    process.stdout.write(
+      `listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`,
+    );
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }

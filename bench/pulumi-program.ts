@@ -22,5 +22,11 @@ class Noop extends pulumi.dynamic.Resource {
 
 for (let index = 0; index < count; index += 1) {
   if (process.env.BENCH_KIND === 'noop') new Noop(`noop-${index}`);
-  else new ApiKey(`key-${index}`, { name: `bench key ${index}`, scopes: ['contacts:read'], ipAllowlist: ['10.0.0.0/8'], rotation: { gracePeriod: '0s' } });
+  else
+    new ApiKey(`key-${index}`, {
+      name: `bench key ${index}`,
+      scopes: ['contacts:read'],
+      ipAllowlist: ['10.0.0.0/8'],
+      rotation: { gracePeriod: '0s' },
+    });
 }

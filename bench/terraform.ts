@@ -17,13 +17,17 @@ const counts = (countsArg > 0 ? process.argv[countsArg + 1]! : '1,10,100').split
 const root = join(__dirname, '..', '..');
 
 function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += String(chunk);
       const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] && (!out.includes('First start') || out.includes('(mode 0600)'))) resolve({ child, url: match[1] });
+      if (match?.[1] && (!out.includes('First start') || out.includes('(mode 0600)')))
+        resolve({ child, url: match[1] });
     });
     child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${out}`)));
   });
@@ -36,7 +40,12 @@ async function providerStartup(runs: number): Promise<number> {
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();
     const child = spawn(process.execPath, [join(root, 'bin', 'terraform-provider-keyward.js')], {
-      env: { PATH: process.env.PATH, TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2', PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: hostCertificate },
+      env: {
+        PATH: process.env.PATH,
+        TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
+        PLUGIN_PROTOCOL_VERSIONS: '5,6',
+        PLUGIN_CLIENT_CERT: hostCertificate,
+      },
     });
     await new Promise((done) => child.stdout.once('data', done));
     times.push(performance.now() - started);
@@ -46,7 +55,10 @@ async function providerStartup(runs: number): Promise<number> {
 }
 
 function configuration(kind: 'keyward' | 'terraform_data', count: number): string {
-  const header = kind === 'keyward' ? 'terraform {\n  required_providers {\n    keyward = { source = "registry.terraform.io/keyward/keyward" }\n  }\n}\n' : '';
+  const header =
+    kind === 'keyward'
+      ? 'terraform {\n  required_providers {\n    keyward = { source = "registry.terraform.io/keyward/keyward" }\n  }\n}\n'
+      : '';
   const resource =
     kind === 'keyward'
       ? `resource "keyward_api_key" "bench" {\n  count        = ${count}\n  name         = "bench \${count.index}"\n  scopes       = ["contacts:read"]\n  ip_allowlist = ["10.0.0.0/8"]\n  grace_period = "0s"\n  lifecycle { create_before_destroy = true }\n}\n`
@@ -82,7 +94,9 @@ async function main(): Promise<void> {
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   try {
     console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
-    console.log('| keys | plan (s) | terraform_data plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | plan after apply (s) | terraform_data (s) |');
+    console.log(
+      '| keys | plan (s) | terraform_data plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | plan after apply (s) | terraform_data (s) |',
+    );
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const count of counts) {
       const baseline = await timeConfiguration('terraform_data', count, {});

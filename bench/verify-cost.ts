@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyward } from '../sdk';
@@ -69,16 +69,26 @@ async function main(): Promise<void> {
   try {
     const rootKey = server.bootstrapRootKey!;
     const client = new Keyward({ baseUrl: server.url, rootKey });
-    const key = await client.keys.create({ name: 'bench', scopes: ['contacts:*', 'email:send'], ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
-    const body = Buffer.from(JSON.stringify({ key: key.key, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' }));
-    const headers = Object.entries({ host: '127.0.0.1', 'content-type': 'application/json', authorization: `Bearer ${rootKey}`, 'content-length': String(body.length) }).map(
-      ([name, value]) => [name, Buffer.from(value, 'latin1')] as const,
+    const key = await client.keys.create({
+      name: 'bench',
+      scopes: ['contacts:*', 'email:send'],
+      ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'],
+    });
+    const body = Buffer.from(
+      JSON.stringify({ key: key.key, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' }),
     );
+    const headers = Object.entries({
+      host: '127.0.0.1',
+      'content-type': 'application/json',
+      authorization: `Bearer ${rootKey}`,
+      'content-length': String(body.length),
+    }).map(([name, value]) => [name, Buffer.from(value, 'latin1')] as const);
     const keyward = server.app.server.listeners('request')[0] as Listener;
     // Warm the caches over HTTP, then check that the in-memory path answers as the server does.
     const warm = await client.verify({ key: key.key, scopes: ['contacts:read'], ip: '10.1.2.3' });
     const answer = JSON.parse(send(keyward, headers, body)) as { code?: string };
-    if (warm.code !== 'VALID' || answer.code !== 'VALID') throw new Error(`bench key does not verify: ${warm.code} / ${answer.code}`);
+    if (warm.code !== 'VALID' || answer.code !== 'VALID')
+      throw new Error(`bench key does not verify: ${warm.code} / ${answer.code}`);
     const bare = bareHandler(JSON.stringify(warm)) as Listener;
     const measured = { keyward: [] as number[], bare: [] as number[] };
     await time(keyward, headers, body);
@@ -90,7 +100,9 @@ async function main(): Promise<void> {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const k = median(measured.keyward);
     const b = median(measured.bare);
-    console.log(`node ${process.version}, PGlite, ${rounds} x ${requests} requests per handler, alternating, in-process (no sockets)`);
+    console.log(
+      `node ${process.version}, PGlite, ${rounds} x ${requests} requests per handler, alternating, in-process (no sockets)`,
+    );
     console.log('| handler | µs per request (median round) |');
     console.log('|---|---:|');
     console.log(`| keyward's request listener, POST /v1/verify (cached key) | ${k.toFixed(2)} |`);

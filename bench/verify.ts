@@ -73,35 +73,76 @@ interface Measure {
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 function cpuSeconds(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-async function load(server: { child: ChildProcess; url: string }, headers: Record<string, string>, body: string): Promise<Measure> {
+async function load(
+  server: { child: ChildProcess; url: string },
+  headers: Record<string, string>,
+  body: string,
+): Promise<Measure> {
   const cpuBefore = cpuSeconds(server.child.pid!);
-  const result = await autocannon({ url: `${server.url}/v1/verify`, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
+  const result = await autocannon({
+    url: `${server.url}/v1/verify`,
+    method: 'POST',
+    headers,
+    body,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+  });
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
-  return { rps: result.requests.average, cpuPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return {
+    rps: result.requests.average,
+    cpuPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }
 
 async function main(): Promise<void> {
   if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
-  const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: logLevel, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const keyward = await start([join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
+    KEYWARD_DATA_DIR: dataDir,
+    KEYWARD_LOG_LEVEL: logLevel,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
   const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
   const client = new Keyward({ baseUrl: keyward.url, rootKey });
-  const key = await client.keys.create({ name: 'bench', scopes: ['contacts:*', 'email:send'], ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
+  const key = await client.keys.create({
+    name: 'bench',
+    scopes: ['contacts:*', 'email:send'],
+    ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'],
+  });
   const request = { key: key.key, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' };
   const warm = await client.verify(request);
   if (warm.code !== 'VALID') throw new Error(`bench key does not verify: ${warm.code}`);
   const bare = await start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
   const floor = await start([join(__dirname, 'fastify-floor-server.js')], { BENCH_RESPONSE: JSON.stringify(warm) });
-  const spinning = await Promise.all(spins.map((micros) => start([join(__dirname, 'bare-server.js')], { BENCH_RESPONSE: JSON.stringify(warm), BENCH_BUSY_MICROS: String(micros) })));
+  const spinning = await Promise.all(
+    spins.map((micros) =>
+      start([join(__dirname, 'bare-server.js')], {
+        BENCH_RESPONSE: JSON.stringify(warm),
+        BENCH_BUSY_MICROS: String(micros),
+      }),
+    ),
+  );
 
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` };
   const body = JSON.stringify(request);
-  const measured: { keyward: Measure[]; bare: Measure[]; floor: Measure[]; spinning: Measure[][] } = { keyward: [], bare: [], floor: [], spinning: spins.map(() => []) };
+  const measured: { keyward: Measure[]; bare: Measure[]; floor: Measure[]; spinning: Measure[][] } = {
+    keyward: [],
+    bare: [],
+    floor: [],
+    spinning: spins.map(() => []),
+  };
   try {
     // A short warm-up of each, not counted.
     await autocannon({ url: `${keyward.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
@@ -111,7 +152,8 @@ async function main(): Promise<void> {
       measured.keyward.push(await load(keyward, headers, body));
       measured.bare.push(await load(bare, headers, body));
       measured.floor.push(await load(floor, headers, body));
-      for (const [index, server] of spinning.entries()) measured.spinning[index]!.push(await load(server, headers, body));
+      for (const [index, server] of spinning.entries())
+        measured.spinning[index]!.push(await load(server, headers, body));
     }
   } finally {
     keyward.child.kill('SIGTERM');
@@ -138,20 +180,30 @@ async function main(): Promise<void> {
   const perRound = measured.keyward.map((run, round) => run.rps / measured.bare[round]!.rps);
   const floorPerRound = measured.floor.map((run, round) => run.rps / measured.bare[round]!.rps);
   const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
-  console.log(`node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating, keyward log level ${logLevel}${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`);
+  console.log(
+    `node ${process.version}, store ${databaseUrl ? 'Postgres' : 'PGlite'}, ${connections} connections, ${rounds} x ${seconds}s per server, alternating, keyward log level ${logLevel}${pin ? ', servers pinned to CPU 0 and the load generator to CPU 1' : ''}`,
+  );
   console.log('| server | verifications/s | server CPU µs/request | p50 ms | p99 ms | non-2xx + errors |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  const row = (name: string, m: ReturnType<typeof summary>) => `| ${name} | ${m.rps.toFixed(0)} | ${m.cpu.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.failed} |`;
+  const row = (name: string, m: ReturnType<typeof summary>) =>
+    `| ${name} | ${m.rps.toFixed(0)} | ${m.cpu.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.failed} |`;
   console.log(row('keyward POST /v1/verify (cached key)', k));
   console.log(row('bare node:http, same JSON', b));
   console.log(row('fastify, one route, same JSON (no hooks, validation or auth)', f));
-  for (const [index, micros] of spins.entries()) console.log(row(`bare + ${micros} µs of busy work per request`, summary(measured.spinning[index]!)));
+  for (const [index, micros] of spins.entries())
+    console.log(row(`bare + ${micros} µs of busy work per request`, summary(measured.spinning[index]!)));
   console.log(`per round keyward/bare: ${perRound.map(percent).join(', ')}`);
-  console.log(`ratio fastify floor/bare: median ${percent(median(floorPerRound))} (of means ${percent(f.rps / b.rps)})`);
+  console.log(
+    `ratio fastify floor/bare: median ${percent(median(floorPerRound))} (of means ${percent(f.rps / b.rps)})`,
+  );
   for (const [index, micros] of spins.entries()) {
-    console.log(`ratio bare+${micros}µs/bare: median ${percent(median(measured.spinning[index]!.map((run, round) => run.rps / measured.bare[round]!.rps)))}`);
+    console.log(
+      `ratio bare+${micros}µs/bare: median ${percent(median(measured.spinning[index]!.map((run, round) => run.rps / measured.bare[round]!.rps)))}`,
+    );
   }
-  console.log(`ratio keyward/bare: median ${percent(median(perRound))}, range ${percent(Math.min(...perRound))}–${percent(Math.max(...perRound))} (of means ${percent(k.rps / b.rps)}; goal: at least 70%)`);
+  console.log(
+    `ratio keyward/bare: median ${percent(median(perRound))}, range ${percent(Math.min(...perRound))}–${percent(Math.max(...perRound))} (of means ${percent(k.rps / b.rps)}; goal: at least 70%)`,
+  );
   rmSync(dataDir, { recursive: true, force: true });
   if (k.failed > 0) process.exitCode = 1;
 }

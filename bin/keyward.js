@@ -8,12 +8,14 @@ if (!existsSync(entry)) {
   process.stderr.write('keyward is not built yet: run `npm ci` (or `npm run build`) in the checkout first.\n');
   process.exit(1);
 }
-require(entry).main(process.argv.slice(2)).then(
-  (code) => {
-    if (typeof code === 'number') process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`keyward: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+require(entry)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`keyward: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -4,6 +4,6 @@
 require('../dist/provider/terraform/plugin.js')
   .servePlugin()
   .catch((error) => {
-    process.stderr.write(`terraform-provider-keyward: ${error && error.message ? error.message : String(error)}\n`);
+    process.stderr.write(`terraform-provider-keyward: ${error?.message ? error.message : String(error)}\n`);
     process.exit(1);
   });

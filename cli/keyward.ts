@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
-import { Keyward, type KeyPatch, type KeysClient, KeywardError, KeywardValidationError } from '../sdk';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { installForDevOverrides, installIntoMirror } from '../provider/terraform/install';
+import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
+import { type KeyPatch, type KeysClient, Keyward, KeywardError, KeywardValidationError } from '../sdk';
 import { startServer } from '../server';
 
 const HELP = `keyward — API-key management
@@ -71,10 +71,12 @@ function integerFlag(flag: string, value: string | undefined): number | undefine
 function policyFrom(values: Record<string, unknown>): KeyPatch {
   const patch: KeyPatch = {};
   if (typeof values.name === 'string') patch.name = values.name;
-  if (typeof values.description === 'string') patch.description = values.description === 'none' ? null : values.description;
+  if (typeof values.description === 'string')
+    patch.description = values.description === 'none' ? null : values.description;
   if (Array.isArray(values.scope)) patch.scopes = values.scope as string[];
   if (Array.isArray(values.ip)) patch.ipAllowlist = values.ip as string[];
-  if (typeof values['expires-at'] === 'string') patch.expiresAt = values['expires-at'] === 'none' ? null : values['expires-at'];
+  if (typeof values['expires-at'] === 'string')
+    patch.expiresAt = values['expires-at'] === 'none' ? null : values['expires-at'];
   if (typeof values.metadata === 'string') {
     try {
       patch.metadata = JSON.parse(values.metadata) as Record<string, unknown>;
@@ -101,7 +103,9 @@ function connect(values: { url?: string; 'root-key'?: string; profile?: string }
   if (values.profile) {
     const file = join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'keyward', 'config.json');
     if (!existsSync(file)) throw new UsageError(`--profile ${values.profile}: ${file} does not exist`);
-    const config = JSON.parse(readFileSync(file, 'utf8')) as { profiles?: Record<string, { url?: string; rootKey?: string }> };
+    const config = JSON.parse(readFileSync(file, 'utf8')) as {
+      profiles?: Record<string, { url?: string; rootKey?: string }>;
+    };
     const found = config.profiles?.[values.profile];
     if (!found) throw new UsageError(`--profile ${values.profile}: no such profile in ${file}`);
     profile = found;
@@ -109,7 +113,10 @@ function connect(values: { url?: string; 'root-key'?: string; profile?: string }
   const url = values.url ?? env.KEYWARD_URL ?? profile.url ?? 'http://127.0.0.1:7070';
   const localKeyFile = resolve(env.KEYWARD_DATA_DIR ?? '.keyward', 'root-key');
   const rootKey =
-    values['root-key'] ?? env.KEYWARD_ROOT_KEY ?? profile.rootKey ?? (existsSync(localKeyFile) ? readFileSync(localKeyFile, 'utf8').trim() : undefined);
+    values['root-key'] ??
+    env.KEYWARD_ROOT_KEY ??
+    profile.rootKey ??
+    (existsSync(localKeyFile) ? readFileSync(localKeyFile, 'utf8').trim() : undefined);
   if (!rootKey) throw new UsageError('no root key: pass --root-key, set KEYWARD_ROOT_KEY, or use --profile');
   return new Keyward({ baseUrl: url, rootKey });
 }
@@ -118,13 +125,29 @@ type Row = Record<string, unknown>;
 
 function table(rows: Row[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
-  const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') : String(value));
+  const cell = (value: unknown) =>
+    value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') : String(value);
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
-  const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index] ?? 0)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((value, index) => value.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');
 }
 
-const KEY_COLUMNS = ['id', 'name', 'start', 'status', 'scopes', 'ipAllowlist', 'createdAt', 'rotationDue', 'lastUsedAt', 'lastUsedIp'];
+const KEY_COLUMNS = [
+  'id',
+  'name',
+  'start',
+  'status',
+  'scopes',
+  'ipAllowlist',
+  'createdAt',
+  'rotationDue',
+  'lastUsedAt',
+  'lastUsedIp',
+];
 
 function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
@@ -163,7 +186,10 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
     print(json, key, () => {
       const lines = Object.entries(key)
         .filter(([field]) => field !== 'key')
-        .map(([field, value]) => `${field.padEnd(14)} ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
+        .map(
+          ([field, value]) =>
+            `${field.padEnd(14)} ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`,
+        );
       if (secret) lines.unshift(`key            ${secret}`, '               (shown once: store it now)');
       return lines.join('\n');
     });
@@ -171,11 +197,20 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
     case 'create': {
       const policy = policyFrom(values);
       if (!policy.name) throw new UsageError('keys create needs --name');
-      if (kind === 'root-keys' && policy.scopes?.some((scope) => !(MANAGEMENT_SCOPES as readonly string[]).includes(scope))) {
+      if (
+        kind === 'root-keys' &&
+        policy.scopes?.some((scope) => !(MANAGEMENT_SCOPES as readonly string[]).includes(scope))
+      ) {
         throw new UsageError(`--scope for a root key must be one of ${MANAGEMENT_SCOPES.join(', ')}`);
       }
-      const spec = kind === 'keys' ? { ...policy, ...(values.env ? { environment: values.env } : {}) } : { ...policy, scopes: (policy.scopes ?? []) as ManagementScope[] };
-      const created = await keys.create(spec, values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {});
+      const spec =
+        kind === 'keys'
+          ? { ...policy, ...(values.env ? { environment: values.env } : {}) }
+          : { ...policy, scopes: (policy.scopes ?? []) as ManagementScope[] };
+      const created = await keys.create(
+        spec,
+        values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {},
+      );
       return showKey(created, created.key);
     }
     case 'list':
@@ -188,17 +223,33 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
           rotationDue: sub === 'due' ? true : values['rotation-due'],
         }),
       );
-      return print(json, items, () => table(items, sub === 'due' ? ['id', 'name', 'start', 'createdAt', 'maxAgeDays', 'rotationDueAt', 'lastUsedAt'] : KEY_COLUMNS));
+      return print(json, items, () =>
+        table(
+          items,
+          sub === 'due'
+            ? ['id', 'name', 'start', 'createdAt', 'maxAgeDays', 'rotationDueAt', 'lastUsedAt']
+            : KEY_COLUMNS,
+        ),
+      );
     }
     case 'show':
       return showKey(await keys.get(requireId(positionals, 'show')));
     case 'update': {
       const ifMatch = integerFlag('if-match', values['if-match']);
-      return showKey(await keys.update(requireId(positionals, 'update'), policyFrom(values), ifMatch === undefined ? {} : { ifMatch }));
+      return showKey(
+        await keys.update(
+          requireId(positionals, 'update'),
+          policyFrom(values),
+          ifMatch === undefined ? {} : { ifMatch },
+        ),
+      );
     }
     case 'rotate': {
       const grace = integerFlag('grace', values.grace);
-      const created = await keys.rotate(requireId(positionals, 'rotate'), grace === undefined ? {} : { gracePeriodSeconds: grace });
+      const created = await keys.rotate(
+        requireId(positionals, 'rotate'),
+        grace === undefined ? {} : { gracePeriodSeconds: grace },
+      );
       return showKey(created, created.key);
     }
     case 'suspend':
@@ -207,7 +258,9 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
       return showKey(await keys[sub](requireId(positionals, sub)));
     case 'retire': {
       const grace = integerFlag('grace', values.grace);
-      return showKey(await keys.retire(requireId(positionals, 'retire'), grace === undefined ? {} : { gracePeriodSeconds: grace }));
+      return showKey(
+        await keys.retire(requireId(positionals, 'retire'), grace === undefined ? {} : { gracePeriodSeconds: grace }),
+      );
     }
     default:
       throw new UsageError(`unknown command: ${kind} ${sub ?? ''}`.trim());
@@ -227,7 +280,12 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.once('SIGTERM', () => resolveStop());
   });
   const server = await startServer(
-    { port: integerFlag('port', values.port), host: values.host, dataDir: values['data-dir'], databaseUrl: values['database-url'] },
+    {
+      port: integerFlag('port', values.port),
+      host: values.host,
+      dataDir: values['data-dir'],
+      databaseUrl: values['database-url'],
+    },
     { env },
   );
   const store = server.store.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : `PGlite in ${server.config.dataDir}`;
@@ -256,11 +314,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await keysCommand(command, rest, env);
         return 0;
       case 'verify': {
-        const { values, positionals } = parse(rest, { scope: { type: 'string', multiple: true }, ip: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' } });
+        const { values, positionals } = parse(rest, {
+          scope: { type: 'string', multiple: true },
+          ip: { type: 'string' },
+          method: { type: 'string' },
+          path: { type: 'string' },
+        });
         const key = positionals[0];
         if (!key) throw new UsageError('verify needs the key to check');
-        const result = await connect(values, env).verify({ key, scopes: values.scope, ip: values.ip, method: values.method, path: values.path });
-        print(values.json, result, () => `${result.code}${result.keyId ? `  key ${result.keyId} (${result.status})` : ''}${result.deprecated ? '  deprecated: rotate to ' + result.successorId : ''}`);
+        const result = await connect(values, env).verify({
+          key,
+          scopes: values.scope,
+          ip: values.ip,
+          method: values.method,
+          path: values.path,
+        });
+        print(
+          values.json,
+          result,
+          () =>
+            `${result.code}${result.keyId ? `  key ${result.keyId} (${result.status})` : ''}${result.deprecated ? `  deprecated: rotate to ${result.successorId}` : ''}`,
+        );
         return result.valid ? 0 : 3;
       }
       case 'audit': {
@@ -277,22 +351,59 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         if (positionals[0]) throw new UsageError(`unknown command: audit ${positionals[0]}`);
         const entries = await collect(client.audit.list({ keyId: values['key-id'], action: values.action as never }));
-        print(values.json, entries, () => table(entries as unknown as Row[], ['seq', 'at', 'action', 'targetKeyId', 'actorKeyId', 'ip', 'userAgent']));
+        print(values.json, entries, () =>
+          table(entries as unknown as Row[], ['seq', 'at', 'action', 'targetKeyId', 'actorKeyId', 'ip', 'userAgent']),
+        );
         return 0;
       }
       case 'calls': {
-        const { values } = parse(rest, { 'key-id': { type: 'string' }, code: { type: 'string' }, ip: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } });
-        if (values.code && !(VERIFY_CODES as readonly string[]).includes(values.code)) throw new UsageError(`--code must be one of ${VERIFY_CODES.join(', ')}`);
+        const { values } = parse(rest, {
+          'key-id': { type: 'string' },
+          code: { type: 'string' },
+          ip: { type: 'string' },
+          since: { type: 'string' },
+          limit: { type: 'string' },
+        });
+        if (values.code && !(VERIFY_CODES as readonly string[]).includes(values.code))
+          throw new UsageError(`--code must be one of ${VERIFY_CODES.join(', ')}`);
         const limit = integerFlag('limit', values.limit) ?? 100;
-        const calls = await collect(connect(values, env).calls.list({ keyId: values['key-id'], code: values.code as VerifyCode | undefined, ip: values.ip, since: values.since }), limit);
-        print(values.json, calls, () => table(calls as unknown as Row[], ['at', 'keyId', 'keyStart', 'ip', 'code', 'scopes', 'method', 'path', 'latencyMs']));
+        const calls = await collect(
+          connect(values, env).calls.list({
+            keyId: values['key-id'],
+            code: values.code as VerifyCode | undefined,
+            ip: values.ip,
+            since: values.since,
+          }),
+          limit,
+        );
+        print(values.json, calls, () =>
+          table(calls as unknown as Row[], [
+            'at',
+            'keyId',
+            'keyStart',
+            'ip',
+            'code',
+            'scopes',
+            'method',
+            'path',
+            'latencyMs',
+          ]),
+        );
         return 0;
       }
       case 'terraform': {
-        const { values, positionals } = parse(rest, { mirror: { type: 'string' }, 'dev-overrides': { type: 'string' } });
-        if (positionals[0] !== 'install') throw new UsageError(`unknown command: terraform ${positionals[0] ?? ''}; try \`keyward terraform install\``);
-        if (values.mirror !== undefined && values['dev-overrides'] !== undefined) throw new UsageError('--mirror and --dev-overrides are two ways to install: pick one');
-        const installed = values['dev-overrides'] !== undefined ? installForDevOverrides(values['dev-overrides']) : installIntoMirror(values.mirror);
+        const { values, positionals } = parse(rest, {
+          mirror: { type: 'string' },
+          'dev-overrides': { type: 'string' },
+        });
+        if (positionals[0] !== 'install')
+          throw new UsageError(`unknown command: terraform ${positionals[0] ?? ''}; try \`keyward terraform install\``);
+        if (values.mirror !== undefined && values['dev-overrides'] !== undefined)
+          throw new UsageError('--mirror and --dev-overrides are two ways to install: pick one');
+        const installed =
+          values['dev-overrides'] !== undefined
+            ? installForDevOverrides(values['dev-overrides'])
+            : installIntoMirror(values.mirror);
         print(values.json, installed, () =>
           values['dev-overrides'] !== undefined
             ? `Wrote ${installed.path}.\nAdd this to your CLI config (~/.tofurc or ~/.terraformrc, or TF_CLI_CONFIG_FILE); no \`init\` is needed for keyward then:\n\n${installed.cliConfig}`
@@ -318,7 +429,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 2;
     }
     if (error instanceof KeywardValidationError) {
-      process.stderr.write(`keyward: ${error.message}\n${error.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}\n  (request ${error.requestId})\n`);
+      process.stderr.write(
+        `keyward: ${error.message}\n${error.issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}\n  (request ${error.requestId})\n`,
+      );
       return 1;
     }
     if (error instanceof KeywardError) {

@@ -65,13 +65,17 @@ class Program {
       case 'array': {
         const element = this.node(def.element as $ZodType);
         if (element === REJECT) return REJECT;
-        return this.#function(`if (!Array.isArray(v)) return false;\nfor (let i = 0; i < v.length; i++) if (!${element}(v[i])) return false;\n${checks}`);
+        return this.#function(
+          `if (!Array.isArray(v)) return false;\nfor (let i = 0; i < v.length; i++) if (!${element}(v[i])) return false;\n${checks}`,
+        );
       }
       case 'object': {
         // Only strict objects: one that strips unknown keys returns a different object.
         if ((def.catchall as $ZodType | undefined)?._zod.def.type !== 'never') return REJECT;
         // A field never accepted here rejects the object only when the field's value is checked.
-        const fields = Object.entries(def.shape as Record<string, $ZodType>).map(([key, field]) => `if (!${this.node(field)}(v[${JSON.stringify(key)}])) return false;`);
+        const fields = Object.entries(def.shape as Record<string, $ZodType>).map(
+          ([key, field]) => `if (!${this.node(field)}(v[${JSON.stringify(key)}])) return false;`,
+        );
         const known = Object.keys(def.shape as object).map((key) => `k !== ${JSON.stringify(key)}`);
         return this.#function(
           [
@@ -120,7 +124,13 @@ class Program {
    * and every check of another kind, is zod's own check run on the value.
    */
   #check(check: $ZodCheck): string {
-    const def = check._zod.def as unknown as { check: string; maximum?: number; minimum?: number; format?: string; pattern?: RegExp };
+    const def = check._zod.def as unknown as {
+      check: string;
+      maximum?: number;
+      minimum?: number;
+      format?: string;
+      pattern?: RegExp;
+    };
     const own = this.#capture(viaZod(check));
     switch (def.check) {
       case 'max_length':

@@ -96,7 +96,10 @@ export type AuditChainReport =
  * Checks entries given oldest first. Names the first entry whose hash is wrong, whose `prevHash`
  * is not its predecessor's hash, or whose `seq` leaves a gap (a deleted row).
  */
-export function verifyAuditChain(entries: Iterable<AuditEntry>, start?: { seq: number; hash: string }): AuditChainReport {
+export function verifyAuditChain(
+  entries: Iterable<AuditEntry>,
+  start?: { seq: number; hash: string },
+): AuditChainReport {
   let expectedPrev = start?.hash ?? AUDIT_GENESIS_HASH;
   let expectedSeq = (start?.seq ?? 0) + 1;
   let checked = 0;

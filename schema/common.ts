@@ -19,7 +19,6 @@ export const KeyIdParamsSchema = z.strictObject({
   id: z.string().min(1).max(100),
 });
 
-
 /**
  * How deeply `value` nests arrays and objects (a scalar is 0, `{}` is 1), counted without
  * recursion and only up to `limit + 1`: caller-controlled JSON is measured before anything walks

@@ -21,7 +21,10 @@ export const ERROR_CATALOGUE = {
   KW_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   KW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   KW_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
-  KW_ERR_LOCKED_OUT: { status: 429, title: 'Too many failed root-key attempts from this address; wait for Retry-After' },
+  KW_ERR_LOCKED_OUT: {
+    status: 429,
+    title: 'Too many failed root-key attempts from this address; wait for Retry-After',
+  },
   KW_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   KW_ERR_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
 } as const;

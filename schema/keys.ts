@@ -24,14 +24,19 @@ const JsonRecordSchema = z.record(z.string().max(128), z.json());
  */
 const DepthLimitedRecordSchema = z.preprocess((value, context) => {
   if (!jsonDepthBeyond(value, METADATA_MAX_DEPTH)) return value;
-  context.addIssue({ code: 'custom', message: `must nest objects and arrays at most ${METADATA_MAX_DEPTH} levels deep` });
+  context.addIssue({
+    code: 'custom',
+    message: `must nest objects and arrays at most ${METADATA_MAX_DEPTH} levels deep`,
+  });
   return z.NEVER;
 }, JsonRecordSchema) as unknown as typeof JsonRecordSchema;
 
-export const MetadataSchema = DepthLimitedRecordSchema.refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
+export const MetadataSchema = DepthLimitedRecordSchema.refine(
+  (value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES,
+  {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
-  })
-  .describe('Free-form JSON returned on every successful verification');
+  },
+).describe('Free-form JSON returned on every successful verification');
 
 export const RateLimitSchema = z
   .strictObject({
@@ -54,7 +59,9 @@ const policyFields = {
   name: NameSchema.describe('A label for people: who or what uses this key'),
   description: DescriptionSchema.nullable().optional().describe('Free text, e.g. the owning team'),
   ipAllowlist: z.array(CidrSchema).max(100).default([]).describe('IPv4/IPv6 CIDRs; empty means any address'),
-  expiresAt: FutureTimestampSchema.nullable().optional().describe('An RFC 3339 instant after which the key stops working'),
+  expiresAt: FutureTimestampSchema.nullable()
+    .optional()
+    .describe('An RFC 3339 instant after which the key stops working'),
   metadata: MetadataSchema.default({}),
   rateLimit: RateLimitSchema.nullable().optional(),
   maxAgeDays: MaxAgeDaysSchema.default(180).describe('Past this age the key is due for rotation'),
@@ -62,7 +69,7 @@ const policyFields = {
     .array(GrantedScopeSchema)
     .max(100)
     .default([])
-    .describe('Scopes that count only on a request signed with the key\'s signing secret (RFC 9421, hmac-sha256)'),
+    .describe("Scopes that count only on a request signed with the key's signing secret (RFC 9421, hmac-sha256)"),
   requireSignature: z.boolean().default(false).describe('Every request with this key must be signed'),
 };
 
@@ -71,7 +78,11 @@ export const CreateKeyBodySchema = z
   .strictObject({
     ...policyFields,
     environment: EnvironmentSchema.default('live'),
-    scopes: z.array(GrantedScopeSchema).max(100).default([]).describe('What the key may do, e.g. contacts:read or contacts:*'),
+    scopes: z
+      .array(GrantedScopeSchema)
+      .max(100)
+      .default([])
+      .describe('What the key may do, e.g. contacts:read or contacts:*'),
   })
   .meta({ id: 'CreateKeyRequest' });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
@@ -110,7 +121,10 @@ export const UpdateKeyBodySchema = updateBodyOf(z.array(GrantedScopeSchema).max(
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
 /** Body of `PATCH /v1/root-keys/{id}` (management scopes only). */
-export const UpdateRootKeyBodySchema = updateBodyOf(z.array(ManagementScopeSchema).min(1).max(20), 'UpdateRootKeyRequest');
+export const UpdateRootKeyBodySchema = updateBodyOf(
+  z.array(ManagementScopeSchema).min(1).max(20),
+  'UpdateRootKeyRequest',
+);
 
 /** Body of `POST /v1/keys/{id}/rotate`. */
 export const RotateKeyBodySchema = z
@@ -140,7 +154,9 @@ export const ListKeysQuerySchema = z.strictObject({
   status: KeyStatusSchema.optional(),
   scope: z.string().max(200).optional().describe('Only keys granted exactly this scope string'),
   name: z.string().max(200).optional().describe('Name prefix'),
-  rotationDue: QueryBooleanSchema.optional().describe('Only keys older than their maxAgeDays (true) or younger (false)'),
+  rotationDue: QueryBooleanSchema.optional().describe(
+    'Only keys older than their maxAgeDays (true) or younger (false)',
+  ),
   cursor: CursorSchema.optional(),
   limit: LimitSchema,
 });
@@ -185,12 +201,18 @@ export const CreatedKeySchema = ApiKeySchema.extend({
   signingSecret: z
     .string()
     .nullable()
-    .describe('For a key with signedScopes or requireSignature: the HMAC secret for signing requests, shown only in this response'),
+    .describe(
+      'For a key with signedScopes or requireSignature: the HMAC secret for signing requests, shown only in this response',
+    ),
 }).meta({ id: 'CreatedApiKey' });
 
 /** A key after PATCH; `signingSecret` is there once, when the change turned signing on for the first time. */
 export const UpdatedKeySchema = ApiKeySchema.extend({
-  signingSecret: z.string().nullable().optional().describe('Shown once, when this change gave the key its first signing secret'),
+  signingSecret: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('Shown once, when this change gave the key its first signing secret'),
 }).meta({ id: 'UpdatedApiKey' });
 export type UpdatedKey = z.infer<typeof UpdatedKeySchema>;
 export type CreatedKey = z.infer<typeof CreatedKeySchema>;

@@ -22,8 +22,17 @@ export const RotationSchema = z.strictObject({
     .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'is not an ISO date' })
     .optional()
     .describe('An ISO date; changing it replaces the key, create-before-destroy (the line to edit in a GitOps repo)'),
-  rotateEveryDays: z.number().int().min(1).max(3650).optional().describe('Replace the key once it is older than this many days'),
-  gracePeriod: DurationSchema.refine((value) => !/^\d+\s*[smhd]?$/.test(value.trim()) || durationSeconds(value) <= 90 * 86_400, { message: 'must be at most 90d' })
+  rotateEveryDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .describe('Replace the key once it is older than this many days'),
+  gracePeriod: DurationSchema.refine(
+    (value) => !/^\d+\s*[smhd]?$/.test(value.trim()) || durationSeconds(value) <= 90 * 86_400,
+    { message: 'must be at most 90d' },
+  )
     .default('24h')
     .describe('How long the old key keeps working after a rotation or a destroy'),
 });

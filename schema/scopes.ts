@@ -21,7 +21,10 @@ export const REQUESTED_SCOPE_PATTERN = new RegExp(`^${NAME}:${NAME}(?:@${QUALIFI
 export const GrantedScopeSchema = z
   .string()
   .max(200)
-  .regex(GRANTED_SCOPE_PATTERN, 'must be resource:action[@qualifier], with `*` allowed for resource, action, or the whole scope');
+  .regex(
+    GRANTED_SCOPE_PATTERN,
+    'must be resource:action[@qualifier], with `*` allowed for resource, action, or the whole scope',
+  );
 
 /** A scope a caller needs for one request, e.g. `contacts:export@team/emea`. Wildcards make no sense here. */
 export const RequestedScopeSchema = z

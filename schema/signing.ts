@@ -67,7 +67,10 @@ export function hmacSignature(secret: string, base: string): Buffer {
 }
 
 /** The signature parameters a signer writes: what is covered, when, by which key, with a fresh nonce. */
-export function signatureParameters(components: string[], parameters: { created: number; keyId: string; nonce: string }): InnerList {
+export function signatureParameters(
+  components: string[],
+  parameters: { created: number; keyId: string; nonce: string },
+): InnerList {
   const items: Item[] = components.map((component) => [component, new Map()]);
   return [
     items,
@@ -81,7 +84,10 @@ export function signatureParameters(components: string[], parameters: { created:
 }
 
 /** Parses Signature-Input and Signature and picks the signature made with `keyId` (or the first, when keyId is undefined). */
-export function findSignature(headers: Record<string, string>, keyId?: string): { label: string; params: InnerList; signature: Buffer } | { error: string } {
+export function findSignature(
+  headers: Record<string, string>,
+  keyId?: string,
+): { label: string; params: InnerList; signature: Buffer } | { error: string } {
   const input = headers['signature-input'];
   const value = headers.signature;
   if (!input || !value) return { error: 'the request carries no Signature-Input and Signature' };
@@ -98,7 +104,8 @@ export function findSignature(headers: Record<string, string>, keyId?: string): 
     const params = member as InnerList;
     if (keyId !== undefined && params[1].get('keyid') !== keyId) continue;
     const signed = signatures.get(label) as Item | undefined;
-    if (!signed || !(signed[0] instanceof ArrayBuffer)) return { error: `no byte-sequence signature for label ${label}` };
+    if (!signed || !(signed[0] instanceof ArrayBuffer))
+      return { error: `no byte-sequence signature for label ${label}` };
     return { label, params, signature: Buffer.from(signed[0]) };
   }
   return { error: keyId === undefined ? 'no signature in Signature-Input' : `no signature made with key ${keyId}` };

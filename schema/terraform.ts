@@ -35,10 +35,26 @@ export interface TerraformSchema {
 /** The whole document. */
 export interface TerraformProviderSchemaDocument {
   format_version: '1.0';
-  provider_schemas: Record<string, { provider: TerraformSchema; resource_schemas: Record<string, TerraformSchema>; data_source_schemas: Record<string, TerraformSchema> }>;
+  provider_schemas: Record<
+    string,
+    {
+      provider: TerraformSchema;
+      resource_schemas: Record<string, TerraformSchema>;
+      data_source_schemas: Record<string, TerraformSchema>;
+    }
+  >;
 }
 
-type JsonSchema = { type?: string; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; additionalProperties?: unknown; description?: string; $ref?: string; enum?: unknown[] };
+type JsonSchema = {
+  type?: string;
+  anyOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: unknown;
+  description?: string;
+  $ref?: string;
+  enum?: unknown[];
+};
 
 /** camelCase → snake_case, the Terraform spelling of a field. */
 export function snakeCase(name: string): string {
@@ -51,7 +67,9 @@ export function camelCase(name: string): string {
 }
 
 function propertiesOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, JsonSchema> {
-  const document = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  const document = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema & {
+    $defs?: Record<string, JsonSchema>;
+  };
   const root = document.$ref ? document.$defs![document.$ref.replace('#/$defs/', '')]! : document;
   return root.properties ?? {};
 }
@@ -63,7 +81,12 @@ function ctyTypeOf(node: JsonSchema): CtyType {
   if (concrete.type === 'boolean') return 'bool';
   if (concrete.type === 'array') return ['list', ctyTypeOf(concrete.items ?? {})];
   if (concrete.type === 'object' && concrete.properties && concrete.additionalProperties === false) {
-    return ['object', Object.fromEntries(Object.entries(concrete.properties).map(([name, child]) => [snakeCase(name), ctyTypeOf(child)]))];
+    return [
+      'object',
+      Object.fromEntries(
+        Object.entries(concrete.properties).map(([name, child]) => [snakeCase(name), ctyTypeOf(child)]),
+      ),
+    ];
   }
   // Free-form JSON (metadata): any Terraform value.
   return 'dynamic';
@@ -75,7 +98,11 @@ function descriptionOf(node: JsonSchema): string | undefined {
 
 type Mode = 'required' | 'optional' | 'optional+computed' | 'computed';
 
-function attribute(node: JsonSchema, mode: Mode, extra: { sensitive?: boolean; description?: string } = {}): TerraformAttribute {
+function attribute(
+  node: JsonSchema,
+  mode: Mode,
+  extra: { sensitive?: boolean; description?: string } = {},
+): TerraformAttribute {
   const description = extra.description ?? descriptionOf(node);
   return {
     type: ctyTypeOf(node),
@@ -92,7 +119,15 @@ function attribute(node: JsonSchema, mode: Mode, extra: { sensitive?: boolean; d
  * Which policy fields the server fills in when they are left out: those are optional+computed, so
  * an unset argument shows the server's value instead of a perpetual diff.
  */
-const SERVER_DEFAULTED = new Set(['scopes', 'ipAllowlist', 'metadata', 'maxAgeDays', 'environment', 'signedScopes', 'requireSignature']);
+const SERVER_DEFAULTED = new Set([
+  'scopes',
+  'ipAllowlist',
+  'metadata',
+  'maxAgeDays',
+  'environment',
+  'signedScopes',
+  'requireSignature',
+]);
 
 /** Builds the provider schema document from the zod schemas. */
 export function terraformProviderSchema(): TerraformProviderSchemaDocument {
@@ -104,19 +139,55 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
   const resourceAttributes: Record<string, TerraformAttribute> = {
     id: attribute(string, 'computed', { description: 'The key id (never the key itself)' }),
   };
-  for (const [name, node] of Object.entries(create)) resourceAttributes[snakeCase(name)] = attribute(node, name === 'name' ? 'required' : SERVER_DEFAULTED.has(name) ? 'optional+computed' : 'optional');
-  for (const [name, node] of Object.entries(rotation)) resourceAttributes[snakeCase(name)] = attribute(node, name === 'gracePeriod' ? 'optional+computed' : 'optional');
-  resourceAttributes.key = attribute(string, 'computed', { sensitive: true, description: 'The key: known once, when it is created' });
-  resourceAttributes.signing_secret = attribute(string, 'computed', { sensitive: true, description: 'For a key that signs (signed_scopes or require_signature): the HMAC secret for signing requests, known once' });
-  for (const name of ['start', 'status', 'createdAt'] as const) resourceAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed');
+  for (const [name, node] of Object.entries(create))
+    resourceAttributes[snakeCase(name)] = attribute(
+      node,
+      name === 'name' ? 'required' : SERVER_DEFAULTED.has(name) ? 'optional+computed' : 'optional',
+    );
+  for (const [name, node] of Object.entries(rotation))
+    resourceAttributes[snakeCase(name)] = attribute(node, name === 'gracePeriod' ? 'optional+computed' : 'optional');
+  resourceAttributes.key = attribute(string, 'computed', {
+    sensitive: true,
+    description: 'The key: known once, when it is created',
+  });
+  resourceAttributes.signing_secret = attribute(string, 'computed', {
+    sensitive: true,
+    description:
+      'For a key that signs (signed_scopes or require_signature): the HMAC secret for signing requests, known once',
+  });
+  for (const name of ['start', 'status', 'createdAt'] as const)
+    resourceAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed');
 
-  const dataAttributes: Record<string, TerraformAttribute> = { id: attribute(string, 'required', { description: 'The key id to look up' }) };
-  for (const name of ['name', 'description', 'environment', 'start', 'status', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature', 'createdAt', 'lastUsedAt', 'lastUsedIp', 'graceUntil'] as const) {
+  const dataAttributes: Record<string, TerraformAttribute> = {
+    id: attribute(string, 'required', { description: 'The key id to look up' }),
+  };
+  for (const name of [
+    'name',
+    'description',
+    'environment',
+    'start',
+    'status',
+    'scopes',
+    'ipAllowlist',
+    'expiresAt',
+    'metadata',
+    'rateLimit',
+    'maxAgeDays',
+    'signedScopes',
+    'requireSignature',
+    'createdAt',
+    'lastUsedAt',
+    'lastUsedIp',
+    'graceUntil',
+  ] as const) {
     // The output schema leaves out what the input schema already explains.
-    dataAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed', { description: descriptionOf(shown[name]!) ?? resourceAttributes[snakeCase(name)]?.description });
+    dataAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed', {
+      description: descriptionOf(shown[name]!) ?? resourceAttributes[snakeCase(name)]?.description,
+    });
   }
 
-  const sorted = (attributes: Record<string, TerraformAttribute>) => Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = (attributes: Record<string, TerraformAttribute>) =>
+    Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b)));
   return {
     format_version: '1.0',
     provider_schemas: {
@@ -125,8 +196,13 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
           version: 0,
           block: {
             attributes: {
-              root_key: attribute(string, 'optional', { sensitive: true, description: 'A root key for the workspace; else KEYWARD_ROOT_KEY' }),
-              url: attribute(string, 'optional', { description: "keyward's base URL, e.g. http://127.0.0.1:8080; else KEYWARD_URL" }),
+              root_key: attribute(string, 'optional', {
+                sensitive: true,
+                description: 'A root key for the workspace; else KEYWARD_ROOT_KEY',
+              }),
+              url: attribute(string, 'optional', {
+                description: "keyward's base URL, e.g. http://127.0.0.1:8080; else KEYWARD_URL",
+              }),
             },
             description_kind: 'plain',
           },
@@ -134,11 +210,23 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
         resource_schemas: {
           keyward_api_key: {
             version: 0,
-            block: { attributes: sorted(resourceAttributes), description: 'An API key. Policy changes apply in place; changing rotate_after replaces the key (use create_before_destroy).', description_kind: 'plain' },
+            block: {
+              attributes: sorted(resourceAttributes),
+              description:
+                'An API key. Policy changes apply in place; changing rotate_after replaces the key (use create_before_destroy).',
+              description_kind: 'plain',
+            },
           },
         },
         data_source_schemas: {
-          keyward_api_key: { version: 0, block: { attributes: sorted(dataAttributes), description: 'Looks up a key by id (never its secret).', description_kind: 'plain' } },
+          keyward_api_key: {
+            version: 0,
+            block: {
+              attributes: sorted(dataAttributes),
+              description: 'Looks up a key by id (never its secret).',
+              description_kind: 'plain',
+            },
+          },
         },
       },
     },

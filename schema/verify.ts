@@ -27,28 +27,46 @@ export type VerifyCode = z.infer<typeof VerifyCodeSchema>;
 /** The parts of a received HTTP request a signature covers, as the API owner saw them. */
 export const SignedRequestSchema = z.strictObject({
   method: z.string().min(1).max(16).describe('The request method, e.g. POST'),
-  url: z.url({ protocol: /^https?$/ }).max(8192).describe('The full target URI: scheme, host, path and query'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(8192)
+    .describe('The full target URI: scheme, host, path and query'),
   headers: z
-    .record(z.string().max(256).transform((name) => name.toLowerCase()), z.string().max(8192))
+    .record(
+      z
+        .string()
+        .max(256)
+        .transform((name) => name.toLowerCase()),
+      z.string().max(8192),
+    )
     .refine((headers) => Object.keys(headers).length <= 100, { message: 'at most 100 headers' })
     .describe('Header names to values (names in any case; several values joined with ", ")'),
   bodyDigest: z
     .string()
     .max(512)
     .optional()
-    .describe('The Content-Digest of the body as received (RFC 9530, e.g. sha-256=:…:), computed by the API owner; present whenever the request had a body'),
+    .describe(
+      'The Content-Digest of the body as received (RFC 9530, e.g. sha-256=:…:), computed by the API owner; present whenever the request had a body',
+    ),
 });
 export type SignedRequest = z.infer<typeof SignedRequestSchema>;
 
 /** Body of `POST /v1/verify`. */
 export const VerifyRequestSchema = z
   .strictObject({
-    key: z.string().min(1).max(512).optional().describe('The key the caller presented; a signed request may carry only its key id (the keyid parameter)'),
+    key: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('The key the caller presented; a signed request may carry only its key id (the keyid parameter)'),
     scopes: z.array(RequestedScopeSchema).max(50).optional().describe('Every one must be granted'),
     ip: IpAddressSchema.optional().describe("The caller's IP, checked against the key's allowlist"),
     method: z.string().min(1).max(16).optional(),
     path: z.string().min(1).max(2048).optional(),
-    request: SignedRequestSchema.optional().describe('The request as received, for keys that sign: its signature is checked (RFC 9421)'),
+    request: SignedRequestSchema.optional().describe(
+      'The request as received, for keys that sign: its signature is checked (RFC 9421)',
+    ),
   })
   .refine((body) => body.key !== undefined || body.request?.headers['signature-input'] !== undefined, {
     message: 'needs the key, or a signed request (request.headers with signature-input and signature)',

@@ -4,11 +4,6 @@ import type { z } from 'zod';
 import {
   type ApiKey,
   ApiKeySchema,
-  type CreatedWorkspace,
-  CreatedWorkspaceSchema,
-  type SignedRequest,
-  type UpdatedKey,
-  UpdatedKeySchema,
   type AuditChainReport,
   type AuditEntry,
   AuditPageSchema,
@@ -16,12 +11,17 @@ import {
   CallPageSchema,
   type CreatedKey,
   CreatedKeySchema,
+  type CreatedWorkspace,
+  CreatedWorkspaceSchema,
   type CreateKeyInput,
-  type ErrorCode,
   ErrorBodySchema,
+  type ErrorCode,
   KeyPageSchema,
   type ManagementScope,
   type RateLimit,
+  type SignedRequest,
+  type UpdatedKey,
+  UpdatedKeySchema,
   type VerifyCode,
   type VerifyResponse,
   VerifyResponseSchema,
@@ -110,7 +110,15 @@ interface RequestSpec<T> {
   retryable: boolean;
 }
 
-const ERROR_BY_STATUS: Record<number, new (message: string, status: number, code: ErrorCode, requestId: string | null) => KeywardError> = {
+const ERROR_BY_STATUS: Record<
+  number,
+  new (
+    message: string,
+    status: number,
+    code: ErrorCode,
+    requestId: string | null,
+  ) => KeywardError
+> = {
   401: KeywardAuthenticationError,
   403: KeywardPermissionError,
   404: KeywardNotFoundError,
@@ -157,7 +165,12 @@ export class KeysClient<Spec> {
    * const { status, lastUsedAt, lastUsedIp } = await kw.keys.get('key_123');
    */
   get(id: string): Promise<ApiKey> {
-    return this.#client.request({ method: 'GET', path: `${this.#base}/${encodeURIComponent(id)}`, schema: ApiKeySchema, retryable: true });
+    return this.#client.request({
+      method: 'GET',
+      path: `${this.#base}/${encodeURIComponent(id)}`,
+      schema: ApiKeySchema,
+      retryable: true,
+    });
   }
 
   /**
@@ -245,7 +258,12 @@ export class KeysClient<Spec> {
   }
 
   #lifecycle(id: string, verb: 'suspend' | 'resume' | 'revoke'): Promise<ApiKey> {
-    return this.#client.request({ method: 'POST', path: `${this.#base}/${encodeURIComponent(id)}/${verb}`, schema: ApiKeySchema, retryable: true });
+    return this.#client.request({
+      method: 'POST',
+      path: `${this.#base}/${encodeURIComponent(id)}/${verb}`,
+      schema: ApiKeySchema,
+      retryable: true,
+    });
   }
 }
 
@@ -315,7 +333,13 @@ export class Keyward {
     };
     this.workspaces = {
       create: (name, options = {}) =>
-        this.request({ method: 'POST', path: '/v1/workspaces', body: { name, ...options }, schema: CreatedWorkspaceSchema, retryable: false }),
+        this.request({
+          method: 'POST',
+          path: '/v1/workspaces',
+          body: { name, ...options },
+          schema: CreatedWorkspaceSchema,
+          retryable: false,
+        }),
     };
     this.calls = {
       list: (filters = {}) => {
@@ -333,16 +357,32 @@ export class Keyward {
    * if (!result.valid) throw new Error(result.code);
    */
   verify(options: VerifyOptions): Promise<VerifyResponse> {
-    return this.request({ method: 'POST', path: '/v1/verify', body: options, schema: VerifyResponseSchema, retryable: true });
+    return this.request({
+      method: 'POST',
+      path: '/v1/verify',
+      body: options,
+      schema: VerifyResponseSchema,
+      retryable: true,
+    });
   }
 
   /** @internal Walks a cursor-paginated list. */
-  paginate<T>(path: string, schema: z.ZodType<{ items: T[]; nextCursor: string | null }>, query: Record<string, string | number | boolean | undefined>): AsyncIterable<T> {
+  paginate<T>(
+    path: string,
+    schema: z.ZodType<{ items: T[]; nextCursor: string | null }>,
+    query: Record<string, string | number | boolean | undefined>,
+  ): AsyncIterable<T> {
     return {
       [Symbol.asyncIterator]: async function* (this: Keyward) {
         let cursor: string | undefined;
         do {
-          const page = await this.request({ method: 'GET', path, query: { ...query, cursor }, schema, retryable: true });
+          const page = await this.request({
+            method: 'GET',
+            path,
+            query: { ...query, cursor },
+            schema,
+            retryable: true,
+          });
           yield* page.items;
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
@@ -356,7 +396,13 @@ export class Keyward {
     for (let attempt = 0; ; attempt += 1) {
       let response: AxiosResponse;
       try {
-        response = await this.#http.request({ method: spec.method, url: spec.path, data: spec.body, params, headers: spec.headers });
+        response = await this.#http.request({
+          method: spec.method,
+          url: spec.path,
+          data: spec.body,
+          params,
+          headers: spec.headers,
+        });
       } catch (error) {
         const failure = this.#transportError(error);
         if (spec.retryable && attempt < this.#retries) {
@@ -404,12 +450,27 @@ export class Keyward {
   #httpError(response: AxiosResponse): KeywardError {
     const parsed = ErrorBodySchema.safeParse(response.data);
     const requestId = parsed.success ? parsed.data.error.requestId : this.#requestId(response);
-    const code: ErrorCode = parsed.success ? parsed.data.error.code : response.status >= 500 ? 'KW_ERR_INTERNAL' : 'KW_ERR_VALIDATION';
+    const code: ErrorCode = parsed.success
+      ? parsed.data.error.code
+      : response.status >= 500
+        ? 'KW_ERR_INTERNAL'
+        : 'KW_ERR_VALIDATION';
     const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
-    if (response.status === 400) return new KeywardValidationError(message, code, requestId, parsed.success ? (parsed.data.error.issues ?? []) : []);
+    if (response.status === 400)
+      return new KeywardValidationError(
+        message,
+        code,
+        requestId,
+        parsed.success ? (parsed.data.error.issues ?? []) : [],
+      );
     if (response.status === 429) {
       const retryAfter = Number(response.headers['retry-after']);
-      return new KeywardRateLimitError(message, code, requestId, Number.isFinite(retryAfter) ? retryAfter * 1000 : null);
+      return new KeywardRateLimitError(
+        message,
+        code,
+        requestId,
+        Number.isFinite(retryAfter) ? retryAfter * 1000 : null,
+      );
     }
     if (response.status >= 500) return new KeywardServerError(message, response.status, code, requestId);
     const ErrorClass = ERROR_BY_STATUS[response.status] ?? KeywardError;

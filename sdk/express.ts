@@ -16,7 +16,9 @@ declare module 'express-serve-static-core' {
  * const protect = keywardExpress({ client: kw, trustedProxies: ['10.0.0.0/8'] });
  * app.get('/contacts', protect(['contacts:read']), (req, res) => res.json(listContacts(req.keyward!.metadata)));
  */
-export function keywardExpress(options: Omit<VerifyRequestOptions, 'scopes'> = {}): (scopes?: string[]) => RequestHandler {
+export function keywardExpress(
+  options: Omit<VerifyRequestOptions, 'scopes'> = {},
+): (scopes?: string[]) => RequestHandler {
   const verify = requestVerifier(options);
   return (scopes = []) =>
     function keywardGuard(request: Request, response: Response, next: NextFunction): void {

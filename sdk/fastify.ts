@@ -16,7 +16,9 @@ declare module 'fastify' {
  * const protect = keywardFastify({ client: kw });
  * app.get('/contacts', { preHandler: protect(['contacts:read']) }, async (request) => listContacts());
  */
-export function keywardFastify(options: Omit<VerifyRequestOptions, 'scopes'> = {}): (scopes?: string[]) => preHandlerAsyncHookHandler {
+export function keywardFastify(
+  options: Omit<VerifyRequestOptions, 'scopes'> = {},
+): (scopes?: string[]) => preHandlerAsyncHookHandler {
   const verify = requestVerifier(options);
   return (scopes = []) =>
     async function keywardGuard(request: FastifyRequest, reply: FastifyReply): Promise<void> {

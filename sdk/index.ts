@@ -1,5 +1,23 @@
-export { Keyward, KeysClient, type KeywardOptions, type KeyPatch, type KeyFilters, type CallFilters, type VerifyOptions, type RootKeySpec } from './client';
+export type { ApiKey, AuditChainReport, AuditEntry, Call, CreatedKey, VerifyCode, VerifyResponse } from '../schema';
+export {
+  type CallFilters,
+  type KeyFilters,
+  type KeyPatch,
+  KeysClient,
+  Keyward,
+  type KeywardOptions,
+  type RootKeySpec,
+  type VerifyOptions,
+} from './client';
 export * from './errors';
-export type { ApiKey, CreatedKey, VerifyResponse, VerifyCode, AuditEntry, Call, AuditChainReport } from '../schema';
-export { verifyRequest, requestVerifier, keyFromHeaders, refusalFor, type VerifyRequestOptions, type VerifyRequestResult, type Refusal, type IncomingRequestLike } from './verify-request';
-export { signRequest, signatureHeaders, type SigningCredentials } from './signing';
+export { type SigningCredentials, signatureHeaders, signRequest } from './signing';
+export {
+  type IncomingRequestLike,
+  keyFromHeaders,
+  type Refusal,
+  refusalFor,
+  requestVerifier,
+  type VerifyRequestOptions,
+  type VerifyRequestResult,
+  verifyRequest,
+} from './verify-request';

@@ -35,7 +35,9 @@ export function signatureHeaders(
   const base = signatureBase({ method: request.method, url: request.url, headers }, params);
   const label = options.label ?? 'sig1';
   headers['signature-input'] = serializeDictionary(new Map([[label, params]]));
-  headers.signature = serializeDictionary(new Map([[label, [hmacSignature(credentials.signingSecret, base), new Map()]]]) as never);
+  headers.signature = serializeDictionary(
+    new Map([[label, [hmacSignature(credentials.signingSecret, base), new Map()]]]) as never,
+  );
   return headers;
 }
 
@@ -61,11 +63,13 @@ export function signRequest(credentials: SigningCredentials, options: { key?: st
       config.data = body;
     }
     const url = new URL(config.url ?? '', config.baseURL ?? undefined);
-    for (const [name, value] of Object.entries((config.params as Record<string, unknown> | undefined) ?? {})) if (value !== undefined) url.searchParams.append(name, String(value));
+    for (const [name, value] of Object.entries((config.params as Record<string, unknown> | undefined) ?? {}))
+      if (value !== undefined) url.searchParams.append(name, String(value));
     config.url = url.toString();
     config.baseURL = undefined;
     config.params = undefined;
-    for (const [name, value] of Object.entries(signatureHeaders({ method, url: config.url, body }, credentials))) config.headers.set(name, value);
+    for (const [name, value] of Object.entries(signatureHeaders({ method, url: config.url, body }, credentials)))
+      config.headers.set(name, value);
     if (options.key) config.headers.set('authorization', `Bearer ${options.key}`);
     return config;
   };

@@ -38,7 +38,9 @@ export interface Refusal {
   retryAfterSeconds?: number;
 }
 
-export type VerifyRequestResult = { ok: true; result: VerifyResponse; clientIp: string | undefined } | { ok: false; refusal: Refusal; result?: VerifyResponse; clientIp: string | undefined };
+export type VerifyRequestResult =
+  | { ok: true; result: VerifyResponse; clientIp: string | undefined }
+  | { ok: false; refusal: Refusal; result?: VerifyResponse; clientIp: string | undefined };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -49,11 +51,14 @@ export function keyFromHeaders(headers: IncomingHttpHeaders): string | null {
   if (bearer) return bearer;
   const apiKey = headers['x-api-key'];
   const value = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  return value && value.trim() ? value.trim() : null;
+  return value?.trim() ? value.trim() : null;
 }
 
 /** The client's address: the TCP peer, unless it is a trusted proxy, walking X-Forwarded-For from the right. */
-export function clientIpOf(request: IncomingRequestLike, trust: (address: string, hop: number) => boolean): string | undefined {
+export function clientIpOf(
+  request: IncomingRequestLike,
+  trust: (address: string, hop: number) => boolean,
+): string | undefined {
   const peer = request.socket?.remoteAddress;
   if (!peer) return undefined;
   return proxyaddr({ headers: request.headers, connection: { remoteAddress: peer } } as never, trust);
@@ -103,10 +108,22 @@ export function requestVerifier(options: Omit<VerifyRequestOptions, 'scopes'> = 
     const clientIp = clientIpOf(request, trust);
     const key = keyFromHeaders(request.headers);
     if (!key) {
-      return { ok: false, clientIp, refusal: { status: 401, code: 'MISSING_KEY', message: 'send an API key as Authorization: Bearer <key> or x-api-key' } };
+      return {
+        ok: false,
+        clientIp,
+        refusal: {
+          status: 401,
+          code: 'MISSING_KEY',
+          message: 'send an API key as Authorization: Bearer <key> or x-api-key',
+        },
+      };
     }
     // The cache is keyed by a hash of everything the answer depends on, never by the key itself.
-    const cacheKey = cache ? createHash('sha256').update(JSON.stringify([key, [...scopes].sort(), clientIp])).digest('base64url') : '';
+    const cacheKey = cache
+      ? createHash('sha256')
+          .update(JSON.stringify([key, [...scopes].sort(), clientIp]))
+          .digest('base64url')
+      : '';
     const cached = cache?.get(cacheKey);
     if (cached) return { ok: true, result: cached, clientIp };
     client ??= clientFromEnvironment();
@@ -139,6 +156,9 @@ function clientFromEnvironment(): Keyward {
  * const outcome = await verifyRequest(req, { scopes: ['contacts:export'], client: kw });
  * if (!outcome.ok) return res.status(outcome.refusal.status).json({ error: outcome.refusal });
  */
-export function verifyRequest(request: IncomingRequestLike, options: VerifyRequestOptions = {}): Promise<VerifyRequestResult> {
+export function verifyRequest(
+  request: IncomingRequestLike,
+  options: VerifyRequestOptions = {},
+): Promise<VerifyRequestResult> {
   return requestVerifier(options)(request, options.scopes ?? []);
 }

@@ -3,12 +3,18 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { auditSecurityEvent } from './audit/log';
 import { auditRoutes } from './audit/routes';
-import { KeywardError } from './errors';
 import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
+import { KeywardError } from './errors';
 import { healthRoutes } from './health/routes';
 import { rootKeyAuthenticator, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
@@ -16,13 +22,12 @@ import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
 import type { Metrics } from './metrics';
 import type { Db } from './store/database';
-import type { Verifier } from './verify/pipeline';
+import type { BruteForceGuard } from './verify/brute-force';
 import { verifyLane } from './verify/lane';
+import type { Verifier } from './verify/pipeline';
 import { verifyRoutes } from './verify/routes';
 import { verifyService } from './verify/service';
 import { workspaceRoutes } from './workspaces/routes';
-import type { BruteForceGuard } from './verify/brute-force';
-import { auditSecurityEvent } from './audit/log';
 
 export interface AppDependencies {
   config: Config;
@@ -54,7 +59,10 @@ function requestIdFor(headers: IncomingHttpHeaders): string {
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const bruteForce = deps.bruteForce;
   const authenticate = rootKeyAuthenticator(deps.verifier, deps.recorder, bruteForce, (origin, until) => {
-    deps.logger.warn({ ip: origin.ip, until: until.toISOString() }, 'too many failed root-key attempts: source locked out of the management API');
+    deps.logger.warn(
+      { ip: origin.ip, until: until.toISOString() },
+      'too many failed root-key attempts: source locked out of the management API',
+    );
     void auditSecurityEvent(deps.db, null, origin, {
       action: 'security.root_key_lockout',
       changes: { ip: origin.ip, lockedUntil: until.toISOString() },
@@ -71,10 +79,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     onThrottled: (actor, reason, source) => {
       deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');
-      void auditSecurityEvent(deps.db, actor.workspaceId, { ip: actor.ip, userAgent: null, requestId: actor.requestId }, {
-        action: 'security.verify_throttled',
-        changes: { reason, ip: reason === 'ip' ? source.ip : null, keyPrefix: reason === 'prefix' ? source.prefix : null },
-      }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
+      void auditSecurityEvent(
+        deps.db,
+        actor.workspaceId,
+        { ip: actor.ip, userAgent: null, requestId: actor.requestId },
+        {
+          action: 'security.verify_throttled',
+          changes: {
+            reason,
+            ip: reason === 'ip' ? source.ip : null,
+            keyPrefix: reason === 'prefix' ? source.prefix : null,
+          },
+        },
+      ).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
     },
   });
   // At info, fastify would write two lines per verification, several times the cost of the
@@ -101,8 +118,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // The verify lane sees each request first; what it does not take goes to fastify. The server
     // is set up as fastify sets up its own.
     serverFactory: (handler, fastifyOptions) => {
-      const options = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
-      const server = createServer(lane ? (request, response) => lane(request, response) || handler(request, response) : handler);
+      const options = fastifyOptions as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+        maxRequestsPerSocket?: number;
+      };
+      const server = createServer(
+        lane ? (request, response) => lane(request, response) || handler(request, response) : handler,
+      );
       server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
       server.requestTimeout = options.requestTimeout ?? 0;
       server.setTimeout(options.connectionTimeout ?? 0);
@@ -113,10 +137,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
-  if (lane) app.addHook('preClose', (done) => {
-    lane.close();
-    done();
-  });
+  if (lane)
+    app.addHook('preClose', (done) => {
+      lane.close();
+      done();
+    });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
@@ -142,8 +167,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'keyward', version: '1', description: 'Scoped, IP-limited, rotatable API keys with call and audit logs.' },
-      components: { securitySchemes: { rootKey: { type: 'http', scheme: 'bearer', description: 'A root key (kw_root_…)' } } },
+      info: {
+        title: 'keyward',
+        version: '1',
+        description: 'Scoped, IP-limited, rotatable API keys with call and audit logs.',
+      },
+      components: {
+        securitySchemes: { rootKey: { type: 'http', scheme: 'bearer', description: 'A root key (kw_root_…)' } },
+      },
       security: [{ rootKey: [] }],
     },
     transform: jsonSchemaTransform,

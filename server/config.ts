@@ -10,11 +10,18 @@ const PerWindowSchema = z
     const [limit, windowSeconds] = text.split('/').map(Number) as [number, number];
     return { limit, windowSeconds };
   })
-  .pipe(z.object({ limit: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }));
+  .pipe(
+    z.object({ limit: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(86_400) }),
+  );
 
 const CidrListSchema = z
   .string()
-  .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(CidrSchema));
 
 /** Every setting the server reads, with its environment variable and default. */

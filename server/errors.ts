@@ -10,7 +10,11 @@ export class KeywardError extends Error {
   readonly issues: FieldIssue[] | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string = ERROR_CATALOGUE[code].title, options: { issues?: FieldIssue[]; headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string = ERROR_CATALOGUE[code].title,
+    options: { issues?: FieldIssue[]; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.name = 'KeywardError';
     this.code = code;
@@ -30,6 +34,9 @@ export class KeywardError extends Error {
 
   /** A 404 for a key id the caller's workspace does not have. */
   static keyNotFound(id: string, kind: 'api' | 'root' = 'api'): KeywardError {
-    return new KeywardError('KW_ERR_NOT_FOUND', `no ${kind === 'root' ? 'root key' : 'key'} with id ${JSON.stringify(id)}`);
+    return new KeywardError(
+      'KW_ERR_NOT_FOUND',
+      `no ${kind === 'root' ? 'root key' : 'key'} with id ${JSON.stringify(id)}`,
+    );
   }
 }

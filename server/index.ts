@@ -5,16 +5,16 @@ import pino, { type DestinationStream } from 'pino';
 import { buildApp } from './app';
 import { CallRecorder } from './calls/recorder';
 import { type Config, type ConfigInput, loadConfig } from './config';
-import { KeyService } from './keys/service';
 import { maskSecrets } from './keys/format';
 import { loadMasterKey, loadPepper } from './keys/secrets';
-import { BruteForceGuard } from './verify/brute-force';
+import { KeyService } from './keys/service';
 import { startMaintenance } from './maintenance';
 import { createMetrics } from './metrics';
 import { openStore, type Store } from './store/database';
+import { BruteForceGuard } from './verify/brute-force';
 import { Verifier } from './verify/pipeline';
 
-export { loadConfig, type Config, type ConfigInput } from './config';
+export { type Config, type ConfigInput, loadConfig } from './config';
 
 /** A running keyward server. */
 export interface RunningServer {
@@ -50,7 +50,9 @@ function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(lockFile, 'utf8'));
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`the data dir ${dataDir} is in use by process ${holder}; stop it or choose another KEYWARD_DATA_DIR`);
+        throw new Error(
+          `the data dir ${dataDir} is in use by process ${holder}; stop it or choose another KEYWARD_DATA_DIR`,
+        );
       }
       rmSync(lockFile, { force: true });
     }
@@ -68,17 +70,24 @@ function isAlive(pid: number): boolean {
 }
 
 /** Opens the store, bootstraps an empty one, and starts listening. */
-export async function startServer(overrides: Partial<ConfigInput> = {}, options: { env?: NodeJS.ProcessEnv; logDestination?: DestinationStream } = {}): Promise<RunningServer> {
+export async function startServer(
+  overrides: Partial<ConfigInput> = {},
+  options: { env?: NodeJS.ProcessEnv; logDestination?: DestinationStream } = {},
+): Promise<RunningServer> {
   const config = loadConfig(options.env ?? process.env, overrides);
   const logger = pino(
     {
       level: config.logLevel,
       // Keys travel in these places; they never reach a log line.
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.body.key', 'key', 'rootKey', 'secret'],
+        censor: '[redacted]',
+      },
       // Anything key-shaped in a message or an error (a key echoed in a validation message, say) is masked.
       hooks: {
         logMethod(args, method) {
-          for (let index = 0; index < args.length; index += 1) if (typeof args[index] === 'string') args[index] = maskSecrets(args[index] as string);
+          for (let index = 0; index < args.length; index += 1)
+            if (typeof args[index] === 'string') args[index] = maskSecrets(args[index] as string);
           method.apply(this, args);
         },
       },
@@ -88,7 +97,13 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
           const serialized = pino.stdSerializers.err(error);
           return { ...serialized, message: maskSecrets(serialized.message), stack: maskSecrets(serialized.stack) };
         },
-        req: (request: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        req: (request: {
+          method?: string;
+          url?: string;
+          hostname?: string;
+          ip?: string;
+          socket?: { remotePort?: number };
+        }) => ({
           method: request.method,
           url: maskSecrets(request.url ?? ''),
           host: request.hostname,
@@ -134,7 +149,10 @@ export async function startServer(overrides: Partial<ConfigInput> = {}, options:
         metrics.rotationDue.reset();
         for (const { workspaceId, kind, due } of counts) {
           metrics.rotationDue.set({ workspace: workspaceId, kind }, due);
-          logger.warn({ workspace: workspaceId, kind, due }, `${due} ${kind === 'root' ? 'root ' : ''}keys are past their maxAgeDays and due for rotation; list them with \`keyward keys due\``);
+          logger.warn(
+            { workspace: workspaceId, kind, due },
+            `${due} ${kind === 'root' ? 'root ' : ''}keys are past their maxAgeDays and due for rotation; list them with \`keyward keys due\``,
+          );
         }
       },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),

@@ -1,4 +1,13 @@
-import { Counter, type CounterConfiguration, collectDefaultMetrics, Gauge, type LabelValues, type MetricObjectWithValues, type MetricValueWithName, Registry } from 'prom-client';
+import {
+  Counter,
+  type CounterConfiguration,
+  collectDefaultMetrics,
+  Gauge,
+  type LabelValues,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+  Registry,
+} from 'prom-client';
 
 /** Counts for one label set, kept as a plain number until the metrics are read. */
 export interface Tally {
@@ -67,7 +76,13 @@ class TalliedHistogram<T extends string> {
   readonly #upperBounds: readonly number[];
   readonly #series = new Map<string, HistogramSeries>();
 
-  constructor(configuration: { name: string; help: string; labelNames: readonly T[]; buckets: readonly number[]; registers: Registry[] }) {
+  constructor(configuration: {
+    name: string;
+    help: string;
+    labelNames: readonly T[];
+    buckets: readonly number[];
+    registers: Registry[];
+  }) {
     this.name = configuration.name;
     this.help = configuration.help;
     this.#labelNames = configuration.labelNames;
@@ -99,7 +114,8 @@ class TalliedHistogram<T extends string> {
           },
         },
       };
-      this.#series.set(name, (series = made));
+      series = made;
+      this.#series.set(name, series);
     }
     return series.observer;
   }
@@ -116,7 +132,11 @@ class TalliedHistogram<T extends string> {
       let cumulative = 0;
       for (const [index, bound] of [...this.#upperBounds, Infinity].entries()) {
         cumulative += series.buckets[index]!;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: bound === Infinity ? '+Inf' : bound, ...series.labels }, value: cumulative });
+        values.push({
+          metricName: `${this.name}_bucket`,
+          labels: { le: bound === Infinity ? '+Inf' : bound, ...series.labels },
+          value: cumulative,
+        });
       }
       values.push({ metricName: `${this.name}_sum`, labels: series.labels, value: series.sum });
       values.push({ metricName: `${this.name}_count`, labels: series.labels, value: series.count });

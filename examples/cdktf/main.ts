@@ -31,7 +31,8 @@ class KeysStack extends TerraformStack {
       provisioners: [
         {
           type: 'local-exec',
-          command: 'mkdir -p "$(dirname "$KEY_FILE")" && umask 077 && printf \'%s\' "$KEY" > "$KEY_FILE.tmp" && mv "$KEY_FILE.tmp" "$KEY_FILE"',
+          command:
+            'mkdir -p "$(dirname "$KEY_FILE")" && umask 077 && printf \'%s\' "$KEY" > "$KEY_FILE.tmp" && mv "$KEY_FILE.tmp" "$KEY_FILE"',
           environment: { KEY: crm.key, KEY_FILE: process.env.KEY_FILE ?? './secrets/crm.key' },
         },
       ],

@@ -30,14 +30,24 @@ interface KeyEntry {
 const config = new pulumi.Config();
 const keysFile = config.get('keysFile') ?? 'keys.yaml';
 const document = parse(readFileSync(keysFile, 'utf8')) as { keys?: Record<string, KeyEntry> } | null;
-if (!document || typeof document.keys !== 'object' || document.keys === null) throw new Error(`${keysFile}: expected a top-level "keys:" map of key names to settings`);
+if (!document || typeof document.keys !== 'object' || document.keys === null)
+  throw new Error(`${keysFile}: expected a top-level "keys:" map of key names to settings`);
 
 /** Per key: its id, its secret (a secret output), its display prefix and its status. */
-export const keys: Record<string, { keyId: pulumi.Output<string>; key: pulumi.Output<string>; start: pulumi.Output<string>; status: pulumi.Output<string> }> = {};
+export const keys: Record<
+  string,
+  {
+    keyId: pulumi.Output<string>;
+    key: pulumi.Output<string>;
+    start: pulumi.Output<string>;
+    status: pulumi.Output<string>;
+  }
+> = {};
 
 for (const [id, entry] of Object.entries(document.keys)) {
   const { rotateAfter, rotateEveryDays, gracePeriod, consumerFile, name, ...policy } = entry;
   const key = new ApiKey(id, { ...policy, name: name ?? id, rotation: { rotateAfter, rotateEveryDays, gracePeriod } });
-  if (consumerFile) new ConfigFile(`${id}-consumer`, { path: consumerFile, values: { apiKey: key.key, keyId: key.keyId } });
+  if (consumerFile)
+    new ConfigFile(`${id}-consumer`, { path: consumerFile, values: { apiKey: key.key, keyId: key.keyId } });
   keys[id] = { keyId: key.keyId, key: key.key, start: key.start, status: key.status };
 }

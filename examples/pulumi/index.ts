@@ -16,12 +16,22 @@ const rotateAfter = config.get('rotateAfter') ?? '2026-11-01';
 
 const vendors = {
   'crm-sync': { scopes: ['contacts:read', 'contacts:write'], ipAllowlist: ['203.0.113.0/24'] },
-  'billing-export': { scopes: ['invoices:read', 'invoices:export'], ipAllowlist: ['198.51.100.7/32', '2001:db8:40::/48'] },
-  'email-sender': { scopes: ['email:send'], ipAllowlist: ['192.0.2.0/26'], rateLimit: { limit: 600, windowSeconds: 60 } },
+  'billing-export': {
+    scopes: ['invoices:read', 'invoices:export'],
+    ipAllowlist: ['198.51.100.7/32', '2001:db8:40::/48'],
+  },
+  'email-sender': {
+    scopes: ['email:send'],
+    ipAllowlist: ['192.0.2.0/26'],
+    rateLimit: { limit: 600, windowSeconds: 60 },
+  },
 };
 
 /** Each vendor's key id and display prefix (the secret itself stays in its config file). */
-export const keys: Record<string, { keyId: pulumi.Output<string>; start: pulumi.Output<string>; file: pulumi.Output<string> }> = {};
+export const keys: Record<
+  string,
+  { keyId: pulumi.Output<string>; start: pulumi.Output<string>; file: pulumi.Output<string> }
+> = {};
 
 for (const [vendor, policy] of Object.entries(vendors)) {
   const key = new ApiKey(vendor, {
@@ -32,6 +42,9 @@ for (const [vendor, policy] of Object.entries(vendors)) {
     maxAgeDays: 90,
     rotation: { rotateAfter, gracePeriod: '24h' },
   });
-  const file = new ConfigFile(`${vendor}-config`, { path: `${secretsDir}/${vendor}.json`, values: { apiKey: key.key, keyId: key.keyId } });
+  const file = new ConfigFile(`${vendor}-config`, {
+    path: `${secretsDir}/${vendor}.json`,
+    values: { apiKey: key.key, keyId: key.keyId },
+  });
   keys[vendor] = { keyId: key.keyId, start: key.start, file: file.path };
 }

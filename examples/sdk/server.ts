@@ -35,5 +35,7 @@ if (require.main === module) {
   const rootKey = process.env.KEYWARD_ROOT_KEY;
   if (!rootKey) throw new Error('set KEYWARD_ROOT_KEY to a root key with the verify scope');
   const port = Number(process.env.PORT ?? 3000);
-  createCrmApi(new Keyward({ baseUrl, rootKey })).listen(port, '127.0.0.1', () => process.stdout.write(`CRM API on http://127.0.0.1:${port}\n`));
+  createCrmApi(new Keyward({ baseUrl, rootKey })).listen(port, '127.0.0.1', () =>
+    process.stdout.write(`CRM API on http://127.0.0.1:${port}\n`),
+  );
 }

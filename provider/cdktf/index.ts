@@ -15,6 +15,9 @@ export * from './generated/provider';
  */
 export class RotatingApiKey extends ApiKey {
   constructor(scope: Construct, id: string, config: ApiKeyConfig) {
-    super(scope, id, { ...config, lifecycle: { ...config.lifecycle, createBeforeDestroy: config.lifecycle?.createBeforeDestroy ?? true } });
+    super(scope, id, {
+      ...config,
+      lifecycle: { ...config.lifecycle, createBeforeDestroy: config.lifecycle?.createBeforeDestroy ?? true },
+    });
   }
 }

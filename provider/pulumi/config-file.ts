@@ -21,14 +21,18 @@ type FileInputs = { path: string; values: Record<string, string>; format?: 'json
 const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const failures: { property: string; reason: string }[] = [];
-    if (typeof news.path !== 'string' || news.path.trim() === '') failures.push({ property: 'path', reason: 'path: must be a non-empty file path' });
-    if (news.format !== undefined && news.format !== 'json' && news.format !== 'env') failures.push({ property: 'format', reason: `format: ${JSON.stringify(news.format)} is not json or env` });
+    if (typeof news.path !== 'string' || news.path.trim() === '')
+      failures.push({ property: 'path', reason: 'path: must be a non-empty file path' });
+    if (news.format !== undefined && news.format !== 'json' && news.format !== 'env')
+      failures.push({ property: 'format', reason: `format: ${JSON.stringify(news.format)} is not json or env` });
     if (typeof news.values !== 'object' || news.values === null || Array.isArray(news.values)) {
       failures.push({ property: 'values', reason: 'values: must be an object of names to strings' });
     } else {
       for (const [name, value] of Object.entries(news.values as Record<string, unknown>)) {
-        if (typeof value !== 'string') failures.push({ property: 'values', reason: `values.${name}: must be a string` });
-        else if (news.format === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) failures.push({ property: 'values', reason: `values.${name}: is not a valid environment variable name` });
+        if (typeof value !== 'string')
+          failures.push({ property: 'values', reason: `values.${name}: must be a string` });
+        else if (news.format === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+          failures.push({ property: 'values', reason: `values.${name}: is not a valid environment variable name` });
       }
     }
     return { inputs: news, failures };
@@ -36,7 +40,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id, olds, news) {
     const replaces = olds.path === news.path ? [] : ['path'];
-    const changed = replaces.length > 0 || JSON.stringify(olds.values) !== JSON.stringify(news.values) || (olds.format ?? 'json') !== (news.format ?? 'json');
+    const changed =
+      replaces.length > 0 ||
+      JSON.stringify(olds.values) !== JSON.stringify(news.values) ||
+      (olds.format ?? 'json') !== (news.format ?? 'json');
     return { changes: changed, replaces, deleteBeforeReplace: false };
   },
 
@@ -69,7 +76,9 @@ function writeConfigFile(inputs: FileInputs): void {
   const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const body =
     inputs.format === 'env'
-      ? Object.entries(inputs.values).map(([name, value]) => `${name}=${value}\n`).join('')
+      ? Object.entries(inputs.values)
+          .map(([name, value]) => `${name}=${value}\n`)
+          .join('')
       : `${JSON.stringify(inputs.values, null, 2)}\n`;
   mkdirSync(dirname(inputs.path), { recursive: true });
   const staging = join(dirname(inputs.path), `.${basename(inputs.path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -88,6 +97,13 @@ export class ConfigFile extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;
 
   constructor(name: string, args: ConfigFileArgs, opts: pulumi.CustomResourceOptions = {}) {
-    super(provider, name, args, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), 'values'] }, 'keyward', 'ConfigFile');
+    super(
+      provider,
+      name,
+      args,
+      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), 'values'] },
+      'keyward',
+      'ConfigFile',
+    );
   }
 }

@@ -39,7 +39,18 @@ export interface ApiKeyArgs {
   importKey?: pulumi.Input<string>;
 }
 
-const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature'] as const;
+const POLICY_FIELDS = [
+  'name',
+  'description',
+  'scopes',
+  'ipAllowlist',
+  'expiresAt',
+  'metadata',
+  'rateLimit',
+  'maxAgeDays',
+  'signedScopes',
+  'requireSignature',
+] as const;
 
 /** `24h`, `30m`, `90s`, `2d`, or a number of seconds, as seconds. */
 export function graceSeconds(text: string | undefined): number {
@@ -64,25 +75,46 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
 
   async check(olds, news) {
     const { CreateKeyBodySchema } = require('keyward/schema') as typeof import('../../schema');
-    const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => news[field] !== undefined).map((field) => [field, news[field]]));
-    const parsed = CreateKeyBodySchema.safeParse({ ...policy, ...(news.environment ? { environment: news.environment } : {}) });
-    const failures = parsed.success ? [] : parsed.error.issues.map((issue) => ({ property: String(issue.path[0] ?? 'name'), reason: `${issue.path.join('.')}: ${issue.message}` }));
+    const policy = Object.fromEntries(
+      POLICY_FIELDS.filter((field) => news[field] !== undefined).map((field) => [field, news[field]]),
+    );
+    const parsed = CreateKeyBodySchema.safeParse({
+      ...policy,
+      ...(news.environment ? { environment: news.environment } : {}),
+    });
+    const failures = parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({
+          property: String(issue.path[0] ?? 'name'),
+          reason: `${issue.path.join('.')}: ${issue.message}`,
+        }));
     try {
       graceSeconds(news.rotation?.gracePeriod);
     } catch (error) {
       failures.push({ property: 'rotation', reason: (error as Error).message });
     }
     if (news.rotation?.rotateAfter !== undefined && Number.isNaN(Date.parse(news.rotation.rotateAfter))) {
-      failures.push({ property: 'rotation', reason: `rotation.rotateAfter: ${JSON.stringify(news.rotation.rotateAfter)} is not an ISO date` });
+      failures.push({
+        property: 'rotation',
+        reason: `rotation.rotateAfter: ${JSON.stringify(news.rotation.rotateAfter)} is not an ISO date`,
+      });
     }
-    if (news.importKey !== undefined && news.importKeyId === undefined) failures.push({ property: 'importKey', reason: 'importKey: needs importKeyId, the id of the key it belongs to' });
+    if (news.importKey !== undefined && news.importKeyId === undefined)
+      failures.push({ property: 'importKey', reason: 'importKey: needs importKeyId, the id of the key it belongs to' });
     // A replacement would adopt the very key it replaces, then retire it: the new key must be a new key.
-    if (news.importKeyId !== undefined && olds?.importKeyId === news.importKeyId && olds.rotation?.rotateAfter !== news.rotation?.rotateAfter) {
-      failures.push({ property: 'importKeyId', reason: 'importKeyId: remove it before rotating; it names the key this rotation replaces' });
+    if (
+      news.importKeyId !== undefined &&
+      olds?.importKeyId === news.importKeyId &&
+      olds.rotation?.rotateAfter !== news.rotation?.rotateAfter
+    ) {
+      failures.push({
+        property: 'importKeyId',
+        reason: 'importKeyId: remove it before rotating; it names the key this rotation replaces',
+      });
     }
     // One Idempotency-Key per key to create: kept while the key stays, new for a replacement
     // (the engine then calls check with empty olds), so engine retries never make two keys.
-    const sameKey = olds && olds.__idempotencyKey && olds.rotation?.rotateAfter === news.rotation?.rotateAfter;
+    const sameKey = olds?.__idempotencyKey && olds.rotation?.rotateAfter === news.rotation?.rotateAfter;
     const idempotencyKey = sameKey ? olds.__idempotencyKey : require('node:crypto').randomUUID();
     return { inputs: { ...news, __idempotencyKey: idempotencyKey }, failures };
   },
@@ -91,10 +123,20 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     const replaces: string[] = [];
     if ((olds.rotation?.rotateAfter ?? null) !== (news.rotation?.rotateAfter ?? null)) replaces.push('rotation');
     const everyDays = news.rotation?.rotateEveryDays;
-    if (everyDays && olds.createdAt && Date.now() - Date.parse(olds.createdAt) > everyDays * 86_400_000 && !replaces.length) replaces.push('rotation');
+    if (
+      everyDays &&
+      olds.createdAt &&
+      Date.now() - Date.parse(olds.createdAt) > everyDays * 86_400_000 &&
+      !replaces.length
+    )
+      replaces.push('rotation');
     const changed = POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field]));
     const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-    if (!same(olds.rotation?.gracePeriod, news.rotation?.gracePeriod) || !same(olds.rotation?.rotateEveryDays, news.rotation?.rotateEveryDays)) changed.push('rotation' as never);
+    if (
+      !same(olds.rotation?.gracePeriod, news.rotation?.gracePeriod) ||
+      !same(olds.rotation?.rotateEveryDays, news.rotation?.rotateEveryDays)
+    )
+      changed.push('rotation' as never);
     return {
       changes: replaces.length > 0 || changed.length > 0,
       replaces,
@@ -106,9 +148,17 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
   async create(inputs) {
     const client = clientFor(inputs, this.settings);
     if (inputs.importKeyId !== undefined) return adoptKey(client, inputs);
-    const policy = Object.fromEntries(POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]));
-    const created = await client.keys.create({ ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never, { idempotencyKey: inputs.__idempotencyKey });
-    return { id: created.id, outs: { ...outputsOf(inputs, created, created.key), signingSecret: created.signingSecret ?? '' } };
+    const policy = Object.fromEntries(
+      POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]),
+    );
+    const created = await client.keys.create(
+      { ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never,
+      { idempotencyKey: inputs.__idempotencyKey },
+    );
+    return {
+      id: created.id,
+      outs: { ...outputsOf(inputs, created, created.key), signingSecret: created.signingSecret ?? '' },
+    };
   },
 
   async read(id, props) {
@@ -118,10 +168,20 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
       // A key revoked or expired out of band is gone as far as the program is concerned.
       if (key.status === 'revoked' || key.status === 'expired') return { id: undefined as never, props: {} };
       // The server's policy becomes the inputs too: refresh shows drift, and `import` adopts the key.
-      const inputs = JSON.parse(JSON.stringify({ ...(props ?? {}), ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])) }));
-      for (const outputOnly of ['keyId', 'key', 'signingSecret', 'start', 'status', 'createdAt', 'lastUsedAt']) delete inputs[outputOnly];
+      const inputs = JSON.parse(
+        JSON.stringify({
+          ...(props ?? {}),
+          ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, key[field] ?? undefined])),
+        }),
+      );
+      for (const outputOnly of ['keyId', 'key', 'signingSecret', 'start', 'status', 'createdAt', 'lastUsedAt'])
+        delete inputs[outputOnly];
       // An imported key's secret was shown once, elsewhere; it stays unknown to the program.
-      return { id, props: { ...outputsOf(inputs, key, props?.key ?? ''), signingSecret: props?.signingSecret ?? '' }, inputs };
+      return {
+        id,
+        props: { ...outputsOf(inputs, key, props?.key ?? ''), signingSecret: props?.signingSecret ?? '' },
+        inputs,
+      };
     } catch (error) {
       if ((error as { status?: number }).status === 404) return { id: undefined as never, props: {} };
       throw error;
@@ -132,7 +192,10 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     const client = clientFor(news, this.settings);
     // A field removed from the program goes back to its default.
     const patch = Object.fromEntries(
-      POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field])).map((field) => [field, news[field] ?? POLICY_DEFAULTS[field]]),
+      POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field])).map((field) => [
+        field,
+        news[field] ?? POLICY_DEFAULTS[field],
+      ]),
     );
     const key = Object.keys(patch).length ? await client.keys.update(id, patch as never) : await client.keys.get(id);
     // The secret never changes in place.
@@ -158,18 +221,25 @@ type KeywardClient = ReturnType<typeof clientFor>;
  * the declared policy. Once the key is known, a failure carries its id and properties, so the
  * engine records the key in the state rather than forgetting it.
  */
+// biome-ignore lint/suspicious/noExplicitAny: Pulumi hands dynamic providers untyped inputs
 async function adoptKey(client: KeywardClient, inputs: Record<string, any>): Promise<pulumi.dynamic.CreateResult> {
   const keyId = String(inputs.importKeyId);
   const existing = await client.keys.get(keyId).catch((error: { status?: number }) => {
     throw error.status === 404 ? new Error(`importKeyId: no key ${keyId} in this workspace`) : error;
   });
-  if (existing.status !== 'active' && existing.status !== 'suspended') throw new Error(`importKeyId: key ${keyId} is ${existing.status}; only an active or suspended key can be adopted`);
+  if (existing.status !== 'active' && existing.status !== 'suspended')
+    throw new Error(`importKeyId: key ${keyId} is ${existing.status}; only an active or suspended key can be adopted`);
   if (inputs.importKey !== undefined) {
     const verdict = await client.verify({ key: String(inputs.importKey) });
     if (verdict.keyId !== keyId) throw new Error(`importKey: is not the secret of key ${keyId}`);
   }
   try {
-    const patch = Object.fromEntries(POLICY_FIELDS.filter((field) => !samePolicyValue(field, existing[field], inputs[field])).map((field) => [field, inputs[field] ?? POLICY_DEFAULTS[field]]));
+    const patch = Object.fromEntries(
+      POLICY_FIELDS.filter((field) => !samePolicyValue(field, existing[field], inputs[field])).map((field) => [
+        field,
+        inputs[field] ?? POLICY_DEFAULTS[field],
+      ]),
+    );
     const adopted = Object.keys(patch).length ? await client.keys.update(keyId, patch as never) : existing;
     return { id: keyId, outs: outputsOf(inputs, adopted, inputs.importKey ?? '') };
   } catch (error) {
@@ -191,7 +261,17 @@ class CreatedButFailed extends Error {
 }
 
 /** What the server stores when a field is left out; a program that omits it means the same. */
-const POLICY_DEFAULTS: Record<string, unknown> = { description: null, expiresAt: null, rateLimit: null, scopes: [], ipAllowlist: [], metadata: {}, maxAgeDays: 180, signedScopes: [], requireSignature: false };
+const POLICY_DEFAULTS: Record<string, unknown> = {
+  description: null,
+  expiresAt: null,
+  rateLimit: null,
+  scopes: [],
+  ipAllowlist: [],
+  metadata: {},
+  maxAgeDays: 180,
+  signedScopes: [],
+  requireSignature: false,
+};
 
 /** Compares a policy field as the server sees it, so an omitted field equals its default (no spurious diff after refresh or import). */
 function samePolicyValue(field: string, a: unknown, b: unknown): boolean {
@@ -203,12 +283,35 @@ function clientFor(inputs: { url?: string; rootKey?: string }, settings: { url?:
   const { Keyward } = require('keyward/sdk') as typeof import('../../sdk');
   const baseUrl = inputs.url ?? settings.url ?? process.env.KEYWARD_URL;
   const rootKey = inputs.rootKey ?? settings.rootKey ?? process.env.KEYWARD_ROOT_KEY;
-  if (!baseUrl || !rootKey) throw new Error('keyward: set url and rootKey on the resource, keyward:url and keyward:rootKey in the stack config, or KEYWARD_URL and KEYWARD_ROOT_KEY');
+  if (!baseUrl || !rootKey)
+    throw new Error(
+      'keyward: set url and rootKey on the resource, keyward:url and keyward:rootKey in the stack config, or KEYWARD_URL and KEYWARD_ROOT_KEY',
+    );
   return new Keyward({ baseUrl, rootKey });
 }
 
-function outputsOf(inputs: Record<string, unknown>, key: { id: string; start: string; status: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null }, secret: string) {
-  const outputs = { ...inputs, keyId: key.id, key: secret, start: key.start, status: key.status, createdAt: key.createdAt, expiresAt: key.expiresAt, lastUsedAt: key.lastUsedAt };
+function outputsOf(
+  inputs: Record<string, unknown>,
+  key: {
+    id: string;
+    start: string;
+    status: string;
+    createdAt: string;
+    expiresAt: string | null;
+    lastUsedAt: string | null;
+  },
+  secret: string,
+) {
+  const outputs = {
+    ...inputs,
+    keyId: key.id,
+    key: secret,
+    start: key.start,
+    status: key.status,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    lastUsedAt: key.lastUsedAt,
+  };
   // Outputs travel as a protobuf Struct, which has no `undefined`: drop those fields.
   return JSON.parse(JSON.stringify(outputs)) as typeof outputs;
 }

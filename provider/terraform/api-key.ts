@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { CreateKeyBodySchema, RotationSchema, durationSeconds, snakeCase, type CtyType } from '../../schema';
+import { CreateKeyBodySchema, type CtyType, durationSeconds, RotationSchema, snakeCase } from '../../schema';
 import type { ApiKey, Keyward } from '../../sdk';
-import { DynamicValue, UNKNOWN, containsUnknown, inferType, toJson, type CtyObject, type CtyValue } from './cty';
-import { diagnostic, type Diagnostic } from './diagnostics';
+import { type CtyObject, type CtyValue, containsUnknown, DynamicValue, inferType, toJson, UNKNOWN } from './cty';
+import { type Diagnostic, diagnostic } from './diagnostics';
 
 /*
  * keyward_api_key: what each RPC means for a key. Policy arguments map 1:1 to the API's fields
@@ -12,7 +12,18 @@ import { diagnostic, type Diagnostic } from './diagnostics';
  */
 
 /** Policy attributes, in Terraform spelling, with the API field each one is. */
-const POLICY = ['name', 'description', 'scopes', 'ip_allowlist', 'expires_at', 'metadata', 'rate_limit', 'max_age_days', 'signed_scopes', 'require_signature'] as const;
+const POLICY = [
+  'name',
+  'description',
+  'scopes',
+  'ip_allowlist',
+  'expires_at',
+  'metadata',
+  'rate_limit',
+  'max_age_days',
+  'signed_scopes',
+  'require_signature',
+] as const;
 
 /** What the server stores for an argument left out (those attributes are optional+computed). */
 const SERVER_DEFAULTS: CtyObject = {
@@ -32,7 +43,10 @@ const COMPUTED_ONLY = ['id', 'key', 'signing_secret', 'start', 'status', 'create
 type RateLimitValue = { limit: number; window_seconds: number } | null;
 
 /** The API body for the policy attributes of a (possibly partly unknown) config; unknown ones are left out. */
-function apiPolicyOf(config: CtyObject, fields: readonly string[] = [...POLICY, 'environment']): Record<string, unknown> {
+function apiPolicyOf(
+  config: CtyObject,
+  fields: readonly string[] = [...POLICY, 'environment'],
+): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const field of fields) {
     const value = config[field];
@@ -49,7 +63,9 @@ function apiPolicyOf(config: CtyObject, fields: readonly string[] = [...POLICY, 
 function issuesToDiagnostics(issues: z.core.$ZodIssue[]): Diagnostic[] {
   return issues.map((issue) => {
     const path = issue.path.map((step) => (typeof step === 'string' ? snakeCase(step) : step)) as (string | number)[];
-    const shown = path.map((step, index) => (typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`)).join('');
+    const shown = path
+      .map((step, index) => (typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`))
+      .join('');
     return diagnostic('error', `Invalid ${path[0] ?? 'configuration'}`, `${shown}: ${issue.message}`, path);
   });
 }
@@ -66,7 +82,10 @@ export function validateApiKeyConfig(config: CtyObject): Diagnostic[] {
         .map((field) => [field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase()), config[field]]),
     ),
   );
-  const diagnostics = [...(parsed.success ? [] : issuesToDiagnostics(parsed.error.issues)), ...(rotation.success ? [] : issuesToDiagnostics(rotation.error.issues))];
+  const diagnostics = [
+    ...(parsed.success ? [] : issuesToDiagnostics(parsed.error.issues)),
+    ...(rotation.success ? [] : issuesToDiagnostics(rotation.error.issues)),
+  ];
   return diagnostics;
 }
 
@@ -78,58 +97,100 @@ export interface ApiKeyPlan {
 }
 
 /** PlanResourceChange: computed values unknown on create and on replacement, and replacement when a rotation trigger moves. */
-export function planApiKey(prior: CtyObject | null, proposed: CtyObject | null, config: CtyObject | null, priorPrivate: Buffer): ApiKeyPlan {
+export function planApiKey(
+  prior: CtyObject | null,
+  proposed: CtyObject | null,
+  config: CtyObject | null,
+  priorPrivate: Buffer,
+): ApiKeyPlan {
   if (proposed === null) return { planned: null, requiresReplace: [], plannedPrivate: priorPrivate };
   const requiresReplace: string[][] = [];
   if (prior !== null) {
     // An imported key has no rotate_after yet: setting one adopts it rather than rotating it.
-    if (prior.rotate_after !== null && !sameValue(prior.rotate_after, proposed.rotate_after)) requiresReplace.push(['rotate_after']);
-    if (prior.environment !== null && !sameValue(prior.environment, proposed.environment) && proposed.environment !== UNKNOWN) requiresReplace.push(['environment']);
+    if (prior.rotate_after !== null && !sameValue(prior.rotate_after, proposed.rotate_after))
+      requiresReplace.push(['rotate_after']);
+    if (
+      prior.environment !== null &&
+      !sameValue(prior.environment, proposed.environment) &&
+      proposed.environment !== UNKNOWN
+    )
+      requiresReplace.push(['environment']);
     const everyDays = proposed.rotate_every_days;
-    if (typeof everyDays === 'number' && typeof prior.created_at === 'string' && Date.now() - Date.parse(prior.created_at) > everyDays * 86_400_000) requiresReplace.push(['rotate_every_days']);
+    if (
+      typeof everyDays === 'number' &&
+      typeof prior.created_at === 'string' &&
+      Date.now() - Date.parse(prior.created_at) > everyDays * 86_400_000
+    )
+      requiresReplace.push(['rotate_every_days']);
   }
   if (prior !== null && requiresReplace.length === 0) {
     const planned: CtyObject = { ...proposed };
     for (const field of COMPUTED_ONLY) planned[field] = prior[field] ?? null;
     // Turning signing on may issue the signing secret in this update.
-    const signs = proposed.require_signature === true || (Array.isArray(proposed.signed_scopes) && proposed.signed_scopes.length > 0) || proposed.signed_scopes === UNKNOWN;
-    const signedBefore = prior.require_signature === true || (Array.isArray(prior.signed_scopes) && prior.signed_scopes.length > 0);
-    if (signs && !signedBefore && (prior.signing_secret === null || prior.signing_secret === undefined)) planned.signing_secret = UNKNOWN;
+    const signs =
+      proposed.require_signature === true ||
+      (Array.isArray(proposed.signed_scopes) && proposed.signed_scopes.length > 0) ||
+      proposed.signed_scopes === UNKNOWN;
+    const signedBefore =
+      prior.require_signature === true || (Array.isArray(prior.signed_scopes) && prior.signed_scopes.length > 0);
+    if (signs && !signedBefore && (prior.signing_secret === null || prior.signing_secret === undefined))
+      planned.signing_secret = UNKNOWN;
     return { planned, requiresReplace, plannedPrivate: priorPrivate };
   }
   // A new key: create, or the create half of a replacement.
   const planned: CtyObject = { ...proposed };
   for (const field of COMPUTED_ONLY) planned[field] = UNKNOWN;
-  for (const [field, fallback] of Object.entries(SERVER_DEFAULTS)) if (config?.[field] === null || config?.[field] === undefined) planned[field] = fallback;
+  for (const [field, fallback] of Object.entries(SERVER_DEFAULTS))
+    if (config?.[field] === null || config?.[field] === undefined) planned[field] = fallback;
   // One Idempotency-Key per planned key, carried to apply in the private state.
   return { planned, requiresReplace, plannedPrivate: Buffer.from(JSON.stringify({ idempotencyKey: randomUUID() })) };
 }
 
 /** ApplyResourceChange: create, update in place, or retire. */
-export async function applyApiKey(client: Keyward, prior: CtyObject | null, planned: CtyObject | null, plannedPrivate: Buffer): Promise<CtyObject | null> {
+export async function applyApiKey(
+  client: Keyward,
+  prior: CtyObject | null,
+  planned: CtyObject | null,
+  plannedPrivate: Buffer,
+): Promise<CtyObject | null> {
   if (planned === null) {
     if (prior === null || typeof prior.id !== 'string') return null;
-    await client.keys.retire(prior.id, { gracePeriodSeconds: durationSeconds(typeof prior.grace_period === 'string' ? prior.grace_period : undefined) }).catch(ignoreNotFound);
+    await client.keys
+      .retire(prior.id, {
+        gracePeriodSeconds: durationSeconds(typeof prior.grace_period === 'string' ? prior.grace_period : undefined),
+      })
+      .catch(ignoreNotFound);
     return null;
   }
   if (prior === null) {
-    const { idempotencyKey } = plannedPrivate.length ? (JSON.parse(plannedPrivate.toString()) as { idempotencyKey?: string }) : {};
+    const { idempotencyKey } = plannedPrivate.length
+      ? (JSON.parse(plannedPrivate.toString()) as { idempotencyKey?: string })
+      : {};
     const created = await client.keys.create(apiPolicyOf(planned) as never, idempotencyKey ? { idempotencyKey } : {});
     return { ...stateOf(created, planned, created.key), signing_secret: created.signingSecret };
   }
   const before = apiPolicyOf(prior, POLICY);
   const after = apiPolicyOf(planned, POLICY);
   const patch = Object.fromEntries(
-    Object.entries({ ...Object.fromEntries(Object.keys(before).map((field) => [field, null])), ...after }).filter(([field, value]) => JSON.stringify(before[field] ?? null) !== JSON.stringify(value)),
+    Object.entries({ ...Object.fromEntries(Object.keys(before).map((field) => [field, null])), ...after }).filter(
+      ([field, value]) => JSON.stringify(before[field] ?? null) !== JSON.stringify(value),
+    ),
   );
   // A removed optional argument goes back to the server's empty value.
-  for (const [field, value] of Object.entries(patch)) if (value === null && ['scopes', 'ipAllowlist'].includes(field)) patch[field] = [];
+  for (const [field, value] of Object.entries(patch))
+    if (value === null && ['scopes', 'ipAllowlist'].includes(field)) patch[field] = [];
   for (const [field, value] of Object.entries(patch)) if (value === null && field === 'metadata') patch[field] = {};
   for (const [field, value] of Object.entries(patch)) if (value === null && field === 'signedScopes') patch[field] = [];
-  for (const [field, value] of Object.entries(patch)) if (value === null && field === 'requireSignature') patch[field] = false;
-  const key = Object.keys(patch).length ? await client.keys.update(String(prior.id), patch as never) : await client.keys.get(String(prior.id));
+  for (const [field, value] of Object.entries(patch))
+    if (value === null && field === 'requireSignature') patch[field] = false;
+  const key = Object.keys(patch).length
+    ? await client.keys.update(String(prior.id), patch as never)
+    : await client.keys.get(String(prior.id));
   // Turning signing on issues the signing secret, once, in the update's answer.
-  const signingSecret: CtyValue = 'signingSecret' in key && typeof key.signingSecret === 'string' ? key.signingSecret : (prior.signing_secret ?? null);
+  const signingSecret: CtyValue =
+    'signingSecret' in key && typeof key.signingSecret === 'string'
+      ? key.signingSecret
+      : (prior.signing_secret ?? null);
   return { ...stateOf(key, planned, prior.key ?? null), signing_secret: signingSecret };
 }
 
@@ -143,8 +204,12 @@ export async function readApiKey(client: Keyward, current: CtyObject): Promise<C
 /** ImportResourceState: adopt a key by id. Its secret was shown once, elsewhere, so `key` stays null. */
 export async function importApiKey(client: Keyward, id: string): Promise<CtyObject> {
   const key = await client.keys.get(id);
-  if (key.status === 'revoked' || key.status === 'expired') throw new Error(`key ${id} is ${key.status}; only a live key can be imported`);
-  return { ...stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h' }, null), signing_secret: null };
+  if (key.status === 'revoked' || key.status === 'expired')
+    throw new Error(`key ${id} is ${key.status}; only a live key can be imported`);
+  return {
+    ...stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h' }, null),
+    signing_secret: null,
+  };
 }
 
 /** The data source: a key's current settings by id, never its secret. */
@@ -178,9 +243,19 @@ export async function readApiKeyData(client: Keyward, id: string): Promise<CtyOb
  * spelling is kept, so nothing shows as drift.
  */
 function stateOf(key: ApiKey, held: CtyObject, secret: CtyValue): CtyObject {
-  const metadata = held.metadata instanceof DynamicValue && JSON.stringify(toJson(held.metadata)) === JSON.stringify(key.metadata) ? held.metadata : new DynamicValue(inferType(key.metadata as CtyValue), key.metadata as CtyValue);
-  const expiresAt = typeof held.expires_at === 'string' && key.expiresAt !== null && Date.parse(held.expires_at) === Date.parse(key.expiresAt) ? held.expires_at : key.expiresAt;
-  const rateLimit: RateLimitValue = key.rateLimit ? { limit: key.rateLimit.limit, window_seconds: key.rateLimit.windowSeconds } : null;
+  const metadata =
+    held.metadata instanceof DynamicValue && JSON.stringify(toJson(held.metadata)) === JSON.stringify(key.metadata)
+      ? held.metadata
+      : new DynamicValue(inferType(key.metadata as CtyValue), key.metadata as CtyValue);
+  const expiresAt =
+    typeof held.expires_at === 'string' &&
+    key.expiresAt !== null &&
+    Date.parse(held.expires_at) === Date.parse(key.expiresAt)
+      ? held.expires_at
+      : key.expiresAt;
+  const rateLimit: RateLimitValue = key.rateLimit
+    ? { limit: key.rateLimit.limit, window_seconds: key.rateLimit.windowSeconds }
+    : null;
   return {
     id: key.id,
     name: key.name,

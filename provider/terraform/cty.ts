@@ -1,4 +1,4 @@
-import { decode, encode, ExtData } from '@msgpack/msgpack';
+import { decode, ExtData, encode } from '@msgpack/msgpack';
 import { jsonDepthBeyond } from '../../schema/common';
 import type { CtyType } from '../../schema/terraform';
 
@@ -21,7 +21,15 @@ export class DynamicValue {
 }
 
 /** A decoded Terraform value. */
-export type CtyValue = null | typeof UNKNOWN | string | number | boolean | DynamicValue | CtyValue[] | { [name: string]: CtyValue };
+export type CtyValue =
+  | null
+  | typeof UNKNOWN
+  | string
+  | number
+  | boolean
+  | DynamicValue
+  | CtyValue[]
+  | { [name: string]: CtyValue };
 
 /** An object value: attribute name to value. */
 export type CtyObject = { [name: string]: CtyValue };
@@ -37,7 +45,8 @@ const UNKNOWN_EXTENSION = new ExtData(0, new Uint8Array([0]));
 const WIRE_MAX_DEPTH = 64;
 
 function shallowEnough<T>(value: T): T {
-  if (jsonDepthBeyond(value, WIRE_MAX_DEPTH)) throw new Error(`a value nests more than ${WIRE_MAX_DEPTH} levels deep (metadata may nest at most 16)`);
+  if (jsonDepthBeyond(value, WIRE_MAX_DEPTH))
+    throw new Error(`a value nests more than ${WIRE_MAX_DEPTH} levels deep (metadata may nest at most 16)`);
   return value;
 }
 
@@ -56,7 +65,9 @@ function fromWire(raw: unknown, type: CtyType): CtyValue {
   if (raw === null || raw === undefined) return null;
   if (type === 'dynamic') {
     if (!Array.isArray(raw) || raw.length !== 2) throw new Error('a dynamic value must be a [type, value] pair');
-    const concrete = JSON.parse(new TextDecoder().decode(typeof raw[0] === 'string' ? new TextEncoder().encode(raw[0]) : (raw[0] as Uint8Array))) as CtyType;
+    const concrete = JSON.parse(
+      new TextDecoder().decode(typeof raw[0] === 'string' ? new TextEncoder().encode(raw[0]) : (raw[0] as Uint8Array)),
+    ) as CtyType;
     return new DynamicValue(concrete, fromWire(raw[1], concrete));
   }
   if (type === 'string') return String(raw);
@@ -65,11 +76,16 @@ function fromWire(raw: unknown, type: CtyType): CtyValue {
   const [kind, element] = type;
   if (kind === 'list' || kind === 'set') return (raw as unknown[]).map((item) => fromWire(item, element as CtyType));
   if (kind === 'tuple') return (raw as unknown[]).map((item, index) => fromWire(item, (element as CtyType[])[index]!));
-  if (kind === 'map') return Object.fromEntries(Object.entries(raw as object).map(([name, item]) => [name, fromWire(item, element as CtyType)]));
+  if (kind === 'map')
+    return Object.fromEntries(
+      Object.entries(raw as object).map(([name, item]) => [name, fromWire(item, element as CtyType)]),
+    );
   if (kind === 'object') {
     const attributes = element as unknown as Record<string, CtyType>;
     const record = raw as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(attributes).map(([name, attributeType]) => [name, fromWire(record[name], attributeType)]));
+    return Object.fromEntries(
+      Object.entries(attributes).map(([name, attributeType]) => [name, fromWire(record[name], attributeType)]),
+    );
   }
   throw new Error(`unsupported cty type ${JSON.stringify(type)}`);
 }
@@ -86,10 +102,18 @@ function toWire(value: CtyValue, type: CtyType): unknown {
   const [kind, element] = type as [string, unknown];
   if (kind === 'list' || kind === 'set') return (value as CtyValue[]).map((item) => toWire(item, element as CtyType));
   if (kind === 'tuple') return (value as CtyValue[]).map((item, index) => toWire(item, (element as CtyType[])[index]!));
-  if (kind === 'map') return Object.fromEntries(Object.entries(value as CtyObject).map(([name, item]) => [name, toWire(item, element as CtyType)]));
+  if (kind === 'map')
+    return Object.fromEntries(
+      Object.entries(value as CtyObject).map(([name, item]) => [name, toWire(item, element as CtyType)]),
+    );
   if (kind === 'object') {
     const record = value as CtyObject;
-    return Object.fromEntries(Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [name, toWire(record[name] ?? null, attributeType)]));
+    return Object.fromEntries(
+      Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [
+        name,
+        toWire(record[name] ?? null, attributeType),
+      ]),
+    );
   }
   throw new Error(`unsupported cty type ${JSON.stringify(type)}`);
 }
@@ -101,7 +125,8 @@ export function inferType(value: CtyValue): CtyType {
   if (typeof value === 'number') return 'number';
   if (typeof value === 'boolean') return 'bool';
   if (Array.isArray(value)) return ['tuple', value.map(inferType)] as unknown as CtyType;
-  if (value && typeof value === 'object') return ['object', Object.fromEntries(Object.entries(value).map(([name, item]) => [name, inferType(item)]))];
+  if (value && typeof value === 'object')
+    return ['object', Object.fromEntries(Object.entries(value).map(([name, item]) => [name, inferType(item)]))];
   return 'dynamic';
 }
 
@@ -110,7 +135,8 @@ export function toJson(value: CtyValue): unknown {
   if (value === UNKNOWN) return undefined;
   if (value instanceof DynamicValue) return toJson(value.value);
   if (Array.isArray(value)) return value.map(toJson);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, toJson(item)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, toJson(item)]));
   return value;
 }
 
@@ -136,9 +162,19 @@ function fromStateJsonValue(json: unknown, type: CtyType): CtyValue {
   }
   if (typeof type === 'string') return json as CtyValue;
   const [kind, element] = type as [string, unknown];
-  if (kind === 'list' || kind === 'set') return (json as unknown[]).map((item) => fromStateJsonValue(item, element as CtyType));
-  if (kind === 'tuple') return (json as unknown[]).map((item, index) => fromStateJsonValue(item, (element as CtyType[])[index]!));
-  if (kind === 'map') return Object.fromEntries(Object.entries(json as object).map(([name, item]) => [name, fromStateJsonValue(item, element as CtyType)]));
+  if (kind === 'list' || kind === 'set')
+    return (json as unknown[]).map((item) => fromStateJsonValue(item, element as CtyType));
+  if (kind === 'tuple')
+    return (json as unknown[]).map((item, index) => fromStateJsonValue(item, (element as CtyType[])[index]!));
+  if (kind === 'map')
+    return Object.fromEntries(
+      Object.entries(json as object).map(([name, item]) => [name, fromStateJsonValue(item, element as CtyType)]),
+    );
   const record = json as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [name, fromStateJsonValue(record[name], attributeType)]));
+  return Object.fromEntries(
+    Object.entries(element as Record<string, CtyType>).map(([name, attributeType]) => [
+      name,
+      fromStateJsonValue(record[name], attributeType),
+    ]),
+  );
 }

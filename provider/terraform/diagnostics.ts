@@ -7,13 +7,28 @@ export interface Diagnostic {
 }
 
 /** Builds a diagnostic; `path` is attribute names and element indexes, e.g. ['scopes', 0]. */
-export function diagnostic(severity: 'error' | 'warning', summary: string, detail: string, path: (string | number)[] = []): Diagnostic {
+export function diagnostic(
+  severity: 'error' | 'warning',
+  summary: string,
+  detail: string,
+  path: (string | number)[] = [],
+): Diagnostic {
   return {
     severity: severity === 'error' ? 'ERROR' : 'WARNING',
     summary,
     detail,
     ...(path.length
-      ? { attribute: { steps: path.map((step, index) => (typeof step === 'number' ? { element_key_int: step } : index === 0 || !/^\d+$/.test(step) ? { attribute_name: step } : { element_key_string: step })) } }
+      ? {
+          attribute: {
+            steps: path.map((step, index) =>
+              typeof step === 'number'
+                ? { element_key_int: step }
+                : index === 0 || !/^\d+$/.test(step)
+                  ? { attribute_name: step }
+                  : { element_key_string: step },
+            ),
+          },
+        }
       : {}),
   };
 }
@@ -21,6 +36,12 @@ export function diagnostic(severity: 'error' | 'warning', summary: string, detai
 /** An error from the API or the network as a diagnostic (SDK errors carry no secrets). */
 export function errorDiagnostic(summary: string, error: unknown): Diagnostic {
   const known = error as { message?: string; code?: string; requestId?: string | null };
-  const detail = [known.message ?? String(error), known.code ? `code ${known.code}` : '', known.requestId ? `request ${known.requestId}` : ''].filter(Boolean).join('; ');
+  const detail = [
+    known.message ?? String(error),
+    known.code ? `code ${known.code}` : '',
+    known.requestId ? `request ${known.requestId}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   return diagnostic('error', summary, detail);
 }

@@ -34,7 +34,9 @@ export interface TerraformInstall {
 
 /** Writes the launcher into a filesystem mirror (default ~/.terraform.d/plugins). */
 export function installIntoMirror(mirror = join(homedir(), '.terraform.d', 'plugins')): TerraformInstall {
-  const version = (JSON.parse(readFileSync(join(packageRoot(__dirname), 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(join(packageRoot(__dirname), 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const directory = join(resolve(mirror), TERRAFORM_PROVIDER_SOURCE, version, terraformPlatform());
   mkdirSync(directory, { recursive: true });
   const path = join(directory, `terraform-provider-keyward_v${version}`);
@@ -61,6 +63,14 @@ export function installForDevOverrides(directory: string): TerraformInstall {
   const path = join(resolve(directory), 'terraform-provider-keyward');
   writeFileSync(path, launcher());
   chmodSync(path, 0o755);
-  const cliConfig = ['provider_installation {', '  dev_overrides {', `    "${TERRAFORM_PROVIDER_SOURCE}" = "${resolve(directory)}"`, '  }', '  direct {}', '}', ''].join('\n');
+  const cliConfig = [
+    'provider_installation {',
+    '  dev_overrides {',
+    `    "${TERRAFORM_PROVIDER_SOURCE}" = "${resolve(directory)}"`,
+    '  }',
+    '  direct {}',
+    '}',
+    '',
+  ].join('\n');
   return { version: 'dev', path, cliConfig };
 }

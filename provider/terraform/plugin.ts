@@ -32,7 +32,9 @@ export async function localhostCertificate(): Promise<{ certPem: string; keyPem:
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: 'CN=localhost, O=keyward',
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 30 * 86_400_000),
@@ -40,7 +42,10 @@ export async function localhostCertificate(): Promise<{ certPem: string; keyPem:
     signingAlgorithm: algorithm,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: 'localhost' },
@@ -49,33 +54,60 @@ export async function localhostCertificate(): Promise<{ certPem: string; keyPem:
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   return { certPem: certificate.toString('pem'), keyPem, der: Buffer.from(certificate.rawData) };
 }
 
 /** Starts the provider server and prints the handshake; resolves once it serves. */
 export async function servePlugin(environment: NodeJS.ProcessEnv = process.env): Promise<grpc.Server> {
   if (environment[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    process.stderr.write('terraform-provider-keyward is a Terraform/OpenTofu provider plugin: the engine starts it. Install it with `keyward terraform install`.\n');
+    process.stderr.write(
+      'terraform-provider-keyward is a Terraform/OpenTofu provider plugin: the engine starts it. Install it with `keyward terraform install`.\n',
+    );
     process.exit(1);
   }
-  const offered = (environment.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(',').map((version) => Number(version.trim()));
+  const offered = (environment.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION))
+    .split(',')
+    .map((version) => Number(version.trim()));
   if (!offered.includes(APP_PROTOCOL_VERSION)) {
-    process.stderr.write(`terraform-provider-keyward speaks plugin protocol ${APP_PROTOCOL_VERSION}; the host offered ${offered.join(', ')} (Terraform ≥ 1.0 or OpenTofu needed)\n`);
+    process.stderr.write(
+      `terraform-provider-keyward speaks plugin protocol ${APP_PROTOCOL_VERSION}; the host offered ${offered.join(', ')} (Terraform ≥ 1.0 or OpenTofu needed)\n`,
+    );
     process.exit(1);
   }
 
   const root = packageRoot(__dirname);
   const protocolDir = join(root, 'provider', 'terraform', 'protocol');
-  const definitions = protoLoader.loadSync(['tfplugin6.proto', 'health.proto', 'controller.proto'], { includeDirs: [protocolDir], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  const definitions = protoLoader.loadSync(['tfplugin6.proto', 'health.proto', 'controller.proto'], {
+    includeDirs: [protocolDir],
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the package object is built at run time from the .proto files
   const loaded = grpc.loadPackageDefinition(definitions) as any;
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 256 << 20,
+    'grpc.max_send_message_length': 256 << 20,
+  });
   const handlers = providerService(loadProviderSchema(root), environment);
   server.addService(
     loaded.tfplugin6.Provider.service,
     Object.fromEntries(
-      Object.entries(handlers).map(([name, handler]) => [name, (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void handler(call.request).then((response) => callback(null, response), (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }))]),
+      Object.entries(handlers).map(([name, handler]) => [
+        name,
+        (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+          void handler(call.request).then(
+            (response) => callback(null, response),
+            (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
+          ),
+      ]),
     ),
   );
   server.addService(loaded.grpc.health.v1.Health.service, {
@@ -95,11 +127,19 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
   if (clientCertificate) {
     const own = await localhostCertificate();
     // Mutual TLS: only the host that started us, holding the certificate it sent, may call.
-    credentials = grpc.ServerCredentials.createSsl(Buffer.from(clientCertificate), [{ cert_chain: Buffer.from(own.certPem), private_key: Buffer.from(own.keyPem) }], true);
+    credentials = grpc.ServerCredentials.createSsl(
+      Buffer.from(clientCertificate),
+      [{ cert_chain: Buffer.from(own.certPem), private_key: Buffer.from(own.keyPem) }],
+      true,
+    );
     advertisedCertificate = own.der.toString('base64').replace(/=+$/, '');
   }
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
-  process.stdout.write(`${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${advertisedCertificate}\n`);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  process.stdout.write(
+    `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${advertisedCertificate}\n`,
+  );
   // The host interrupts its whole process group on Ctrl-C and then stops us itself, over gRPC.
   process.on('SIGINT', () => undefined);
   return server;

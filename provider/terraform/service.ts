@@ -3,9 +3,17 @@ import { join } from 'node:path';
 import type { TerraformProviderSchemaDocument, TerraformSchema } from '../../schema/terraform';
 import { TERRAFORM_PROVIDER_SOURCE } from '../../schema/terraform';
 import { Keyward } from '../../sdk';
-import { applyApiKey, importApiKey, objectTypeOf, planApiKey, readApiKey, readApiKeyData, validateApiKeyConfig } from './api-key';
-import { decodeValue, encodeValue, fromStateJson, UNKNOWN, type CtyObject, type CtyValue } from './cty';
-import { diagnostic, errorDiagnostic, type Diagnostic } from './diagnostics';
+import {
+  applyApiKey,
+  importApiKey,
+  objectTypeOf,
+  planApiKey,
+  readApiKey,
+  readApiKeyData,
+  validateApiKeyConfig,
+} from './api-key';
+import { type CtyObject, type CtyValue, decodeValue, encodeValue, fromStateJson, UNKNOWN } from './cty';
+import { type Diagnostic, diagnostic, errorDiagnostic } from './diagnostics';
 
 /*
  * The tfplugin6.Provider service: decodes each request against the served schema, hands it to
@@ -14,11 +22,14 @@ import { diagnostic, errorDiagnostic, type Diagnostic } from './diagnostics';
  */
 
 type DynamicValueMessage = { msgpack?: Buffer; json?: Buffer } | null | undefined;
+// biome-ignore lint/suspicious/noExplicitAny: requests are protobuf messages decoded by proto-loader, typed per RPC by the handler
 type Handler = (request: any) => Promise<Record<string, unknown>>;
 
 /** The committed schema document: what the provider serves, byte for byte the generated one. */
 export function loadProviderSchema(root: string): TerraformProviderSchemaDocument {
-  return JSON.parse(readFileSync(join(root, 'schema', 'terraform-provider.json'), 'utf8')) as TerraformProviderSchemaDocument;
+  return JSON.parse(
+    readFileSync(join(root, 'schema', 'terraform-provider.json'), 'utf8'),
+  ) as TerraformProviderSchemaDocument;
 }
 
 function schemaMessage(schema: TerraformSchema) {
@@ -43,7 +54,10 @@ function schemaMessage(schema: TerraformSchema) {
 }
 
 /** Builds the handlers of the Provider service; `onStop` runs when the host asks the provider to stop. */
-export function providerService(document: TerraformProviderSchemaDocument, environment: NodeJS.ProcessEnv): Record<string, Handler> {
+export function providerService(
+  document: TerraformProviderSchemaDocument,
+  environment: NodeJS.ProcessEnv,
+): Record<string, Handler> {
   const schemas = document.provider_schemas[TERRAFORM_PROVIDER_SOURCE]!;
   const providerType = objectTypeOf(schemas.provider.block.attributes);
   const resourceType = objectTypeOf(schemas.resource_schemas.keyward_api_key!.block.attributes);
@@ -52,12 +66,18 @@ export function providerService(document: TerraformProviderSchemaDocument, envir
 
   const decodeObject = (value: DynamicValueMessage, type = resourceType): CtyObject | null => {
     if (!value) return null;
-    if (value.msgpack && value.msgpack.length) return decodeValue(value.msgpack, type) as CtyObject | null;
-    if (value.json && value.json.length) return fromStateJson(JSON.parse(value.json.toString()), type) as CtyObject | null;
+    if (value.msgpack?.length) return decodeValue(value.msgpack, type) as CtyObject | null;
+    if (value.json?.length) return fromStateJson(JSON.parse(value.json.toString()), type) as CtyObject | null;
     return null;
   };
   const encodeObject = (value: CtyValue, type = resourceType) => ({ msgpack: Buffer.from(encodeValue(value, type)) });
-  const unknownType = (typeName: string, kind: string): Diagnostic[] => [diagnostic('error', `Unknown ${kind}`, `this provider has no ${kind} ${JSON.stringify(typeName)}; it serves keyward_api_key`)];
+  const unknownType = (typeName: string, kind: string): Diagnostic[] => [
+    diagnostic(
+      'error',
+      `Unknown ${kind}`,
+      `this provider has no ${kind} ${JSON.stringify(typeName)}; it serves keyward_api_key`,
+    ),
+  ];
   const needClient = (): Keyward => {
     if (!client) throw new Error('the provider is not configured');
     return client;
@@ -76,16 +96,26 @@ export function providerService(document: TerraformProviderSchemaDocument, envir
   return {
     GetProviderSchema: guarded('Reading the provider schema failed', async () => ({
       provider: schemaMessage(schemas.provider),
-      resource_schemas: Object.fromEntries(Object.entries(schemas.resource_schemas).map(([name, schema]) => [name, schemaMessage(schema)])),
-      data_source_schemas: Object.fromEntries(Object.entries(schemas.data_source_schemas).map(([name, schema]) => [name, schemaMessage(schema)])),
+      resource_schemas: Object.fromEntries(
+        Object.entries(schemas.resource_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
+      ),
+      data_source_schemas: Object.fromEntries(
+        Object.entries(schemas.data_source_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
+      ),
       diagnostics: [],
     })),
 
     ValidateProviderConfig: guarded('Invalid provider configuration', async (request) => {
       const config = decodeObject(request.config, providerType) ?? {};
       const diagnostics: Diagnostic[] = [];
-      if (typeof config.url === 'string' && !/^https?:\/\/[^\s/]+/.test(config.url)) diagnostics.push(diagnostic('error', 'Invalid url', `url: ${JSON.stringify(config.url)} is not an http(s) URL`, ['url']));
-      if (typeof config.root_key === 'string' && !/^kw_root_/.test(config.root_key)) diagnostics.push(diagnostic('error', 'Invalid root_key', 'root_key: is not a keyward root key (kw_root_…)', ['root_key']));
+      if (typeof config.url === 'string' && !/^https?:\/\/[^\s/]+/.test(config.url))
+        diagnostics.push(
+          diagnostic('error', 'Invalid url', `url: ${JSON.stringify(config.url)} is not an http(s) URL`, ['url']),
+        );
+      if (typeof config.root_key === 'string' && !/^kw_root_/.test(config.root_key))
+        diagnostics.push(
+          diagnostic('error', 'Invalid root_key', 'root_key: is not a keyward root key (kw_root_…)', ['root_key']),
+        );
       return { diagnostics };
     }),
 
@@ -94,28 +124,51 @@ export function providerService(document: TerraformProviderSchemaDocument, envir
       const url = typeof config.url === 'string' ? config.url : environment.KEYWARD_URL;
       const rootKey = typeof config.root_key === 'string' ? config.root_key : environment.KEYWARD_ROOT_KEY;
       const diagnostics: Diagnostic[] = [];
-      if (!url) diagnostics.push(diagnostic('error', 'Missing url', 'url: set it in the provider block or KEYWARD_URL in the environment', ['url']));
-      if (!rootKey) diagnostics.push(diagnostic('error', 'Missing root_key', 'root_key: set it in the provider block or KEYWARD_ROOT_KEY in the environment', ['root_key']));
+      if (!url)
+        diagnostics.push(
+          diagnostic('error', 'Missing url', 'url: set it in the provider block or KEYWARD_URL in the environment', [
+            'url',
+          ]),
+        );
+      if (!rootKey)
+        diagnostics.push(
+          diagnostic(
+            'error',
+            'Missing root_key',
+            'root_key: set it in the provider block or KEYWARD_ROOT_KEY in the environment',
+            ['root_key'],
+          ),
+        );
       if (url && rootKey) client = new Keyward({ baseUrl: url, rootKey });
       return { diagnostics };
     }),
 
     ValidateResourceConfig: guarded('Invalid keyward_api_key', async (request) => {
-      if (request.type_name !== 'keyward_api_key') return { diagnostics: unknownType(request.type_name, 'resource type') };
+      if (request.type_name !== 'keyward_api_key')
+        return { diagnostics: unknownType(request.type_name, 'resource type') };
       return { diagnostics: validateApiKeyConfig(decodeObject(request.config) ?? {}) };
     }),
 
     ValidateDataResourceConfig: guarded('Invalid keyward_api_key data source', async (request) => {
-      if (request.type_name !== 'keyward_api_key') return { diagnostics: unknownType(request.type_name, 'data source') };
+      if (request.type_name !== 'keyward_api_key')
+        return { diagnostics: unknownType(request.type_name, 'data source') };
       const config = decodeObject(request.config, dataType) ?? {};
       const id = config.id;
-      return { diagnostics: typeof id === 'string' && !/^key_[A-Za-z0-9]+$/.test(id) ? [diagnostic('error', 'Invalid id', `id: ${JSON.stringify(id)} is not a key id (key_…)`, ['id'])] : [] };
+      return {
+        diagnostics:
+          typeof id === 'string' && !/^key_[A-Za-z0-9]+$/.test(id)
+            ? [diagnostic('error', 'Invalid id', `id: ${JSON.stringify(id)} is not a key id (key_…)`, ['id'])]
+            : [],
+      };
     }),
 
     UpgradeResourceState: guarded('Upgrading the keyward_api_key state failed', async (request) => {
       // Schema version 0 is the only one so far: the stored JSON already has this shape.
       const json = request.raw_state?.json;
-      if (!json || !json.length) return { diagnostics: [diagnostic('error', 'Unsupported state', 'only JSON state is supported (no legacy flatmap)')] };
+      if (!json?.length)
+        return {
+          diagnostics: [diagnostic('error', 'Unsupported state', 'only JSON state is supported (no legacy flatmap)')],
+        };
       const stored = fromStateJson(JSON.parse(json.toString()), resourceType);
       return { upgraded_state: encodeObject(stored), diagnostics: [] };
     }),
@@ -128,10 +181,17 @@ export function providerService(document: TerraformProviderSchemaDocument, envir
     }),
 
     PlanResourceChange: guarded('Planning the key failed', async (request) => {
-      const plan = planApiKey(decodeObject(request.prior_state), decodeObject(request.proposed_new_state), decodeObject(request.config), request.prior_private ?? Buffer.alloc(0));
+      const plan = planApiKey(
+        decodeObject(request.prior_state),
+        decodeObject(request.proposed_new_state),
+        decodeObject(request.config),
+        request.prior_private ?? Buffer.alloc(0),
+      );
       return {
         planned_state: encodeObject(plan.planned),
-        requires_replace: plan.requiresReplace.map((path) => ({ steps: path.map((name) => ({ attribute_name: name })) })),
+        requires_replace: plan.requiresReplace.map((path) => ({
+          steps: path.map((name) => ({ attribute_name: name })),
+        })),
         planned_private: plan.plannedPrivate,
         diagnostics: [],
       };
@@ -145,20 +205,30 @@ export function providerService(document: TerraformProviderSchemaDocument, envir
         return { new_state: encodeObject(state), private: request.planned_private, diagnostics: [] };
       } catch (error) {
         // A failed update or delete leaves the key as it was: keep it in the state.
-        const summary = planned === null ? 'Retiring the key failed' : prior === null ? 'Creating the key failed' : 'Updating the key failed';
+        const summary =
+          planned === null
+            ? 'Retiring the key failed'
+            : prior === null
+              ? 'Creating the key failed'
+              : 'Updating the key failed';
         return { new_state: encodeObject(prior), diagnostics: [errorDiagnostic(summary, error)] };
       }
     }),
 
     ImportResourceState: guarded('Importing the key failed', async (request) => {
-      if (request.type_name !== 'keyward_api_key') return { diagnostics: unknownType(request.type_name, 'resource type') };
+      if (request.type_name !== 'keyward_api_key')
+        return { diagnostics: unknownType(request.type_name, 'resource type') };
       const state = await importApiKey(needClient(), String(request.id));
-      return { imported_resources: [{ type_name: 'keyward_api_key', state: encodeObject(state), private: Buffer.alloc(0) }], diagnostics: [] };
+      return {
+        imported_resources: [{ type_name: 'keyward_api_key', state: encodeObject(state), private: Buffer.alloc(0) }],
+        diagnostics: [],
+      };
     }),
 
     ReadDataSource: guarded('Reading the key failed', async (request) => {
       const config = decodeObject(request.config, dataType) ?? {};
-      if (typeof config.id !== 'string' || config.id === (UNKNOWN as unknown)) return { diagnostics: [diagnostic('error', 'Missing id', 'id: must be known to read the key', ['id'])] };
+      if (typeof config.id !== 'string' || config.id === (UNKNOWN as unknown))
+        return { diagnostics: [diagnostic('error', 'Missing id', 'id: must be known to read the key', ['id'])] };
       return { state: encodeObject(await readApiKeyData(needClient(), config.id), dataType), diagnostics: [] };
     }),
 

@@ -51,7 +51,11 @@ export async function appendAudit(
     requestId: actor.requestId,
     prevHash: head.audit_head,
   };
-  const stored: AuditEntry = { id: `aud_${randomBytes(12).toString('base64url')}`, ...unsigned, hash: auditEntryHash(unsigned) };
+  const stored: AuditEntry = {
+    id: `aud_${randomBytes(12).toString('base64url')}`,
+    ...unsigned,
+    hash: auditEntryHash(unsigned),
+  };
   await trx
     .insertInto('audit_log')
     .values({
@@ -70,7 +74,11 @@ export async function appendAudit(
       hash: stored.hash,
     })
     .execute();
-  await trx.updateTable('workspaces').set({ audit_seq: stored.seq, audit_head: stored.hash }).where('id', '=', actor.workspaceId).execute();
+  await trx
+    .updateTable('workspaces')
+    .set({ audit_seq: stored.seq, audit_head: stored.hash })
+    .where('id', '=', actor.workspaceId)
+    .execute();
   return stored;
 }
 
@@ -85,10 +93,14 @@ export async function listAudit(
   if (query.action) select = select.where('action', '=', query.action);
   if (query.cursor !== undefined) {
     const after = /^\d{1,10}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
-    if (!Number.isSafeInteger(after)) throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!Number.isSafeInteger(after))
+      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
     select = select.where('seq', '>', after);
   }
-  const rows = await select.orderBy('seq').limit(query.limit + 1).execute();
+  const rows = await select
+    .orderBy('seq')
+    .limit(query.limit + 1)
+    .execute();
   const items = rows.slice(0, query.limit).map(
     (row): AuditEntry => ({
       id: row.id,
@@ -122,7 +134,6 @@ export async function ensureWorkspace(db: Db, name: string, genesisHash: string)
   return row.id;
 }
 
-
 /**
  * Records a security event (a throttled source, a locked-out address) in a workspace's audit log,
  * in its own transaction. Without a workspace (an unknown root key), it goes to the first one:
@@ -135,8 +146,15 @@ export async function auditSecurityEvent(
   entry: { action: 'security.verify_throttled' | 'security.root_key_lockout'; changes: Record<string, unknown> },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const workspace = workspaceId ?? (await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst())?.id;
+    const workspace =
+      workspaceId ??
+      (await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst())
+        ?.id;
     if (!workspace) return;
-    await appendAudit(trx, { ...actor, workspaceId: workspace, rootKeyId: null, scopes: [] }, { action: entry.action, targetKeyId: null, changes: entry.changes });
+    await appendAudit(
+      trx,
+      { ...actor, workspaceId: workspace, rootKeyId: null, scopes: [] },
+      { action: entry.action, targetKeyId: null, changes: entry.changes },
+    );
   });
 }

@@ -5,7 +5,10 @@ import type { Db } from '../store/database';
 import { listAudit } from './log';
 
 /** GET /v1/audit: the workspace's hash-chained management log, oldest first. */
-export const auditRoutes: FastifyPluginAsync<{ db: Db; guard: (scope: ManagementScope) => preHandlerHookHandler }> = async (app, { db, guard }) => {
+export const auditRoutes: FastifyPluginAsync<{
+  db: Db;
+  guard: (scope: ManagementScope) => preHandlerHookHandler;
+}> = async (app, { db, guard }) => {
   app.withTypeProvider<ZodTypeProvider>().get('/v1/audit', {
     preHandler: guard('audit:read'),
     schema: {

@@ -56,9 +56,16 @@ export class CallRecorder {
   noteUse(keyId: string, at: number, ip: string | null): void {
     // A verification notes its root key and its API key, and a busy caller repeats both: the two
     // entries used last are found without a lookup.
-    let use = keyId === this.#recentIds[0] ? this.#recentUses[0] : keyId === this.#recentIds[1] ? this.#recentUses[1] : this.#lastUse.get(keyId);
-    if (use === undefined) this.#lastUse.set(keyId, (use = { at, ip }));
-    else if (at >= use.at) {
+    let use =
+      keyId === this.#recentIds[0]
+        ? this.#recentUses[0]
+        : keyId === this.#recentIds[1]
+          ? this.#recentUses[1]
+          : this.#lastUse.get(keyId);
+    if (use === undefined) {
+      use = { at, ip };
+      this.#lastUse.set(keyId, use);
+    } else if (at >= use.at) {
       use.at = at;
       use.ip = ip;
     }

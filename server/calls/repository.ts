@@ -3,7 +3,15 @@ import type { Call, ListCallsQuery, VerifyCode } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import { decodeCursor, encodeCursor } from '../store/sql';
-import { type CallRecord, decodeSegment, fillSegment, rebuildSegment, SEGMENT_MAX_ROWS, type SegmentBuilder, type StoredCall } from './segment';
+import {
+  type CallRecord,
+  decodeSegment,
+  fillSegment,
+  rebuildSegment,
+  SEGMENT_MAX_ROWS,
+  type SegmentBuilder,
+  type StoredCall,
+} from './segment';
 
 /*
  * The call log is stored in segments: up to SEGMENT_MAX_ROWS verifications of one workspace in one
@@ -38,7 +46,10 @@ export async function appendSegments(db: Db, segments: readonly SegmentBuilder[]
       : [];
   });
   for (let offset = 0; offset < rows.length; offset += SEGMENTS_PER_INSERT) {
-    await db.insertInto('call_segments').values(rows.slice(offset, offset + SEGMENTS_PER_INSERT)).execute();
+    await db
+      .insertInto('call_segments')
+      .values(rows.slice(offset, offset + SEGMENTS_PER_INSERT))
+      .execute();
   }
 }
 
@@ -72,13 +83,18 @@ function newerFirst(a: Position, b: Position): number {
  * segment cannot hold a call later than its `last_at`, so once a page's worth of calls is newer
  * than the next unread segment's `last_at`, no unread segment can change the page.
  */
-export async function listCalls(db: Db, workspaceId: string, query: ListCallsQuery): Promise<{ items: Call[]; nextCursor: string | null }> {
+export async function listCalls(
+  db: Db,
+  workspaceId: string,
+  query: ListCallsQuery,
+): Promise<{ items: Call[]; nextCursor: string | null }> {
   let after: Position | null = null;
   if (query.cursor) {
     const position = decodeCursor(query.cursor, 2);
     const at = position ? Date.parse(String(position[0])) : NaN;
     const id = position ? Number(position[1]) : NaN;
-    if (!Number.isFinite(at) || !Number.isSafeInteger(id) || id < 0) throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!Number.isFinite(at) || !Number.isSafeInteger(id) || id < 0)
+      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
     after = { at, id };
   }
   const since = query.since ? Date.parse(query.since) : null;
@@ -96,7 +112,8 @@ export async function listCalls(db: Db, workspaceId: string, query: ListCallsQue
     if (query.ip) select = select.where(sql<boolean>`strpos(rows, ${JSON.stringify(query.ip)}) > 0`);
     if (since !== null) select = select.where('last_at', '>=', new Date(since));
     if (after) select = select.where('first_at', '<=', new Date(after.at));
-    if (segmentAfter) select = select.where(sql<boolean>`(last_at, id) < (${segmentAfter.lastAt}, ${segmentAfter.id}::bigint)`);
+    if (segmentAfter)
+      select = select.where(sql<boolean>`(last_at, id) < (${segmentAfter.lastAt}, ${segmentAfter.id}::bigint)`);
     const segments = await select.orderBy('last_at', 'desc').orderBy('id', 'desc').limit(batch).execute();
     for (const segment of segments) {
       const base = Number(segment.id) * SEGMENT_MAX_ROWS;
@@ -146,7 +163,12 @@ export async function listCalls(db: Db, workspaceId: string, query: ListCallsQue
 export async function pruneCalls(db: Db, before: Date): Promise<number> {
   const whole = await db.deleteFrom('call_segments').where('last_at', '<', before).returning('row_count').execute();
   let pruned = whole.reduce((sum, segment) => sum + segment.row_count, 0);
-  const straddling = await db.selectFrom('call_segments').select(['id', 'workspace_id', 'rows']).where('first_at', '<', before).where('last_at', '>=', before).execute();
+  const straddling = await db
+    .selectFrom('call_segments')
+    .select(['id', 'workspace_id', 'rows'])
+    .where('first_at', '<', before)
+    .where('last_at', '>=', before)
+    .execute();
   for (const segment of straddling) {
     const calls = decodeSegment(segment.rows);
     // Dropped calls leave their place empty, so the ids of the calls kept do not change.
@@ -159,7 +181,13 @@ export async function pruneCalls(db: Db, before: Date): Promise<number> {
     }
     await db
       .updateTable('call_segments')
-      .set({ rows: rebuilt.rows, first_at: rebuilt.firstAt, row_count: rebuilt.rowCount, key_ids: rebuilt.keyIds, codes: rebuilt.codes })
+      .set({
+        rows: rebuilt.rows,
+        first_at: rebuilt.firstAt,
+        row_count: rebuilt.rowCount,
+        key_ids: rebuilt.keyIds,
+        codes: rebuilt.codes,
+      })
       .where('id', '=', segment.id)
       .execute();
   }

@@ -45,7 +45,17 @@ export interface CallRecord {
 }
 
 /** A call as read back: [atMs, keyId, keyStart, ip, scopes, method, path, code, latencyMs]. */
-export type StoredCall = [number, string | null, string | null, string | null, string[], string | null, string | null, string, number];
+export type StoredCall = [
+  number,
+  string | null,
+  string | null,
+  string | null,
+  string[],
+  string | null,
+  string | null,
+  string,
+  number,
+];
 
 /** Dictionary references per call: key id, key start, IP, scopes, method, path, code. */
 const REFS = 7;
@@ -109,7 +119,8 @@ export class SegmentBuilder {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    if (this.#buffer.byteLength === FULL_BUFFER_BYTES && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.#buffer);
+    if (this.#buffer.byteLength === FULL_BUFFER_BYTES && spareBuffers.length < SPARE_BUFFERS)
+      spareBuffers.push(this.#buffer);
   }
 
   /** True once the segment holds SEGMENT_MAX_ROWS calls. */
@@ -123,7 +134,9 @@ export class SegmentBuilder {
     // A verification always has a time: one that is not a number, or not a date (bounded so a delta
     // between two calls stays an exact integer), becomes now. A latency of 0 is honest for a missing one.
     this.#at[index] = Number.isFinite(call.at) && Math.abs(call.at) <= MAX_TIME ? call.at : Date.now();
-    this.#latencyMicros[index] = Number.isFinite(call.latencyMs) ? Math.min(Math.max(Math.round(call.latencyMs * 1000), 0), MAX_LATENCY_MICROS) : 0;
+    this.#latencyMicros[index] = Number.isFinite(call.latencyMs)
+      ? Math.min(Math.max(Math.round(call.latencyMs * 1000), 0), MAX_LATENCY_MICROS)
+      : 0;
     const refs = this.#refs;
     const base = index * REFS;
     // A key id or code the previous call had is in the set already.
@@ -151,7 +164,11 @@ export class SegmentBuilder {
   /** The dictionary index of a scope list, the previous call's when it has the same scopes (none or one compared here). */
   #scopesColumn(scopes: readonly string[]): number {
     const previous = this.#previousValues[SCOPES] as readonly string[] | null;
-    if (previous !== null && previous.length === scopes.length && (scopes.length === 0 || (scopes.length === 1 && scopes[0] === previous[0]))) {
+    if (
+      previous !== null &&
+      previous.length === scopes.length &&
+      (scopes.length === 0 || (scopes.length === 1 && scopes[0] === previous[0]))
+    ) {
       return this.#previousRefs[SCOPES]!;
     }
     const ref = this.#scopeList(scopes);
@@ -263,7 +280,10 @@ export class SegmentBuilder {
  */
 export function fillSegment(open: Map<string, SegmentBuilder>, call: CallRecord): SegmentBuilder | null {
   let segment = open.get(call.workspaceId);
-  if (segment === undefined) open.set(call.workspaceId, (segment = new SegmentBuilder(call.workspaceId)));
+  if (segment === undefined) {
+    segment = new SegmentBuilder(call.workspaceId);
+    open.set(call.workspaceId, segment);
+  }
   segment.add(call);
   if (!segment.full) return null;
   open.delete(call.workspaceId);
@@ -323,7 +343,17 @@ function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buf
       values[ref] = dict[index]!;
     }
     const [keyId, keyStart, ip, scopes, method, path, code] = values;
-    calls.push([at, keyId as string | null, keyStart as string | null, ip as string | null, scopes as string[], method as string | null, path as string | null, code as string, latencyMicros / 1000]);
+    calls.push([
+      at,
+      keyId as string | null,
+      keyStart as string | null,
+      ip as string | null,
+      scopes as string[],
+      method as string | null,
+      path as string | null,
+      code as string,
+      latencyMicros / 1000,
+    ]);
   }
   return calls;
 }
@@ -400,7 +430,11 @@ class ByteReader {
 }
 
 /** The segment a stored one becomes once `keep` has dropped some of its calls. */
-export function rebuildSegment(workspaceId: string, calls: readonly (StoredCall | null)[], keep: (call: StoredCall) => boolean): SegmentBuilder {
+export function rebuildSegment(
+  workspaceId: string,
+  calls: readonly (StoredCall | null)[],
+  keep: (call: StoredCall) => boolean,
+): SegmentBuilder {
   const builder = new SegmentBuilder(workspaceId);
   for (const call of calls) {
     if (call === null || !keep(call)) builder.addPruned();

@@ -5,7 +5,7 @@ import type { CallRecorder } from '../calls/recorder';
 import { KeywardError } from '../errors';
 import { maskSecrets } from '../keys/format';
 import type { BruteForceGuard } from '../verify/brute-force';
-import type { VerifyOutcome, Verifier } from '../verify/pipeline';
+import type { Verifier, VerifyOutcome } from '../verify/pipeline';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,8 +23,17 @@ const BEARER = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
 function isSpace(code: number): boolean {
   if (code > 0x20 && code < 0xa0) return false;
   return (
-    code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+    code === 0x20 ||
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
   );
 }
 
@@ -55,7 +64,10 @@ export function requestOrigin(request: FastifyRequest): Origin {
 const scopeLists = new Map<ManagementScope, readonly ManagementScope[]>();
 function scopeList(scope: ManagementScope): readonly ManagementScope[] {
   let list = scopeLists.get(scope);
-  if (!list) scopeLists.set(scope, (list = Object.freeze([scope])));
+  if (!list) {
+    list = Object.freeze([scope]);
+    scopeLists.set(scope, list);
+  }
   return list;
 }
 
@@ -67,11 +79,20 @@ export type Authentication = Actor | KeywardError;
  * pipeline API keys use (kind root) and must hold one management scope. The verify lane and the
  * fastify route guards both call it, so every path applies the same lockouts and answers.
  */
-export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder, bruteForce: BruteForceGuard, onLockout: (origin: Origin, until: Date) => void) {
+export function rootKeyAuthenticator(
+  verifier: Verifier,
+  recorder: CallRecorder,
+  bruteForce: BruteForceGuard,
+  onLockout: (origin: Origin, until: Date) => void,
+) {
   const lockedOut = (until: Date, now: number) =>
-    new KeywardError('KW_ERR_LOCKED_OUT', `too many failed root-key attempts from this address; try again after ${until.toISOString()}`, {
-      headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) },
-    });
+    new KeywardError(
+      'KW_ERR_LOCKED_OUT',
+      `too many failed root-key attempts from this address; try again after ${until.toISOString()}`,
+      {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) },
+      },
+    );
   // A failure counts toward a lockout of the source; the one that starts it is reported once.
   const failed = (origin: Origin, error: KeywardError): KeywardError => {
     const until = bruteForce.rootKeyFailed(origin.ip, Date.now());
@@ -82,35 +103,72 @@ export function rootKeyAuthenticator(verifier: Verifier, recorder: CallRecorder,
     switch (outcome.code) {
       case 'VALID':
         recorder.noteUse(outcome.key.id, now, origin.ip);
-        return { workspaceId: outcome.key.workspaceId, rootKeyId: outcome.key.id, scopes: outcome.key.scopes, ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId };
+        return {
+          workspaceId: outcome.key.workspaceId,
+          rootKeyId: outcome.key.id,
+          scopes: outcome.key.scopes,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          requestId: origin.requestId,
+        };
       case 'MALFORMED':
       case 'NOT_FOUND':
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
       case 'REVOKED':
       case 'SUSPENDED':
       case 'EXPIRED':
-        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`));
+        return failed(
+          origin,
+          new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`),
+        );
       case 'IP_NOT_ALLOWED':
         return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
       case 'INSUFFICIENT_SCOPE':
         return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
       case 'RATE_LIMITED':
         return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000))) },
+          headers: {
+            'retry-after': String(
+              Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000)),
+            ),
+          },
         });
       default:
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
     }
   };
   /** Authenticates one request; synchronous for a cached root key, as every management and verify call runs it. `connection` is the request's socket (see Verifier.verify). */
-  return (authorization: string | undefined, origin: Origin, scope: ManagementScope, connection?: object, now: number = Date.now()): Authentication | Promise<Authentication> => {
+  return (
+    authorization: string | undefined,
+    origin: Origin,
+    scope: ManagementScope,
+    connection?: object,
+    now: number = Date.now(),
+  ): Authentication | Promise<Authentication> => {
     const until = bruteForce.lockedOut(origin.ip, now);
     if (until) return lockedOut(until, now);
     const token = typeof authorization === 'string' ? bearerToken(authorization) : null;
-    if (token === null) return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'));
+    if (token === null)
+      return failed(
+        origin,
+        new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'),
+      );
     // Every field the verify service passes, in its order: the pipeline then sees one shape of input, which V8 reads fastest.
-    const outcome = verifier.verify({ key: token, request: undefined, kind: 'root', workspaceId: undefined, ip: origin.ip ?? undefined, scopes: scopeList(scope) }, now, connection);
-    return outcome instanceof Promise ? outcome.then((settled) => admit(origin, scope, settled, now)) : admit(origin, scope, outcome, now);
+    const outcome = verifier.verify(
+      {
+        key: token,
+        request: undefined,
+        kind: 'root',
+        workspaceId: undefined,
+        ip: origin.ip ?? undefined,
+        scopes: scopeList(scope),
+      },
+      now,
+      connection,
+    );
+    return outcome instanceof Promise
+      ? outcome.then((settled) => admit(origin, scope, settled, now))
+      : admit(origin, scope, outcome, now);
   };
 }
 export type RootKeyAuthenticator = ReturnType<typeof rootKeyAuthenticator>;

@@ -1,8 +1,8 @@
-import { maskSecrets } from '../keys/format';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode, type FieldIssue } from '../../schema';
 import { KeywardError } from '../errors';
+import { maskSecrets } from '../keys/format';
 
 /** fastify's own error codes that are the client's fault, mapped onto our catalogue. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -21,17 +21,29 @@ function zodIssues(error: FastifyError): FieldIssue[] {
     const params = issue.params as { keys?: string[] } | undefined;
     const segments = issue.instancePath.split('/').filter(Boolean);
     if (issue.keyword === 'unrecognized_keys' && params?.keys?.length) {
-      return { path: [context, ...segments, params.keys.join(',')].join('.'), message: "is not a known field" };
+      return { path: [context, ...segments, params.keys.join(',')].join('.'), message: 'is not a known field' };
     }
     return { path: [context, ...segments].join('.'), message: issue.message ?? 'is invalid' };
   });
 }
 
 /** Turns any error into one catalogue answer with the request id. Nothing the client sent ends as a 500. */
-export function toErrorBody(error: unknown, requestId: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
+export function toErrorBody(
+  error: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const answer = (code: ErrorCode, message: string, issues?: FieldIssue[], headers: Record<string, string> = {}) => ({
     status: ERROR_CATALOGUE[code].status,
-    body: { error: { code, message: maskSecrets(message), requestId, ...(issues ? { issues: issues.map((issue) => ({ path: maskSecrets(issue.path), message: maskSecrets(issue.message) })) } : {}) } },
+    body: {
+      error: {
+        code,
+        message: maskSecrets(message),
+        requestId,
+        ...(issues
+          ? { issues: issues.map((issue) => ({ path: maskSecrets(issue.path), message: maskSecrets(issue.message) })) }
+          : {}),
+      },
+    },
     headers,
   });
   if (error instanceof KeywardError) return answer(error.code, error.message, error.issues, error.headers);
@@ -62,6 +74,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: { code: 'KW_ERR_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: request.id } } satisfies ErrorBody);
+    void reply.code(404).send({
+      error: {
+        code: 'KW_ERR_ROUTE_NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        requestId: request.id,
+      },
+    } satisfies ErrorBody);
   });
 }

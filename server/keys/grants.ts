@@ -13,9 +13,16 @@ export function missingGrants(held: readonly string[], wanted: readonly string[]
 }
 
 /** Throws KW_ERR_SCOPE_ESCALATION naming the scopes the acting root key lacks, if any. */
-export function requireGrants(held: readonly string[], wanted: readonly string[], field = 'body.scopes', what = 'asks for scopes'): void {
+export function requireGrants(
+  held: readonly string[],
+  wanted: readonly string[],
+  field = 'body.scopes',
+  what = 'asks for scopes',
+): void {
   const missing = missingGrants(held, wanted);
   if (missing.length === 0) return;
   const reason = `${what} the acting root key does not hold: ${missing.join(', ')}`;
-  throw new KeywardError('KW_ERR_SCOPE_ESCALATION', `${field} ${reason}`, { issues: [{ path: field, message: reason }] });
+  throw new KeywardError('KW_ERR_SCOPE_ESCALATION', `${field} ${reason}`, {
+    issues: [{ path: field, message: reason }],
+  });
 }

@@ -37,7 +37,10 @@ const DAY_MS = 86_400_000;
  * The status a key has at `now`. Time moves a key on without a write: past `expiresAt`, or past
  * the end of its grace period, it is expired even before the sweeper persists that.
  */
-export function effectiveStatus(record: Pick<KeyRecord, 'status' | 'expiresAt' | 'graceUntil'>, now: number): KeyStatus {
+export function effectiveStatus(
+  record: Pick<KeyRecord, 'status' | 'expiresAt' | 'graceUntil'>,
+  now: number,
+): KeyStatus {
   if (record.status === 'revoked' || record.status === 'expired') return record.status;
   if (record.expiresAt && record.expiresAt.getTime() <= now) return 'expired';
   if (record.status === 'retiring' && record.graceUntil && record.graceUntil.getTime() <= now) return 'expired';

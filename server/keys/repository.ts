@@ -47,7 +47,13 @@ const COLUMN_OF = {
   signingSecretSealed: 'signing_secret_sealed',
 } as const satisfies Record<keyof KeyRecord, keyof KeysTable>;
 
-const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set(['scopes', 'ipAllowlist', 'metadata', 'rateLimit', 'signedScopes']);
+const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set([
+  'scopes',
+  'ipAllowlist',
+  'metadata',
+  'rateLimit',
+  'signedScopes',
+]);
 
 function toColumns(write: KeyWrite): Updateable<KeysTable> {
   const columns: Record<string, unknown> = {};
@@ -75,7 +81,12 @@ export async function insertKey(db: Db, record: KeyRecord): Promise<void> {
 
 /** Writes the given fields of one key and returns it as stored. */
 export async function updateKey(db: Db, id: string, write: KeyWrite): Promise<KeyRecord> {
-  const row = await db.updateTable('keys').set(toColumns(write)).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const row = await db
+    .updateTable('keys')
+    .set(toColumns(write))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return recordFromRow(row);
 }
 
@@ -136,7 +147,11 @@ export async function listKeys(
     const [createdAt, id] = position as [string, string];
     select = select.where(sql<boolean>`(created_at, id) > (${new Date(createdAt)}, ${id})`);
   }
-  const rows = await select.orderBy('created_at').orderBy('id').limit(query.limit + 1).execute();
+  const rows = await select
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(query.limit + 1)
+    .execute();
   const items = rows.slice(0, query.limit).map(recordFromRow);
   const last = items.at(-1);
   const nextCursor = rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null;
@@ -144,7 +159,10 @@ export async function listKeys(
 }
 
 /** How many usable keys of each workspace are older than their maxAgeDays. */
-export async function countRotationDue(db: Db, now: Date): Promise<{ workspaceId: string; kind: 'api' | 'root'; due: number }[]> {
+export async function countRotationDue(
+  db: Db,
+  now: Date,
+): Promise<{ workspaceId: string; kind: 'api' | 'root'; due: number }[]> {
   const rows = await db
     .selectFrom('keys')
     .select(['workspace_id as workspaceId', 'kind', (eb) => eb.fn.countAll<string>().as('due')])
@@ -187,7 +205,15 @@ export async function findIdempotentResult(db: Db, workspaceId: string, operatio
 /** Records the result of an idempotent request; returns false when another request already did. */
 export async function claimIdempotencyKey(
   db: Db,
-  row: { workspaceId: string; operation: string; keyHash: string; requestHash: string; resultKeyId: string; sealedSecret: string; createdAt: Date },
+  row: {
+    workspaceId: string;
+    operation: string;
+    keyHash: string;
+    requestHash: string;
+    resultKeyId: string;
+    sealedSecret: string;
+    createdAt: Date;
+  },
 ): Promise<boolean> {
   const inserted = await db
     .insertInto('idempotency_keys')
@@ -220,7 +246,12 @@ export async function findKeyById(db: Db, id: string): Promise<KeyRecord | null>
 
 /** Records a signed request's nonce; false when this key has seen it before (a replay). */
 export async function claimNonce(db: Db, keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
-  const inserted = await db.insertInto('signature_nonces').values({ key_id: keyId, nonce, expires_at: expiresAt }).onConflict((conflict) => conflict.doNothing()).returning('key_id').executeTakeFirst();
+  const inserted = await db
+    .insertInto('signature_nonces')
+    .values({ key_id: keyId, nonce, expires_at: expiresAt })
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('key_id')
+    .executeTakeFirst();
   return inserted !== undefined;
 }
 

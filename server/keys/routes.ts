@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -13,11 +13,10 @@ import {
   type ManagementScope,
   RetireKeyQuerySchema,
   RotateKeyBodySchema,
-  UpdateKeyBodySchema,
   UpdatedKeySchema,
+  UpdateKeyBodySchema,
   UpdateRootKeyBodySchema,
 } from '../../schema';
-import type { preHandlerHookHandler } from 'fastify';
 import type { KeyKind, KeyService } from './service';
 
 export interface KeyRoutesOptions {
@@ -27,7 +26,12 @@ export interface KeyRoutesOptions {
 }
 
 const IdempotencyHeadersSchema = z.looseObject({
-  'idempotency-key': z.string().min(8).max(255).optional().describe('Repeat the same request with the same value to get the same result'),
+  'idempotency-key': z
+    .string()
+    .min(8)
+    .max(255)
+    .optional()
+    .describe('Repeat the same request with the same value to get the same result'),
 });
 const IfMatchHeadersSchema = z.looseObject({
   'if-match': z
@@ -49,7 +53,10 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
   const scope = (wanted: ManagementScope): ManagementScope => (kind === 'root' ? 'root-keys:manage' : wanted);
   const tags = [kind === 'root' ? 'root keys' : 'keys'];
   const noun = kind === 'root' ? 'root key' : 'key';
-  const sendKey = <T extends { version: number }>(reply: { header(name: string, value: string): unknown }, key: T): T => {
+  const sendKey = <T extends { version: number }>(
+    reply: { header(name: string, value: string): unknown },
+    key: T,
+  ): T => {
     reply.header('etag', `"${key.version}"`);
     return key;
   };
@@ -64,7 +71,12 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
       response: { 201: CreatedKeySchema, ...errors(400, 401, 403, 409, 413) },
     },
     handler: async (request, reply) => {
-      const { created, replayed } = await keys.create(kind, request.actor, request.body, request.headers['idempotency-key']);
+      const { created, replayed } = await keys.create(
+        kind,
+        request.actor,
+        request.body,
+        request.headers['idempotency-key'],
+      );
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(sendKey(reply, created));
     },
@@ -72,13 +84,23 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
 
   api.get('/', {
     preHandler: guard(scope('keys:read')),
-    schema: { tags, summary: `List ${noun}s, oldest first`, querystring: ListKeysQuerySchema, response: { 200: KeyPageSchema, ...errors(400, 401, 403) } },
+    schema: {
+      tags,
+      summary: `List ${noun}s, oldest first`,
+      querystring: ListKeysQuerySchema,
+      response: { 200: KeyPageSchema, ...errors(400, 401, 403) },
+    },
     handler: async (request) => keys.list(kind, request.actor, request.query),
   });
 
   api.get('/:id', {
     preHandler: guard(scope('keys:read')),
-    schema: { tags, summary: `Get a ${noun}`, params: KeyIdParamsSchema, response: { 200: ApiKeySchema, ...errors(401, 403, 404) } },
+    schema: {
+      tags,
+      summary: `Get a ${noun}`,
+      params: KeyIdParamsSchema,
+      response: { 200: ApiKeySchema, ...errors(401, 403, 404) },
+    },
     handler: async (request, reply) => sendKey(reply, await keys.get(kind, request.actor, request.params.id)),
   });
 
@@ -111,7 +133,13 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
     },
     handler: async (request, reply) => {
       const grace = request.body?.gracePeriodSeconds ?? RotateKeyBodySchema.parse({}).gracePeriodSeconds;
-      const { created, replayed } = await keys.rotate(kind, request.actor, request.params.id, grace, request.headers['idempotency-key']);
+      const { created, replayed } = await keys.rotate(
+        kind,
+        request.actor,
+        request.params.id,
+        grace,
+        request.headers['idempotency-key'],
+      );
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(sendKey(reply, created));
     },
@@ -122,7 +150,11 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
       preHandler: guard(scope(verb === 'revoke' ? 'keys:revoke' : 'keys:write')),
       schema: {
         tags,
-        summary: { suspend: `Suspend a ${noun} until resumed`, resume: `Resume a suspended ${noun}`, revoke: `Revoke a ${noun} at once, for good` }[verb],
+        summary: {
+          suspend: `Suspend a ${noun} until resumed`,
+          resume: `Resume a suspended ${noun}`,
+          revoke: `Revoke a ${noun} at once, for good`,
+        }[verb],
         params: KeyIdParamsSchema,
         response: { 200: ApiKeySchema, ...errors(401, 403, 404, 409) },
       },
@@ -139,7 +171,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
       querystring: RetireKeyQuerySchema,
       response: { 200: ApiKeySchema, ...errors(400, 401, 403, 404) },
     },
-    handler: async (request, reply) => sendKey(reply, await keys.retire(kind, request.actor, request.params.id, request.query.gracePeriodSeconds)),
+    handler: async (request, reply) =>
+      sendKey(reply, await keys.retire(kind, request.actor, request.params.id, request.query.gracePeriodSeconds)),
   });
 };
-

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import {
-  AUDIT_GENESIS_HASH,
   type ApiKey,
+  AUDIT_GENESIS_HASH,
   type AuditAction,
-  canonicalJson,
   type CreatedKey,
+  canonicalJson,
   type ListKeysQuery,
   type RateLimit,
 } from '../../schema';
@@ -39,7 +39,18 @@ export interface KeyPolicy {
 
 export type KeyPatch = Partial<Omit<KeyPolicy, 'environment'>>;
 
-const POLICY_FIELDS = ['name', 'description', 'scopes', 'ipAllowlist', 'expiresAt', 'metadata', 'rateLimit', 'maxAgeDays', 'signedScopes', 'requireSignature'] as const;
+const POLICY_FIELDS = [
+  'name',
+  'description',
+  'scopes',
+  'ipAllowlist',
+  'expiresAt',
+  'metadata',
+  'rateLimit',
+  'maxAgeDays',
+  'signedScopes',
+  'requireSignature',
+] as const;
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const BOOTSTRAP_LOCK = 7_242_001;
 
@@ -88,7 +99,12 @@ export class KeyService {
   }
 
   /** Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first result. */
-  async create(kind: KeyKind, actor: Actor, policy: KeyPolicy, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
+  async create(
+    kind: KeyKind,
+    actor: Actor,
+    policy: KeyPolicy,
+    idempotencyKey?: string,
+  ): Promise<{ created: CreatedKey; replayed: boolean }> {
     if (kind === 'root') requireGrants(actor.scopes, policy.scopes);
     return this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
       const minted = this.#mint(kind, actor.workspaceId, policy, now, null);
@@ -114,31 +130,47 @@ export class KeyService {
   }
 
   /** A page of keys with filters. */
-  async list(kind: KeyKind, actor: Actor, query: ListKeysQuery): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
+  async list(
+    kind: KeyKind,
+    actor: Actor,
+    query: ListKeysQuery,
+  ): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
     const now = new Date();
     const page = await repository.listKeys(this.#db, actor.workspaceId, kind, query, now);
     return { items: page.items.map((record) => toApiKey(record, now.getTime())), nextCursor: page.nextCursor };
   }
 
   /** Changes policy fields; never the secret. With `ifMatch`, fails unless the version still matches. */
-  async update(kind: KeyKind, actor: Actor, id: string, patch: KeyPatch, ifMatch?: number): Promise<ApiKey & { signingSecret?: string }> {
+  async update(
+    kind: KeyKind,
+    actor: Actor,
+    id: string,
+    patch: KeyPatch,
+    ifMatch?: number,
+  ): Promise<ApiKey & { signingSecret?: string }> {
     let issuedSigningSecret: string | undefined;
     const updated = await this.#change(kind, actor, id, async (trx, current, now) => {
       if (ifMatch !== undefined && ifMatch !== current.version) {
-        throw new KeywardError('KW_ERR_VERSION_MISMATCH', `If-Match ${ifMatch} does not match the current version ${current.version}`);
+        throw new KeywardError(
+          'KW_ERR_VERSION_MISMATCH',
+          `If-Match ${ifMatch} does not match the current version ${current.version}`,
+        );
       }
-      if (current.status === 'revoked') throw new KeywardError('KW_ERR_INVALID_STATE', 'a revoked key cannot be changed');
+      if (current.status === 'revoked')
+        throw new KeywardError('KW_ERR_INVALID_STATE', 'a revoked key cannot be changed');
       if (kind === 'root') {
         requireTargetWithinGrants(actor, current);
         requireGrants(actor.scopes, patch.scopes ?? []);
       }
       const before = policyOf(current);
       // Turning signing on for a key that never signed gives it its secret, shown in this answer only.
-      const signs = (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
+      const signs =
+        (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
       if (signs && !current.signingSecretSealed) issuedSigningSecret = generateSigningSecret();
       const updated = await repository.updateKey(trx, current.id, {
         ...patch,
-        expiresAt: patch.expiresAt === undefined ? undefined : patch.expiresAt === null ? null : new Date(patch.expiresAt),
+        expiresAt:
+          patch.expiresAt === undefined ? undefined : patch.expiresAt === null ? null : new Date(patch.expiresAt),
         ...(issuedSigningSecret ? { signingSecretSealed: this.#masterKey.seal(issuedSigningSecret, current.id) } : {}),
         updatedAt: now,
         version: current.version + 1,
@@ -148,7 +180,12 @@ export class KeyService {
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'update'),
         targetKeyId: current.id,
-        changes: { fields, before: pick(before, fields), after: pick(after, fields), ...(issuedSigningSecret ? { signingSecretIssued: true } : {}) },
+        changes: {
+          fields,
+          before: pick(before, fields),
+          after: pick(after, fields),
+          ...(issuedSigningSecret ? { signingSecretIssued: true } : {}),
+        },
       });
       return updated;
     });
@@ -159,16 +196,31 @@ export class KeyService {
    * Issues a successor with the same policy; the old key stays valid for `gracePeriodSeconds`
    * (retiring), then expires. A grace of 0 stops the old key at once.
    */
-  async rotate(kind: KeyKind, actor: Actor, id: string, gracePeriodSeconds: number, idempotencyKey?: string): Promise<{ created: CreatedKey; replayed: boolean }> {
+  async rotate(
+    kind: KeyKind,
+    actor: Actor,
+    id: string,
+    gracePeriodSeconds: number,
+    idempotencyKey?: string,
+  ): Promise<{ created: CreatedKey; replayed: boolean }> {
     return this.#idempotent(actor, `rotate:${kind}:${id}`, { gracePeriodSeconds }, idempotencyKey, async (trx, now) => {
       const old = await this.#require(trx, kind, actor, id, true);
       if (kind === 'root') requireTargetWithinGrants(actor, old);
       const status = effectiveStatus(old, now.getTime());
       if (status !== 'active') {
         const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
-        throw new KeywardError('KW_ERR_INVALID_STATE', `only an active key can be rotated; this one is ${status}${hint}`);
+        throw new KeywardError(
+          'KW_ERR_INVALID_STATE',
+          `only an active key can be rotated; this one is ${status}${hint}`,
+        );
       }
-      const minted = this.#mint(kind, actor.workspaceId, { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null }, now, old.id);
+      const minted = this.#mint(
+        kind,
+        actor.workspaceId,
+        { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null },
+        now,
+        old.id,
+      );
       const { record } = minted;
       await repository.insertKey(trx, record);
       const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
@@ -196,9 +248,10 @@ export class KeyService {
 
   /** Stops a key until it is resumed. */
   async suspend(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
-    return this.#transition(kind, actor, id, 'suspend', (current, status) => {
+    return this.#transition(kind, actor, id, 'suspend', (_current, status) => {
       if (status === 'suspended') return null;
-      if (status !== 'active' && status !== 'retiring') throw new KeywardError('KW_ERR_INVALID_STATE', `a ${status} key cannot be suspended`);
+      if (status !== 'active' && status !== 'retiring')
+        throw new KeywardError('KW_ERR_INVALID_STATE', `a ${status} key cannot be suspended`);
       return { status: 'suspended' };
     });
   }
@@ -215,7 +268,9 @@ export class KeyService {
 
   /** Stops a key at once and for good. */
   async revoke(kind: KeyKind, actor: Actor, id: string): Promise<ApiKey> {
-    return this.#transition(kind, actor, id, 'revoke', (_current, status) => (status === 'revoked' ? null : { status: 'revoked' }));
+    return this.#transition(kind, actor, id, 'revoke', (_current, status) =>
+      status === 'revoked' ? null : { status: 'revoked' },
+    );
   }
 
   /** Lets a key run out: valid for `gracePeriodSeconds` more, then expired. Never lengthens an existing grace. */
@@ -224,7 +279,10 @@ export class KeyService {
       if (status === 'revoked' || status === 'expired') return null;
       let graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
       if (current.graceUntil && current.graceUntil < graceUntil) graceUntil = current.graceUntil;
-      return { status: graceUntil.getTime() <= now.getTime() ? 'expired' : status === 'suspended' ? 'suspended' : 'retiring', graceUntil };
+      return {
+        status: graceUntil.getTime() <= now.getTime() ? 'expired' : status === 'suspended' ? 'suspended' : 'retiring',
+        graceUntil,
+      };
     });
   }
 
@@ -232,22 +290,54 @@ export class KeyService {
    * Creates a tenant with its first root key (`*` within it). Only root keys of the operator's
    * workspace (the first, `default`) may, and only with the workspaces:create scope.
    */
-  async createWorkspace(actor: Actor, name: string, rootKeyScopes: string[] = ['*']): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
+  async createWorkspace(
+    actor: Actor,
+    name: string,
+    rootKeyScopes: string[] = ['*'],
+  ): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
     return this.#db.transaction().execute(async (trx) => {
-      const operator = await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirstOrThrow();
-      if (actor.workspaceId !== operator.id) throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may create workspaces");
+      const operator = await trx
+        .selectFrom('workspaces')
+        .select('id')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      if (actor.workspaceId !== operator.id)
+        throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may create workspaces");
       requireGrants(actor.scopes, rootKeyScopes, 'body.rootKeyScopes');
       const taken = await trx.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirst();
       if (taken) throw new KeywardError('KW_ERR_CONFLICT', `a workspace named ${name} already exists`);
       const workspaceId = await ensureWorkspace(trx, name, AUDIT_GENESIS_HASH);
       const now = new Date();
-      const { record, secret } = this.#mint('root', workspaceId, { name: `${name} bootstrap`, scopes: rootKeyScopes, ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
+      const { record, secret } = this.#mint(
+        'root',
+        workspaceId,
+        { name: `${name} bootstrap`, scopes: rootKeyScopes, ipAllowlist: [], metadata: {}, maxAgeDays: 180 },
+        now,
+        null,
+      );
       await repository.insertKey(trx, record);
       const inWorkspace: Actor = { ...actor, workspaceId, rootKeyId: null };
-      await appendAudit(trx, inWorkspace, { action: 'workspace.bootstrap', targetKeyId: null, changes: { workspace: name, createdBy: actor.rootKeyId } });
-      await appendAudit(trx, inWorkspace, { action: 'root_key.create', targetKeyId: record.id, changes: { ...policyOf(record), start: record.start } });
-      await appendAudit(trx, actor, { action: 'workspace.create', targetKeyId: null, changes: { workspaceId, name, rootKeyId: record.id } });
-      return { workspace: { id: workspaceId, name, createdAt: now.toISOString() }, rootKey: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null } };
+      await appendAudit(trx, inWorkspace, {
+        action: 'workspace.bootstrap',
+        targetKeyId: null,
+        changes: { workspace: name, createdBy: actor.rootKeyId },
+      });
+      await appendAudit(trx, inWorkspace, {
+        action: 'root_key.create',
+        targetKeyId: record.id,
+        changes: { ...policyOf(record), start: record.start },
+      });
+      await appendAudit(trx, actor, {
+        action: 'workspace.create',
+        targetKeyId: null,
+        changes: { workspaceId, name, rootKeyId: record.id },
+      });
+      return {
+        workspace: { id: workspaceId, name, createdAt: now.toISOString() },
+        rootKey: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null },
+      };
     });
   }
 
@@ -260,19 +350,47 @@ export class KeyService {
     return this.#db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
       const fingerprint = this.#pepper.fingerprint();
-      const pinned = await trx.selectFrom('settings').select('value').where('name', '=', 'pepper_fingerprint').executeTakeFirst();
+      const pinned = await trx
+        .selectFrom('settings')
+        .select('value')
+        .where('name', '=', 'pepper_fingerprint')
+        .executeTakeFirst();
       if (pinned && pinned.value !== fingerprint) {
-        throw new Error('this store was initialised with a different pepper (KEYWARD_PEPPER or <data dir>/pepper); refusing to start');
+        throw new Error(
+          'this store was initialised with a different pepper (KEYWARD_PEPPER or <data dir>/pepper); refusing to start',
+        );
       }
-      if (!pinned) await trx.insertInto('settings').values({ name: 'pepper_fingerprint', value: fingerprint }).execute();
+      if (!pinned)
+        await trx.insertInto('settings').values({ name: 'pepper_fingerprint', value: fingerprint }).execute();
       if (await repository.hasRootKeys(trx)) return null;
       const workspaceId = await ensureWorkspace(trx, 'default', AUDIT_GENESIS_HASH);
-      const actor: Actor = { workspaceId, rootKeyId: null, scopes: ['*'], ip: null, userAgent: 'keyward bootstrap', requestId: null };
+      const actor: Actor = {
+        workspaceId,
+        rootKeyId: null,
+        scopes: ['*'],
+        ip: null,
+        userAgent: 'keyward bootstrap',
+        requestId: null,
+      };
       const now = new Date();
-      const { record, secret } = this.#mint('root', workspaceId, { name: 'bootstrap', scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 }, now, null);
+      const { record, secret } = this.#mint(
+        'root',
+        workspaceId,
+        { name: 'bootstrap', scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 },
+        now,
+        null,
+      );
       await repository.insertKey(trx, record);
-      await appendAudit(trx, actor, { action: 'workspace.bootstrap', targetKeyId: null, changes: { workspace: 'default' } });
-      await appendAudit(trx, actor, { action: 'root_key.create', targetKeyId: record.id, changes: { ...policyOf(record), start: record.start } });
+      await appendAudit(trx, actor, {
+        action: 'workspace.bootstrap',
+        targetKeyId: null,
+        changes: { workspace: 'default' },
+      });
+      await appendAudit(trx, actor, {
+        action: 'root_key.create',
+        targetKeyId: record.id,
+        changes: { ...policyOf(record), start: record.start },
+      });
       return { secret, record };
     });
   }
@@ -323,9 +441,16 @@ export class KeyService {
   }
 
   /** Runs a change to one locked key in a transaction, then drops the key from the verify cache. */
-  async #change(kind: KeyKind, actor: Actor, id: string, apply: (trx: Db, current: KeyRecord, now: Date) => Promise<KeyRecord>): Promise<ApiKey> {
+  async #change(
+    kind: KeyKind,
+    actor: Actor,
+    id: string,
+    apply: (trx: Db, current: KeyRecord, now: Date) => Promise<KeyRecord>,
+  ): Promise<ApiKey> {
     const now = new Date();
-    const updated = await this.#db.transaction().execute(async (trx) => apply(trx, await this.#require(trx, kind, actor, id, true), now));
+    const updated = await this.#db
+      .transaction()
+      .execute(async (trx) => apply(trx, await this.#require(trx, kind, actor, id, true), now));
     this.#verifier.forget(updated.secretHash);
     return toApiKey(updated, now.getTime());
   }
@@ -341,11 +466,18 @@ export class KeyService {
     return this.#change(kind, actor, id, async (trx, current, now) => {
       const write = decide(current, effectiveStatus(current, now.getTime()), now);
       if (!write) return current;
-      const updated = await repository.updateKey(trx, current.id, { ...write, updatedAt: now, version: current.version + 1 });
+      const updated = await repository.updateKey(trx, current.id, {
+        ...write,
+        updatedAt: now,
+        version: current.version + 1,
+      });
       await appendAudit(trx, actor, {
         action: auditAction(kind, verb),
         targetKeyId: current.id,
-        changes: { status: { from: current.status, to: updated.status }, graceUntil: updated.graceUntil?.toISOString() ?? null },
+        changes: {
+          status: { from: current.status, to: updated.status },
+          graceUntil: updated.graceUntil?.toISOString() ?? null,
+        },
       });
       return updated;
     });
@@ -370,14 +502,22 @@ export class KeyService {
       const stored = await repository.findIdempotentResult(this.#db, actor.workspaceId, operation, keyHash);
       if (!stored || stored.created_at.getTime() < Date.now() - IDEMPOTENCY_TTL_MS) return null;
       if (stored.request_hash !== requestHash) {
-        throw new KeywardError('KW_ERR_IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was already used with a different request body');
+        throw new KeywardError(
+          'KW_ERR_IDEMPOTENCY_MISMATCH',
+          'this Idempotency-Key was already used with a different request body',
+        );
       }
       const sealed = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', idempotencyKey));
       const record = await repository.findKeyById(this.#db, stored.result_key_id);
       if (!sealed || !record) return null;
       // Sealed as JSON (key and signing secret) since request signing; a bare key before that.
-      const secrets = sealed.startsWith('{') ? (JSON.parse(sealed) as { key: string; signingSecret: string | null }) : { key: sealed, signingSecret: null };
-      return { created: { ...toApiKey(record), key: secrets.key, signingSecret: secrets.signingSecret }, replayed: true };
+      const secrets = sealed.startsWith('{')
+        ? (JSON.parse(sealed) as { key: string; signingSecret: string | null })
+        : { key: sealed, signingSecret: null };
+      return {
+        created: { ...toApiKey(record), key: secrets.key, signingSecret: secrets.signingSecret },
+        replayed: true,
+      };
     };
 
     const earlier = await replay();
@@ -393,7 +533,10 @@ export class KeyService {
             keyHash,
             requestHash,
             resultKeyId: result.record.id,
-            sealedSecret: seal(JSON.stringify({ key: result.secret, signingSecret: result.signingSecret }), this.#pepper.derive('idempotency-seal', idempotencyKey)),
+            sealedSecret: seal(
+              JSON.stringify({ key: result.secret, signingSecret: result.signingSecret }),
+              this.#pepper.derive('idempotency-seal', idempotencyKey),
+            ),
             createdAt: now,
           });
           if (!claimed) throw new IdempotencyRace();
@@ -404,7 +547,11 @@ export class KeyService {
     } catch (error) {
       if (!(error instanceof IdempotencyRace)) throw error;
       const winner = await replay();
-      if (!winner) throw new KeywardError('KW_ERR_INVALID_STATE', 'a concurrent request with this Idempotency-Key did not finish; retry');
+      if (!winner)
+        throw new KeywardError(
+          'KW_ERR_INVALID_STATE',
+          'a concurrent request with this Idempotency-Key did not finish; retry',
+        );
       return winner;
     }
   }

@@ -42,7 +42,10 @@ function workerMain(): void {
       port.postMessage({ id: message.id, result: { rows: result.rows, affectedRows: result.affectedRows } });
     } catch (error) {
       const failure = error as { message: string; code?: string; detail?: string };
-      port.postMessage({ id: message.id, error: { message: failure.message, code: failure.code, detail: failure.detail } });
+      port.postMessage({
+        id: message.id,
+        error: { message: failure.message, code: failure.code, detail: failure.detail },
+      });
     }
   });
 }
@@ -86,7 +89,10 @@ export class PGliteThread {
 
   /** Starts the worker and opens (or initialises) the cluster in `dataPath`. */
   static async open(dataPath: string): Promise<PGliteThread> {
-    const worker = new Worker(`(${workerMain.toString()})()`, { eval: true, workerData: { dataPath, pglitePath: require.resolve('@electric-sql/pglite') } });
+    const worker = new Worker(`(${workerMain.toString()})()`, {
+      eval: true,
+      workerData: { dataPath, pglitePath: require.resolve('@electric-sql/pglite') },
+    });
     const thread = new PGliteThread(worker);
     await new Promise<void>((resolve, reject) => thread.#pending.set(0, { resolve: () => resolve(), reject }));
     return thread;

@@ -31,8 +31,17 @@ export class BruteForceGuard {
 
   /** Whether verifications from `ip`, or with the key prefix `prefix`, are throttled now. */
   blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
-    if (ip && this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit) return 'ip';
-    if (prefix && this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >= this.#policy.verifyFailuresPerPrefix.limit) return 'prefix';
+    if (
+      ip &&
+      this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit
+    )
+      return 'ip';
+    if (
+      prefix &&
+      this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >=
+        this.#policy.verifyFailuresPerPrefix.limit
+    )
+      return 'prefix';
     return null;
   }
 
@@ -46,7 +55,12 @@ export class BruteForceGuard {
     let throttled: 'ip' | 'prefix' | null = null;
     if (ip && !this.#ipFailures.consume(ip, this.#policy.verifyFailuresPerIp, now).allowed) throttled = 'ip';
     else if (ip && this.blocked(ip, null, now)) throttled = 'ip';
-    if (prefix && (!this.#prefixFailures.consume(prefix, this.#policy.verifyFailuresPerPrefix, now).allowed || this.blocked(null, prefix, now))) throttled ??= 'prefix';
+    if (
+      prefix &&
+      (!this.#prefixFailures.consume(prefix, this.#policy.verifyFailuresPerPrefix, now).allowed ||
+        this.blocked(null, prefix, now))
+    )
+      throttled ??= 'prefix';
     return throttled;
   }
 
@@ -65,7 +79,11 @@ export class BruteForceGuard {
   rootKeyFailed(ip: string | null, now: number): Date | null {
     if (!ip) return null;
     const { allowed } = this.#rootKeyFailures.consume(ip, this.#policy.rootKeyFailures, now);
-    if (allowed && this.#rootKeyFailures.used(ip, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit) return null;
+    if (
+      allowed &&
+      this.#rootKeyFailures.used(ip, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit
+    )
+      return null;
     const until = now + this.#policy.rootKeyLockoutSeconds * 1000;
     this.#lockedUntil.set(ip, until);
     return new Date(until);

@@ -35,12 +35,20 @@ const JSON_TYPE = /^application\/json(?:;\s*charset=utf-8)?$/i;
  * then a plain JSON.parse gives the same value. Anything else goes to secure-json-parse itself.
  */
 function parseJson(text: string): unknown {
-  if (text.charCodeAt(0) !== 0xfeff && !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
+  if (
+    text.charCodeAt(0) !== 0xfeff &&
+    !text.includes('\\') &&
+    !text.includes('__proto__') &&
+    !text.includes('constructor')
+  )
+    return JSON.parse(text);
   return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
 }
 
 const acceptsBody = compileAcceptor(VerifyRequestSchema);
-const validateBody = validatorCompiler({ schema: VerifyRequestSchema, method: 'POST', url: '/v1/verify' } as Parameters<typeof validatorCompiler>[0]);
+const validateBody = validatorCompiler({ schema: VerifyRequestSchema, method: 'POST', url: '/v1/verify' } as Parameters<
+  typeof validatorCompiler
+>[0]);
 
 export interface VerifyLaneOptions {
   answer: VerifyService;
@@ -74,8 +82,19 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   const duration = metrics.httpDuration.labels({ method: 'POST', route: '/v1/verify' });
   let open = true;
 
-  const send = (response: ServerResponse, id: string, started: number, status: number, payload: string, headers?: Record<string, string>) => {
-    const head = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'x-request-id': id };
+  const send = (
+    response: ServerResponse,
+    id: string,
+    started: number,
+    status: number,
+    payload: string,
+    headers?: Record<string, string>,
+  ) => {
+    const head = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      'x-request-id': id,
+    };
     response.writeHead(status, headers === undefined ? head : { ...headers, ...head });
     response.end(payload);
     tallyOf(String(status)).count += 1;
@@ -106,19 +125,33 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     if (acceptsBody(parsed)) body = parsed as VerifyRequest;
     else {
       const validated = validateBody(parsed) as { value?: VerifyRequest; error?: unknown[] };
-      if (validated.error) return fail(response, id, started, { validation: validated.error, validationContext: 'body', statusCode: 400 });
+      if (validated.error)
+        return fail(response, id, started, { validation: validated.error, validationContext: 'body', statusCode: 400 });
       body = validated.value!;
     }
-    const origin: Origin = { ip: callerIp(request), userAgent: userAgentOf(request.headers['user-agent']), requestId: id };
+    const origin: Origin = {
+      ip: callerIp(request),
+      userAgent: userAgentOf(request.headers['user-agent']),
+      requestId: id,
+    };
     // One reading of the wall clock serves the root key's checks and the verification.
     const now = Date.now();
     const authenticated = authenticate(request.headers.authorization, origin, 'verify', request.socket, now);
     if (authenticated instanceof Promise) {
-      authenticated.then((verdict) => settle(response, id, started, now, body, verdict)).catch((error: unknown) => fail(response, id, started, error));
+      authenticated
+        .then((verdict) => settle(response, id, started, now, body, verdict))
+        .catch((error: unknown) => fail(response, id, started, error));
     } else settle(response, id, started, now, body, authenticated);
   };
   // The verdict on the root key, then the answer: made once here rather than as a closure per request.
-  const settle = (response: ServerResponse, id: string, started: number, now: number, body: VerifyRequest, verdict: Authentication) => {
+  const settle = (
+    response: ServerResponse,
+    id: string,
+    started: number,
+    now: number,
+    body: VerifyRequest,
+    verdict: Authentication,
+  ) => {
     if (verdict instanceof KeywardError) return fail(response, id, started, verdict);
     const outcome = answer(body, verdict, now, started);
     if (outcome instanceof Promise) {
@@ -132,7 +165,12 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   const lane = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (!open || request.method !== 'POST' || request.url !== '/v1/verify') return false;
     const type = request.headers['content-type'];
-    if (type === undefined || (type !== 'application/json' && !JSON_TYPE.test(type)) || request.headers['transfer-encoding'] !== undefined) return false;
+    if (
+      type === undefined ||
+      (type !== 'application/json' && !JSON_TYPE.test(type)) ||
+      request.headers['transfer-encoding'] !== undefined
+    )
+      return false;
     const length = Number(request.headers['content-length']);
     if (!(length > 0 && length <= bodyLimitBytes)) return false;
 
@@ -142,7 +180,13 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       try {
-        handle(request, response, id, started, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+        handle(
+          request,
+          response,
+          id,
+          started,
+          chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        );
       } catch (error) {
         fail(response, id, started, error);
       }

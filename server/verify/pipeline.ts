@@ -1,6 +1,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { SignedRequest, VerifyCode } from '../../schema';
+import { SIGNATURE_MAX_SKEW_SECONDS } from '../../schema';
 import { parseKey } from '../keys/format';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
 import { claimNonce, findKeyByHash, findKeyById } from '../keys/repository';
@@ -10,7 +11,6 @@ import { compileAllowlist, type IpMatcher } from './ip';
 import { type RateLimitState, SlidingWindowLimiter } from './rate-limit';
 import { compileScopes, type ScopeMatcher } from './scopes';
 import { checkSignature, signatureKeyId } from './signature';
-import { SIGNATURE_MAX_SKEW_SECONDS } from '../../schema';
 
 /** What a verification asks. */
 export interface VerifyInput {
@@ -30,7 +30,12 @@ export interface VerifyInput {
 export type VerifyOutcome =
   | { valid: true; code: 'VALID'; key: KeyRecord; rateLimit: RateLimitState | null }
   | { valid: false; code: 'MALFORMED' | 'NOT_FOUND'; key: null; rateLimit: null }
-  | { valid: false; code: Exclude<VerifyCode, 'VALID' | 'MALFORMED' | 'NOT_FOUND'>; key: KeyRecord; rateLimit: RateLimitState | null };
+  | {
+      valid: false;
+      code: Exclude<VerifyCode, 'VALID' | 'MALFORMED' | 'NOT_FOUND'>;
+      key: KeyRecord;
+      rateLimit: RateLimitState | null;
+    };
 
 interface CachedKey {
   record: KeyRecord;
@@ -53,7 +58,9 @@ const UNKNOWN = Symbol('unknown');
  * Node ≥ 20.12; older 20.x fall back to createHash.)
  */
 const fingerprint: (key: string) => string =
-  typeof oneShotHash === 'function' ? (key) => oneShotHash('sha256', key, 'base64') : (key) => createHash('sha256').update(key).digest('base64');
+  typeof oneShotHash === 'function'
+    ? (key) => oneShotHash('sha256', key, 'base64')
+    : (key) => createHash('sha256').update(key).digest('base64');
 
 export interface VerifierOptions {
   cacheTtlMs: number;
@@ -98,7 +105,8 @@ export class Verifier {
       max: options.cacheMaxEntries ?? 100_000,
       ttl: options.cacheTtlMs,
       dispose: (entry, cacheKey) => {
-        if (entry !== UNKNOWN && this.#fingerprints.get(entry.record.secretHash) === cacheKey) this.#fingerprints.delete(entry.record.secretHash);
+        if (entry !== UNKNOWN && this.#fingerprints.get(entry.record.secretHash) === cacheKey)
+          this.#fingerprints.delete(entry.record.secretHash);
       },
     });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
@@ -121,7 +129,9 @@ export class Verifier {
       if (cached === undefined) {
         const shape = parseKey(input.key);
         if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
-          return shape ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null } : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+          return shape
+            ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null }
+            : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
         }
       }
       if (connection && !remembered) this.#presented.set(connection, { key: input.key, kind: input.kind, cacheKey });
@@ -130,7 +140,8 @@ export class Verifier {
     }
     // A signed request without the key names it in the signature's keyid.
     const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
-    if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId)) return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+    if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId))
+      return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
     const cached = this.#byId.get(keyId);
     if (cached !== undefined) return this.#check(cached, input, now);
     return this.#loadById(keyId).then((loaded) => this.#check(loaded, input, now));
@@ -138,7 +149,11 @@ export class Verifier {
 
   /** The checks after lookup, in order: status → expiry → IP → scopes → signature → rate limit. */
   #check(cached: CachedKey | typeof UNKNOWN, input: VerifyInput, now: number): VerifyOutcome | Promise<VerifyOutcome> {
-    if (cached === UNKNOWN || cached.record.kind !== input.kind || (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)) {
+    if (
+      cached === UNKNOWN ||
+      cached.record.kind !== input.kind ||
+      (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)
+    ) {
       return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
     }
     const { record } = cached;
@@ -148,7 +163,8 @@ export class Verifier {
     if (status === 'suspended') return { valid: false, code: 'SUSPENDED', key: record, rateLimit: null };
     if (status === 'expired') return { valid: false, code: 'EXPIRED', key: record, rateLimit: null };
 
-    if (!cached.allowlist.allows(input.ip)) return { valid: false, code: 'IP_NOT_ALLOWED', key: record, rateLimit: null };
+    if (!cached.allowlist.allows(input.ip))
+      return { valid: false, code: 'IP_NOT_ALLOWED', key: record, rateLimit: null };
     if (input.scopes && input.scopes.length > 0 && !cached.scopes.allows(input.scopes)) {
       return { valid: false, code: 'INSUFFICIENT_SCOPE', key: record, rateLimit: null };
     }
@@ -156,7 +172,9 @@ export class Verifier {
     // Signature: required by the key, by a signed scope asked for, or by a request that carries no key;
     // checked too whenever a key that signs arrives with a signature.
     const signatureNeeded =
-      record.requireSignature || input.key === undefined || (cached.signedScopes !== null && (input.scopes ?? []).some((scope) => cached.signedScopes!.allows([scope])));
+      record.requireSignature ||
+      input.key === undefined ||
+      (cached.signedScopes !== null && (input.scopes ?? []).some((scope) => cached.signedScopes!.allows([scope])));
     const signaturePresent = input.request?.headers['signature-input'] !== undefined;
     if (signatureNeeded || (signaturePresent && cached.signingSecret)) {
       if (!cached.signingSecret) return { valid: false, code: 'SIGNATURE_INVALID', key: record, rateLimit: null };
@@ -165,7 +183,8 @@ export class Verifier {
       // Kept until `created` is too old to pass the freshness check anyway.
       const keepUntil = new Date((verdict.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
       return claimNonce(this.#db, record.id, verdict.nonce, keepUntil).then(
-        (fresh): VerifyOutcome => (fresh ? this.#limit(cached, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null }),
+        (fresh): VerifyOutcome =>
+          fresh ? this.#limit(cached, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null },
       );
     }
     return this.#limit(cached, now);
@@ -206,7 +225,11 @@ export class Verifier {
     return this.#loadInto(this.#byId, id, () => findKeyById(this.#db, id));
   }
 
-  async #loadInto(cache: LRUCache<string, CachedKey | typeof UNKNOWN>, cacheKey: string, find: () => Promise<KeyRecord | null>): Promise<CachedKey | typeof UNKNOWN> {
+  async #loadInto(
+    cache: LRUCache<string, CachedKey | typeof UNKNOWN>,
+    cacheKey: string,
+    find: () => Promise<KeyRecord | null>,
+  ): Promise<CachedKey | typeof UNKNOWN> {
     const epoch = this.#epoch;
     const record = await find();
     const entry = record ? this.#compile(record) : UNKNOWN;

@@ -15,7 +15,10 @@ export interface VerifyRoutesOptions {
  * Most requests are answered by the verify lane (./lane.ts) before they reach fastify; this route
  * declares the API for OpenAPI and answers what the lane passes on.
  */
-export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (app, { answer, guard, requestLogLevel }) => {
+export const verifyRoutes: FastifyPluginAsync<VerifyRoutesOptions> = async (
+  app,
+  { answer, guard, requestLogLevel },
+) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/verify', {
     preHandler: guard('verify'),
     logLevel: requestLogLevel,

@@ -18,7 +18,11 @@ function parseScope(scope: string): ParsedScope | null {
   const base = at === -1 ? scope : scope.slice(0, at);
   const colon = base.indexOf(':');
   if (colon === -1) return null;
-  return { resource: base.slice(0, colon), action: base.slice(colon + 1), qualifier: at === -1 ? undefined : scope.slice(at + 1) };
+  return {
+    resource: base.slice(0, colon),
+    action: base.slice(colon + 1),
+    qualifier: at === -1 ? undefined : scope.slice(at + 1),
+  };
 }
 
 function covers(grant: ParsedScope, wanted: ParsedScope): boolean {

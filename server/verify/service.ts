@@ -6,7 +6,7 @@ import type { CallRecorder } from '../calls/recorder';
 import { presentedStart } from '../keys/format';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
 import type { BruteForceGuard } from './brute-force';
-import type { VerifyOutcome, Verifier } from './pipeline';
+import type { Verifier, VerifyOutcome } from './pipeline';
 
 /** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
 const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
@@ -44,7 +44,11 @@ const answersByRecord = new WeakMap<KeyRecord, Map<VerifyCode, Map<KeyStatus | n
 /** The JSON text of each shared answer; verifyResponseJson() reads it. */
 const answerTexts = new WeakMap<VerifyResponse, string>();
 
-function shape(outcome: VerifyOutcome | typeof BLOCKED, key: KeyRecord | null, status: KeyStatus | null): VerifyResponse {
+function shape(
+  outcome: VerifyOutcome | typeof BLOCKED,
+  key: KeyRecord | null,
+  status: KeyStatus | null,
+): VerifyResponse {
   return {
     valid: outcome.valid,
     code: outcome.code,
@@ -56,7 +60,13 @@ function shape(outcome: VerifyOutcome | typeof BLOCKED, key: KeyRecord | null, s
     deprecated: status === 'retiring',
     graceUntil: key?.graceUntil?.toISOString() ?? null,
     successorId: key?.successorId ?? null,
-    rateLimit: outcome.rateLimit ? { limit: outcome.rateLimit.limit, remaining: outcome.rateLimit.remaining, resetAt: outcome.rateLimit.resetAt.toISOString() } : null,
+    rateLimit: outcome.rateLimit
+      ? {
+          limit: outcome.rateLimit.limit,
+          remaining: outcome.rateLimit.remaining,
+          resetAt: outcome.rateLimit.resetAt.toISOString(),
+        }
+      : null,
   };
 }
 
@@ -66,10 +76,16 @@ export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: num
   const status = key ? effectiveStatus(key, now) : null;
   if (!key || outcome.rateLimit) return shape(outcome, key, status);
   let byCode = answersByRecord.get(key);
-  if (!byCode) answersByRecord.set(key, (byCode = new Map()));
+  if (!byCode) {
+    byCode = new Map();
+    answersByRecord.set(key, byCode);
+  }
   // Looked up by the code, then the status: both are constant strings, so nothing is built per call.
   let byStatus = byCode.get(outcome.code);
-  if (!byStatus) byCode.set(outcome.code, (byStatus = new Map()));
+  if (!byStatus) {
+    byStatus = new Map();
+    byCode.set(outcome.code, byStatus);
+  }
   let answer = byStatus.get(status);
   if (!answer) {
     answer = Object.freeze(shape(outcome, key, status));
@@ -89,11 +105,25 @@ export function verifyResponseJson(response: VerifyResponse): string {
  * for one validated request from an authenticated caller. Synchronous for a cached key, so the hot
  * path allocates no promise; both the verify lane and the fastify route answer through it.
  */
-export function verifyService({ verifier, recorder, keepQueryInCallLog, bruteForce, onOutcome, onThrottled }: VerifyServiceOptions) {
+export function verifyService({
+  verifier,
+  recorder,
+  keepQueryInCallLog,
+  bruteForce,
+  onOutcome,
+  onThrottled,
+}: VerifyServiceOptions) {
   /** The key's display prefix, for throttling and for calls with no known key: computed only when needed. */
   const prefixOf = (key: string | undefined): string | null => (key === undefined ? null : presentedStart(key));
 
-  const finish = (body: VerifyRequest, actor: Actor, source: string | null, started: number, now: number, outcome: VerifyOutcome | typeof BLOCKED): VerifyResponse => {
+  const finish = (
+    body: VerifyRequest,
+    actor: Actor,
+    source: string | null,
+    started: number,
+    now: number,
+    outcome: VerifyOutcome | typeof BLOCKED,
+  ): VerifyResponse => {
     const { key, ip, scopes, request: signed, path } = body;
     // The presented key's prefix when no key was found: it is throttled and logged in the key's place.
     const unknownPrefix = outcome.key === null ? prefixOf(key) : null;
@@ -112,7 +142,12 @@ export function verifyService({ verifier, recorder, keepQueryInCallLog, bruteFor
       scopes: scopes ?? NO_SCOPES,
       // The signed request, when given, says what the call was; method and path default to it.
       method: body.method ?? signed?.method ?? null,
-      path: path !== undefined ? callLogPath(path, keepQueryInCallLog) : signed ? callLogPath(new URL(signed.url).pathname, false) : null,
+      path:
+        path !== undefined
+          ? callLogPath(path, keepQueryInCallLog)
+          : signed
+            ? callLogPath(new URL(signed.url).pathname, false)
+            : null,
       code: outcome.code,
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
@@ -124,11 +159,28 @@ export function verifyService({ verifier, recorder, keepQueryInCallLog, bruteFor
    * arrived) come from a caller that has read the clock already, so a verification reads it
    * once more, for the latency the call log keeps: from the request's arrival, when known, to the verdict.
    */
-  return (body: VerifyRequest, actor: Actor, now: number = Date.now(), started: number = performance.now()): VerifyResponse | Promise<VerifyResponse> => {
+  return (
+    body: VerifyRequest,
+    actor: Actor,
+    now: number = Date.now(),
+    started: number = performance.now(),
+  ): VerifyResponse | Promise<VerifyResponse> => {
     // Brute force: the end client's address when the caller passes it, else the caller's own.
     const source = body.ip ?? actor.ip;
     const blocked = bruteForce.blocked(source, bruteForce.watchingPrefixes ? prefixOf(body.key) : null, now) !== null;
-    const outcome = blocked ? BLOCKED : verifier.verify({ key: body.key, request: body.request, kind: 'api', workspaceId: actor.workspaceId, ip: body.ip, scopes: body.scopes }, now);
+    const outcome = blocked
+      ? BLOCKED
+      : verifier.verify(
+          {
+            key: body.key,
+            request: body.request,
+            kind: 'api',
+            workspaceId: actor.workspaceId,
+            ip: body.ip,
+            scopes: body.scopes,
+          },
+          now,
+        );
     return outcome instanceof Promise
       ? outcome.then((settled) => finish(body, actor, source, started, now, settled))
       : finish(body, actor, source, started, now, outcome);

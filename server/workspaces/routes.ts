@@ -16,7 +16,13 @@ export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async
       tags: ['workspaces'],
       summary: "Create a workspace (a tenant) and its first root key; only the operator's workspace may",
       body: CreateWorkspaceBodySchema,
-      response: { 201: CreatedWorkspaceSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 409: ErrorBodySchema },
+      response: {
+        201: CreatedWorkspaceSchema,
+        400: ErrorBodySchema,
+        401: ErrorBodySchema,
+        403: ErrorBodySchema,
+        409: ErrorBodySchema,
+      },
     },
     handler: async (request, reply) => {
       const created = await keys.createWorkspace(request.actor, request.body.name, request.body.rootKeyScopes);

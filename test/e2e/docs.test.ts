@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? 'chromium';
 
@@ -49,7 +49,15 @@ describe('the /docs page in Chromium', () => {
   it('renders every API operation from the OpenAPI document', async () => {
     const dom = await renderedDom(`${server.url}/docs/`);
     const paths = new Set([...dom.matchAll(/data-path="([^"]+)"/g)].map((match) => match[1]));
-    for (const path of ['/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/rotate', '/v1/verify', '/v1/audit', '/v1/calls', '/v1/root-keys']) {
+    for (const path of [
+      '/v1/keys',
+      '/v1/keys/{id}',
+      '/v1/keys/{id}/rotate',
+      '/v1/verify',
+      '/v1/audit',
+      '/v1/calls',
+      '/v1/root-keys',
+    ]) {
       expect(paths).toContain(path);
     }
     expect(dom).toContain('keyward');

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 const enginesBin = process.env.KEYWARD_ENGINES_BIN;
 const tofu = process.env.TOFU_BIN ?? process.env.TERRAFORM_BIN ?? (enginesBin ? join(enginesBin, 'tofu') : undefined);
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err });
@@ -24,14 +29,32 @@ describe('OpenTofu engine', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   beforeAll(() => {
-    if (!tofu) throw new Error('no OpenTofu: run scripts/install-iac-engines.sh and set KEYWARD_ENGINES_BIN to its last line, or set TOFU_BIN');
+    if (!tofu)
+      throw new Error(
+        'no OpenTofu: run scripts/install-iac-engines.sh and set KEYWARD_ENGINES_BIN to its last line, or set TOFU_BIN',
+      );
     dir = mkdtempSync(join(tmpdir(), 'keyward-tofu-'));
     // An empty CLI config: no mirrors, no credentials, nothing from the machine's own settings.
     writeFileSync(join(dir, 'empty.tfrc'), '');
-    env = { PATH: process.env.PATH, HOME: dir, TF_CLI_CONFIG_FILE: join(dir, 'empty.tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
+    env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      TF_CLI_CONFIG_FILE: join(dir, 'empty.tfrc'),
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+    };
     writeFileSync(
       join(dir, 'main.tf'),
-      ['resource "terraform_data" "smoke" {', '  input = "keyward"', '}', '', 'output "echo" {', '  value = terraform_data.smoke.output', '}', ''].join('\n'),
+      [
+        'resource "terraform_data" "smoke" {',
+        '  input = "keyward"',
+        '}',
+        '',
+        'output "echo" {',
+        '  value = terraform_data.smoke.output',
+        '}',
+        '',
+      ].join('\n'),
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,11 +82,19 @@ const pulumiBin = process.env.PULUMI_BIN ? join(process.env.PULUMI_BIN, '..') : 
 
 describe('Pulumi engine', () => {
   it('runs preview, up and destroy of a program with one dynamic resource, on the local file backend', async () => {
-    if (!pulumiBin) throw new Error('no Pulumi: run scripts/install-iac-engines.sh and set KEYWARD_ENGINES_BIN to its last line, or set PULUMI_BIN');
+    if (!pulumiBin)
+      throw new Error(
+        'no Pulumi: run scripts/install-iac-engines.sh and set KEYWARD_ENGINES_BIN to its last line, or set PULUMI_BIN',
+      );
     const dir = mkdtempSync(join(tmpdir(), 'keyward-pulumi-'));
     try {
       const smoke = join(__dirname, '../../dist/test/e2e/fixtures/pulumi-smoke.js');
-      const result = await run(process.execPath, [smoke, pulumiBin, join(dir, 'backend'), dir], join(__dirname, '../..'), { PATH: process.env.PATH, HOME: dir });
+      const result = await run(
+        process.execPath,
+        [smoke, pulumiBin, join(dir, 'backend'), dir],
+        join(__dirname, '../..'),
+        { PATH: process.env.PATH, HOME: dir },
+      );
       expect(result.err).toBe('');
       expect(result.code).toBe(0);
       const report = JSON.parse(result.out.trim().split('\n').at(-1)!);

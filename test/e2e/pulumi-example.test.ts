@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyward } from '../../sdk';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
-import { pulumiProject, type PulumiProject } from './fixtures/pulumi-project';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
+import { type PulumiProject, pulumiProject } from './fixtures/pulumi-project';
 
 const PROGRAM = 'examples/pulumi/index.js';
 
@@ -31,17 +31,33 @@ describe('examples/pulumi: vendor keys written to their consumers', () => {
   it('creates scoped, IP-limited keys, writes each to its file, shows no drift, and destroys cleanly', async () => {
     const up = await project.run(PROGRAM, 'up');
     expect(up.summary).toEqual({ create: 7 });
-    const file = (vendor: string) => JSON.parse(readFileSync(join(project.dir, 'secrets', `${vendor}.json`), 'utf8')) as { apiKey: string; keyId: string };
+    const file = (vendor: string) =>
+      JSON.parse(readFileSync(join(project.dir, 'secrets', `${vendor}.json`), 'utf8')) as {
+        apiKey: string;
+        keyId: string;
+      };
 
     const crm = file('crm-sync');
     expect(crm.keyId).toBe(up.outputs.keys['crm-sync'].keyId);
-    expect((await client.verify({ key: crm.apiKey, scopes: ['contacts:write'], ip: '203.0.113.20' })).code).toBe('VALID');
-    expect((await client.verify({ key: crm.apiKey, scopes: ['invoices:read'], ip: '203.0.113.20' })).code).toBe('INSUFFICIENT_SCOPE');
-    expect((await client.verify({ key: crm.apiKey, scopes: ['contacts:read'], ip: '198.51.100.7' })).code).toBe('IP_NOT_ALLOWED');
+    expect((await client.verify({ key: crm.apiKey, scopes: ['contacts:write'], ip: '203.0.113.20' })).code).toBe(
+      'VALID',
+    );
+    expect((await client.verify({ key: crm.apiKey, scopes: ['invoices:read'], ip: '203.0.113.20' })).code).toBe(
+      'INSUFFICIENT_SCOPE',
+    );
+    expect((await client.verify({ key: crm.apiKey, scopes: ['contacts:read'], ip: '198.51.100.7' })).code).toBe(
+      'IP_NOT_ALLOWED',
+    );
     const billing = file('billing-export');
-    expect((await client.verify({ key: billing.apiKey, scopes: ['invoices:export'], ip: '2001:db8:40::17' })).code).toBe('VALID');
+    expect(
+      (await client.verify({ key: billing.apiKey, scopes: ['invoices:export'], ip: '2001:db8:40::17' })).code,
+    ).toBe('VALID');
     const email = await client.keys.get(file('email-sender').keyId);
-    expect(email).toMatchObject({ rateLimit: { limit: 600, windowSeconds: 60 }, maxAgeDays: 90, metadata: { vendor: 'email-sender', owner: 'platform-team' } });
+    expect(email).toMatchObject({
+      rateLimit: { limit: 600, windowSeconds: 60 },
+      maxAgeDays: 90,
+      metadata: { vendor: 'email-sender', owner: 'platform-team' },
+    });
     // The secret is in the file and the state's secret outputs, never in the plain outputs.
     expect(JSON.stringify(up.outputs)).not.toContain(crm.apiKey);
 

@@ -1,10 +1,10 @@
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Keyward } from '../../sdk';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
 import { verifyContinuously } from '../support/load';
-import { pulumiProject, type PulumiProject } from './fixtures/pulumi-project';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
+import { type PulumiProject, pulumiProject } from './fixtures/pulumi-project';
 
 const PROGRAM = 'examples/gitops/index.js';
 
@@ -36,9 +36,18 @@ describe('GitOps with keyward/pulumi: keys.yaml drives create, update, rotation,
     project?.remove();
   });
 
-  const writeKeys = (keys: Record<string, unknown>) => writeFileSync(join(project.dir, 'keys.yaml'), stringify({ keys }));
-  const consumer = (name: string) => JSON.parse(readFileSync(join(project.dir, 'secrets', `${name}.json`), 'utf8')) as { apiKey: string; keyId: string };
-  const crm = (scopes: string[], rotateAfter: string) => ({ name: 'crm sync', scopes, ipAllowlist: ['203.0.113.0/24'], rotateAfter, gracePeriod: '30s', consumerFile: './secrets/crm.json' });
+  const writeKeys = (keys: Record<string, unknown>) =>
+    writeFileSync(join(project.dir, 'keys.yaml'), stringify({ keys }));
+  const consumer = (name: string) =>
+    JSON.parse(readFileSync(join(project.dir, 'secrets', `${name}.json`), 'utf8')) as { apiKey: string; keyId: string };
+  const crm = (scopes: string[], rotateAfter: string) => ({
+    name: 'crm sync',
+    scopes,
+    ipAllowlist: ['203.0.113.0/24'],
+    rotateAfter,
+    gracePeriod: '30s',
+    consumerFile: './secrets/crm.json',
+  });
   const billing = { scopes: ['invoices:read'], gracePeriod: '0s', consumerFile: './secrets/billing.json' };
   const up = () => project.run(PROGRAM, 'up', config);
   const preview = () => project.run(PROGRAM, 'preview', config);
@@ -67,7 +76,10 @@ describe('GitOps with keyward/pulumi: keys.yaml drives create, update, rotation,
     writeKeys({ crm: crm(['contacts:read', 'email:send'], '2026-11-20'), billing });
     const planned = await preview();
     expect(planned.summary).toEqual({ replace: 1, update: 1, same: 3 });
-    const load = verifyContinuously(() => consumer('crm').apiKey, (key) => client.verify({ key, scopes: ['email:send'], ip: '203.0.113.9' }));
+    const load = verifyContinuously(
+      () => consumer('crm').apiKey,
+      (key) => client.verify({ key, scopes: ['email:send'], ip: '203.0.113.9' }),
+    );
     const rotated = await up();
     const report = await load.stop();
     expect(rotated.summary).toEqual({ replace: 1, update: 1, same: 3 });
@@ -86,7 +98,11 @@ describe('GitOps with keyward/pulumi: keys.yaml drives create, update, rotation,
 
     // 4. A key made outside the repo is adopted: same id and secret, the declared policy applied.
     const legacy = await client.keys.create({ name: 'legacy export', scopes: ['everything:*'] });
-    const withLegacy = { crm: crm(['contacts:read', 'email:send'], '2026-11-20'), billing, legacy: { name: 'legacy export', scopes: ['contacts:export'], importKeyId: legacy.id } };
+    const withLegacy = {
+      crm: crm(['contacts:read', 'email:send'], '2026-11-20'),
+      billing,
+      legacy: { name: 'legacy export', scopes: ['contacts:export'], importKeyId: legacy.id },
+    };
     writeKeys(withLegacy);
     const adopted = await up();
     expect(adopted.summary).toEqual({ create: 1, same: 5 });

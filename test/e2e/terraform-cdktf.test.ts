@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Keyward } from '../../sdk';
 import { verifyContinuously } from '../support/load';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
-import { tofuProject, type TofuProject } from './fixtures/tofu-project';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
+import { type TofuProject, tofuProject } from './fixtures/tofu-project';
 
 const APP = resolve(__dirname, '../../dist/examples/cdktf/main.js');
 
@@ -36,11 +36,18 @@ describe('examples/cdktf: RotatingApiKey synthesized and applied with OpenTofu',
   const synth = (settings: { scopes: string[]; rotateAfter: string }) =>
     execFileSync(process.execPath, [APP], {
       cwd: project.dir,
-      env: { PATH: process.env.PATH, CDKTF_OUTDIR: join(project.dir, 'cdktf.out'), KEY_SCOPES: JSON.stringify(settings.scopes), ROTATE_AFTER: settings.rotateAfter, KEY_FILE: join(project.dir, 'secrets', 'crm.key') },
+      env: {
+        PATH: process.env.PATH,
+        CDKTF_OUTDIR: join(project.dir, 'cdktf.out'),
+        KEY_SCOPES: JSON.stringify(settings.scopes),
+        ROTATE_AFTER: settings.rotateAfter,
+        KEY_FILE: join(project.dir, 'secrets', 'crm.key'),
+      },
     });
   const tofu = async (...args: string[]) => {
     const run = await project.run(['-chdir=cdktf.out/stacks/keys', ...args]);
-    if (run.code !== 0 && !(args.includes('-detailed-exitcode') && run.code === 2)) throw new Error(`tofu ${args[0]} failed (${run.code}):\n${run.err}\n${run.out}`);
+    if (run.code !== 0 && !(args.includes('-detailed-exitcode') && run.code === 2))
+      throw new Error(`tofu ${args[0]} failed (${run.code}):\n${run.err}\n${run.out}`);
     return run;
   };
   const output = async (name: string) => (await tofu('output', '-raw', name)).out;
@@ -49,7 +56,9 @@ describe('examples/cdktf: RotatingApiKey synthesized and applied with OpenTofu',
     synth({ scopes: ['contacts:read'], rotateAfter: '2026-11-01' });
     await tofu('init', '-input=false');
     expect((await tofu('plan', '-input=false')).out).toContain('Plan: 2 to add, 0 to change, 0 to destroy.');
-    expect((await tofu('apply', '-auto-approve', '-input=false')).out).toContain('Apply complete! Resources: 2 added, 0 changed, 0 destroyed.');
+    expect((await tofu('apply', '-auto-approve', '-input=false')).out).toContain(
+      'Apply complete! Resources: 2 added, 0 changed, 0 destroyed.',
+    );
     const firstId = await output('key_id');
     const firstKey = keyFile();
     expect((await client.verify({ key: firstKey, scopes: ['contacts:read'], ip: '127.0.0.1' })).code).toBe('VALID');
@@ -76,7 +85,9 @@ describe('examples/cdktf: RotatingApiKey synthesized and applied with OpenTofu',
     expect((await client.keys.get(firstId)).status).toBe('retiring');
     expect((await tofu('plan', '-detailed-exitcode', '-input=false')).code).toBe(0);
 
-    expect((await tofu('destroy', '-auto-approve', '-input=false')).out).toContain('Destroy complete! Resources: 2 destroyed.');
+    expect((await tofu('destroy', '-auto-approve', '-input=false')).out).toContain(
+      'Destroy complete! Resources: 2 destroyed.',
+    );
     expect((await client.keys.get(secondId)).status).toBe('retiring');
   }, 900_000);
 });

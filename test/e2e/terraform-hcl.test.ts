@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Keyward } from '../../sdk';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
 import { verifyContinuously } from '../support/load';
-import { tofuProject, type TofuProject } from './fixtures/tofu-project';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
+import { type TofuProject, tofuProject } from './fixtures/tofu-project';
 
 /*
  * A Terraform user runs examples/terraform with OpenTofu and keyward's provider, installed with
@@ -46,7 +46,11 @@ describe('examples/terraform under OpenTofu with keyward_api_key', () => {
     const firstKey = keyFile();
     expect(firstKey).toMatch(/^kw_live_/);
     expect((await client.verify({ key: firstKey, scopes: ['contacts:read'], ip: '127.0.0.1' })).code).toBe('VALID');
-    expect(await client.keys.get(firstId)).toMatchObject({ name: 'crm sync', metadata: { team: 'crm', tier: 2 }, maxAgeDays: 90 });
+    expect(await client.keys.get(firstId)).toMatchObject({
+      name: 'crm sync',
+      metadata: { team: 'crm', tier: 2 },
+      maxAgeDays: 90,
+    });
     // A plan right after apply is empty.
     expect((await project.run(['plan', '-detailed-exitcode', '-input=false'])).code).toBe(0);
 
@@ -84,8 +88,13 @@ describe('examples/terraform under OpenTofu with keyward_api_key', () => {
 
     // tofu import adopts a key made elsewhere; with a matching block, nothing changes.
     const legacy = await client.keys.create({ name: 'legacy export', scopes: ['contacts:export'] });
-    writeFileSync(join(project.dir, 'legacy.tf'), 'resource "keyward_api_key" "legacy" {\n  name   = "legacy export"\n  scopes = ["contacts:export"]\n}\n');
-    const imported = expectOk(await project.run(['import', '-input=false', ...rotated, 'keyward_api_key.legacy', legacy.id]));
+    writeFileSync(
+      join(project.dir, 'legacy.tf'),
+      'resource "keyward_api_key" "legacy" {\n  name   = "legacy export"\n  scopes = ["contacts:export"]\n}\n',
+    );
+    const imported = expectOk(
+      await project.run(['import', '-input=false', ...rotated, 'keyward_api_key.legacy', legacy.id]),
+    );
     expect(imported.out).toContain('Import successful!');
     expect((await project.run(['plan', '-detailed-exitcode', '-input=false', ...rotated])).code).toBe(0);
     const state = expectOk(await project.run(['state', 'show', 'keyward_api_key.legacy']));
@@ -101,7 +110,10 @@ describe('examples/terraform under OpenTofu with keyward_api_key', () => {
     rmSync(join(project.dir, 'legacy.tf'));
 
     // Bad config: diagnostics name the attribute and the element.
-    writeFileSync(join(project.dir, 'bad.tf'), 'resource "keyward_api_key" "bad" {\n  name         = "bad"\n  scopes       = ["contacts:read", "Bad Scope"]\n  ip_allowlist = ["10.0.0.0/33"]\n  grace_period = "soon"\n}\n');
+    writeFileSync(
+      join(project.dir, 'bad.tf'),
+      'resource "keyward_api_key" "bad" {\n  name         = "bad"\n  scopes       = ["contacts:read", "Bad Scope"]\n  ip_allowlist = ["10.0.0.0/33"]\n  grace_period = "soon"\n}\n',
+    );
     const invalid = await project.run(['validate']);
     expect(invalid.code).toBe(1);
     expect(invalid.err).toContain('Error: Invalid scopes');

@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { localhostCertificate } from '../../provider/terraform/plugin';
 import { Keyward } from '../../sdk';
-import { serveEnvironment, spawnServe, type ServeProcess } from '../support/process';
-import { tofuProject, type TofuProject } from './fixtures/tofu-project';
+import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
+import { type TofuProject, tofuProject } from './fixtures/tofu-project';
 
 const PROVIDER_BIN = resolve(__dirname, '../../bin/terraform-provider-keyward.js');
 const COOKIE = { TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2' };
@@ -16,14 +16,19 @@ describe('terraform-provider-keyward', () => {
     const alone = spawnSync(process.execPath, [PROVIDER_BIN], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(alone.status).toBe(1);
     expect(alone.stderr).toContain('the engine starts it');
-    const old = spawnSync(process.execPath, [PROVIDER_BIN], { encoding: 'utf8', env: { PATH: process.env.PATH, ...COOKIE, PLUGIN_PROTOCOL_VERSIONS: '4,5' } });
+    const old = spawnSync(process.execPath, [PROVIDER_BIN], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...COOKIE, PLUGIN_PROTOCOL_VERSIONS: '4,5' },
+    });
     expect(old.status).toBe(1);
     expect(old.stderr).toContain('speaks plugin protocol 6; the host offered 4, 5');
   });
 
   it('prints the go-plugin handshake with a certificate for localhost when the host sends its own', async () => {
     const hostCertificate = (await localhostCertificate()).certPem;
-    const child = spawn(process.execPath, [PROVIDER_BIN], { env: { PATH: process.env.PATH, ...COOKIE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: hostCertificate } });
+    const child = spawn(process.execPath, [PROVIDER_BIN], {
+      env: { PATH: process.env.PATH, ...COOKIE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: hostCertificate },
+    });
     const line = await new Promise<string>((done) => child.stdout.once('data', (chunk) => done(String(chunk))));
     child.kill();
     const [core, app, network, address, protocol, certificate] = line.trim().split('|');
@@ -86,12 +91,21 @@ describe('terraform-provider-keyward', () => {
       const shown = await project.run(['providers', 'schema', '-json']);
       expect(shown.code).toBe(0);
       const served = JSON.parse(shown.out).provider_schemas['registry.terraform.io/keyward/keyward'];
-      const committed = JSON.parse(readFileSync(resolve(__dirname, '../../schema/terraform-provider.json'), 'utf8')).provider_schemas['registry.terraform.io/keyward/keyward'];
-      expect({ provider: served.provider, resource_schemas: served.resource_schemas, data_source_schemas: served.data_source_schemas }).toEqual(committed);
+      const committed = JSON.parse(readFileSync(resolve(__dirname, '../../schema/terraform-provider.json'), 'utf8'))
+        .provider_schemas['registry.terraform.io/keyward/keyward'];
+      expect({
+        provider: served.provider,
+        resource_schemas: served.resource_schemas,
+        data_source_schemas: served.data_source_schemas,
+      }).toEqual(committed);
     });
 
     it('reads a key with the data source, never its secret', async () => {
-      const key = await client.keys.create({ name: 'reporting', scopes: ['reports:read'], metadata: { team: 'finance' } });
+      const key = await client.keys.create({
+        name: 'reporting',
+        scopes: ['reports:read'],
+        metadata: { team: 'finance' },
+      });
       const apply = await project.run(['apply', '-auto-approve', '-input=false', '-var', `key_id=${key.id}`]);
       expect(apply.code).toBe(0);
       expect((await project.run(['output', '-raw', 'name'])).out).toBe('reporting');
@@ -103,7 +117,14 @@ describe('terraform-provider-keyward', () => {
     });
 
     it('reports a wrong root key as a diagnostic, not a crash', async () => {
-      const denied = await project.run(['plan', '-input=false', '-var', 'key_id=key_x', '-var', 'root_key=kw_root_wrong']);
+      const denied = await project.run([
+        'plan',
+        '-input=false',
+        '-var',
+        'key_id=key_x',
+        '-var',
+        'root_key=kw_root_wrong',
+      ]);
       expect(denied.code).toBe(1);
       expect(denied.err).toMatch(/Error: Reading the key failed|Error: Invalid root_key/);
       expect(denied.err).not.toContain('kw_root_wrong');

@@ -21,9 +21,14 @@ describe('audit chain verification', () => {
   // Asynchronous on purpose: the server runs in this process, so a blocking call would starve it.
   const cli = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile('node', [CLI, ...args], { env: { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey } }, (error, out, err) => {
-        resolve({ code: error ? Number(error.code) : 0, out, err });
-      });
+      execFile(
+        'node',
+        [CLI, ...args],
+        { env: { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey } },
+        (error, out, err) => {
+          resolve({ code: error ? Number(error.code) : 0, out, err });
+        },
+      );
     });
 
   it('verifies an untouched chain, through the SDK and `keyward audit verify`', async () => {
@@ -36,7 +41,11 @@ describe('audit chain verification', () => {
   });
 
   it('names the first entry whose contents were changed', async () => {
-    const victim = await t.server.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'key.update').executeTakeFirstOrThrow();
+    const victim = await t.server.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'key.update')
+      .executeTakeFirstOrThrow();
     await t.server.store.db
       .updateTable('audit_log')
       .set({ changes: jsonb({ fields: ['name'] }) })
@@ -46,8 +55,15 @@ describe('audit chain verification', () => {
     expect(report).toMatchObject({ ok: false, brokenAt: { id: victim.id, seq: victim.seq } });
     const { code, out } = await cli('audit', 'verify', '--json');
     expect(code).toBe(4);
-    expect(JSON.parse(out)).toMatchObject({ ok: false, brokenAt: { id: victim.id, reason: 'contents do not match the stored hash' } });
-    await t.server.store.db.updateTable('audit_log').set({ changes: jsonb(victim.changes) }).where('id', '=', victim.id).execute();
+    expect(JSON.parse(out)).toMatchObject({
+      ok: false,
+      brokenAt: { id: victim.id, reason: 'contents do not match the stored hash' },
+    });
+    await t.server.store.db
+      .updateTable('audit_log')
+      .set({ changes: jsonb(victim.changes) })
+      .where('id', '=', victim.id)
+      .execute();
     expect((await t.client.audit.verify()).ok).toBe(true);
   });
 

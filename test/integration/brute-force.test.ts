@@ -8,7 +8,12 @@ import { raw, startTestServer, type TestServer } from '../support/harness';
 describe('brute-force limits', () => {
   let kw: TestServer;
   beforeAll(async () => {
-    kw = await startTestServer({ verifyFailuresPerIp: '5/60', verifyFailuresPerPrefix: '3/60', rootKeyFailures: '3/60', rootKeyLockoutSeconds: 2 } as never);
+    kw = await startTestServer({
+      verifyFailuresPerIp: '5/60',
+      verifyFailuresPerPrefix: '3/60',
+      rootKeyFailures: '3/60',
+      rootKeyLockoutSeconds: 2,
+    } as never);
   });
   afterAll(() => kw.close());
 
@@ -17,14 +22,17 @@ describe('brute-force limits', () => {
   it('throttles guesses against one key prefix, whatever the source, without touching real keys', async () => {
     const real = await kw.client.keys.create({ name: 'real', scopes: ['a:read'] });
     const codes: string[] = [];
-    for (let attempt = 0; attempt < 5; attempt += 1) codes.push((await kw.client.verify({ key: guess('kw_live_AAAA'), ip: `203.0.113.${attempt + 1}` })).code);
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      codes.push((await kw.client.verify({ key: guess('kw_live_AAAA'), ip: `203.0.113.${attempt + 1}` })).code);
     expect(codes).toEqual(['MALFORMED', 'MALFORMED', 'MALFORMED', 'BLOCKED', 'BLOCKED']);
     expect((await kw.client.verify({ key: guess('kw_live_BBBB'), ip: '203.0.113.50' })).code).toBe('MALFORMED');
     expect((await kw.client.verify({ key: real.key, scopes: ['a:read'], ip: '203.0.113.1' })).code).toBe('VALID');
 
     const audit: { action: string; changes: Record<string, unknown> }[] = [];
     for await (const entry of kw.client.audit.list({ action: 'security.verify_throttled' })) audit.push(entry);
-    expect(audit).toEqual([expect.objectContaining({ changes: { reason: 'prefix', ip: null, keyPrefix: 'kw_live_AAAA' } })]);
+    expect(audit).toEqual([
+      expect.objectContaining({ changes: { reason: 'prefix', ip: null, keyPrefix: 'kw_live_AAAA' } }),
+    ]);
     const calls: string[] = [];
     for await (const call of kw.client.calls.list({ code: 'BLOCKED' })) calls.push(`${call.keyStart} ${call.ip}`);
     expect(calls.sort()).toEqual(['kw_live_AAAA 203.0.113.4', 'kw_live_AAAA 203.0.113.5']);
@@ -33,7 +41,9 @@ describe('brute-force limits', () => {
   it('throttles a source that keeps failing, even when it then presents a real key', async () => {
     const real = await kw.client.keys.create({ name: 'real too' });
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      expect((await kw.client.verify({ key: guess(`kw_live_C${attempt}CC`), ip: '198.51.100.9' })).code).toBe('MALFORMED');
+      expect((await kw.client.verify({ key: guess(`kw_live_C${attempt}CC`), ip: '198.51.100.9' })).code).toBe(
+        'MALFORMED',
+      );
     }
     expect((await kw.client.verify({ key: real.key, ip: '198.51.100.9' })).code).toBe('BLOCKED');
     expect((await kw.client.verify({ key: real.key, ip: '198.51.100.10' })).code).toBe('VALID');

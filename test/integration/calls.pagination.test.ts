@@ -15,7 +15,11 @@ describe('paging through a call log stored in overlapping segments', () => {
 
   beforeAll(async () => {
     t = await startTestServer();
-    const { id: workspaceId } = await t.server.store.db.selectFrom('workspaces').select('id').where('name', '=', 'default').executeTakeFirstOrThrow();
+    const { id: workspaceId } = await t.server.store.db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('name', '=', 'default')
+      .executeTakeFirstOrThrow();
     for (const name of ['a', 'b', 'idle']) keyIds.push((await t.client.keys.create({ name })).id);
     let seed = 42;
     const random = (n: number) => {
@@ -64,7 +68,8 @@ describe('paging through a call log stored in overlapping segments', () => {
       const order = Date.parse(newer.at) - Date.parse(older.at) || Number(newer.id) - Number(older.id);
       expect(order).toBeGreaterThan(0);
     }
-    const signature = (at: number, path: string | null, ip: string | null, code: string) => `${at} ${path} ${ip} ${code}`;
+    const signature = (at: number, path: string | null, ip: string | null, code: string) =>
+      `${at} ${path} ${ip} ${code}`;
     expect(calls.map((call) => signature(Date.parse(call.at), call.path, call.ip, call.code)).sort()).toEqual(
       expected.map((call) => signature(call.at, call.path, call.ip, call.code)).sort(),
     );
@@ -75,11 +80,23 @@ describe('paging through a call log stored in overlapping segments', () => {
   });
 
   it('filters by key, by code, by IP and by time, across segments', async () => {
-    expectNewestFirstAndComplete(await listAll({ keyId: keyIds[1]!, pageSize: 100 }), written.filter((call) => call.keyId === keyIds[1]));
-    expectNewestFirstAndComplete(await listAll({ code: 'INSUFFICIENT_SCOPE', pageSize: 500 }), written.filter((call) => call.code === 'INSUFFICIENT_SCOPE'));
-    expectNewestFirstAndComplete(await listAll({ ip: '198.51.100.3', pageSize: 60 }), written.filter((call) => call.ip === '198.51.100.3'));
+    expectNewestFirstAndComplete(
+      await listAll({ keyId: keyIds[1]!, pageSize: 100 }),
+      written.filter((call) => call.keyId === keyIds[1]),
+    );
+    expectNewestFirstAndComplete(
+      await listAll({ code: 'INSUFFICIENT_SCOPE', pageSize: 500 }),
+      written.filter((call) => call.code === 'INSUFFICIENT_SCOPE'),
+    );
+    expectNewestFirstAndComplete(
+      await listAll({ ip: '198.51.100.3', pageSize: 60 }),
+      written.filter((call) => call.ip === '198.51.100.3'),
+    );
     const since = new Date(now - 30_000);
-    expectNewestFirstAndComplete(await listAll({ since: since.toISOString(), pageSize: 90 }), written.filter((call) => call.at >= since.getTime()));
+    expectNewestFirstAndComplete(
+      await listAll({ since: since.toISOString(), pageSize: 90 }),
+      written.filter((call) => call.at >= since.getTime()),
+    );
   });
 
   it('finds nothing for a key with no calls, without an error', async () => {

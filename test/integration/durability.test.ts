@@ -61,7 +61,8 @@ describe('SIGKILL during a burst', () => {
         expect((await after.verify({ key, scopes: ['a:b'] })).code).toBe('VALID');
       }
       const created = new Set<string>();
-      for await (const entry of after.audit.list({ action: 'key.create' })) if (entry.targetKeyId) created.add(entry.targetKeyId);
+      for await (const entry of after.audit.list({ action: 'key.create' }))
+        if (entry.targetKeyId) created.add(entry.targetKeyId);
       for (const { id } of acknowledged) expect(created.has(id)).toBe(true);
       expect(await after.audit.verify()).toMatchObject({ ok: true });
       // The restarted server still takes writes.

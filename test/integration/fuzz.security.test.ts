@@ -21,7 +21,11 @@ describe('malformed input never breaks the server or loses data', () => {
       name: fc.oneof(fc.string({ maxLength: 300 }), json),
       scopes: fc.oneof(fc.array(fc.string({ maxLength: 40 }), { maxLength: 5 }), json),
       ipAllowlist: fc.oneof(fc.array(fc.string({ maxLength: 40 }), { maxLength: 5 }), json),
-      expiresAt: fc.oneof(fc.string({ maxLength: 40 }), fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), json),
+      expiresAt: fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+        json,
+      ),
       metadata: json,
       rateLimit: json,
       maxAgeDays: json,
@@ -35,25 +39,67 @@ describe('malformed input never breaks the server or loses data', () => {
     { requiredKeys: [] },
   );
   const body = fc.oneof(fieldish, json);
-  const path = fc.constantFrom('/v1/keys', '/v1/root-keys', '/v1/verify', '/v1/workspaces', `/v1/keys/KEY`, `/v1/keys/KEY/rotate`, `/v1/keys/KEY/suspend`, '/v1/audit', '/v1/calls', '/v1/keys/key_%00%ff', '/v1/keys/..%2f..%2f');
+  const path = fc.constantFrom(
+    '/v1/keys',
+    '/v1/root-keys',
+    '/v1/verify',
+    '/v1/workspaces',
+    `/v1/keys/KEY`,
+    `/v1/keys/KEY/rotate`,
+    `/v1/keys/KEY/suspend`,
+    '/v1/audit',
+    '/v1/calls',
+    '/v1/keys/key_%00%ff',
+    '/v1/keys/..%2f..%2f',
+  );
   const method = fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT');
-  const query = fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'scope', 'name', 'rotationDue', 'since', 'code', 'ip', 'gracePeriodSeconds', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 4 });
-  const headers = fc.dictionary(fc.constantFrom('if-match', 'idempotency-key', 'x-forwarded-for', 'x-request-id', 'content-type'), fc.stringMatching(/^[\x21-\x7e ]{0,60}$/), { maxKeys: 3 });
+  const query = fc.dictionary(
+    fc.constantFrom(
+      'limit',
+      'cursor',
+      'status',
+      'scope',
+      'name',
+      'rotationDue',
+      'since',
+      'code',
+      'ip',
+      'gracePeriodSeconds',
+      'x',
+    ),
+    fc.string({ maxLength: 30 }),
+    { maxKeys: 4 },
+  );
+  const headers = fc.dictionary(
+    fc.constantFrom('if-match', 'idempotency-key', 'x-forwarded-for', 'x-request-id', 'content-type'),
+    fc.stringMatching(/^[\x21-\x7e ]{0,60}$/),
+    { maxKeys: 3 },
+  );
 
   it('answers every random request with a 2xx or a coded 4xx', async () => {
     await fc.assert(
-      fc.asyncProperty(method, path, query, headers, fc.oneof(body.map((value) => ({ json: value })), fc.string({ maxLength: 200 }).map((text) => ({ text }))), async (verb, route, params, extraHeaders, payload) => {
-        const search = new URLSearchParams(params).toString();
-        const target = `${route.replace('KEY', existing.id)}${search ? `?${search}` : ''}`;
-        const withBody = verb !== 'GET' && verb !== 'DELETE';
-        const response = await raw(kw.url, verb, target, {
-          rootKey: kw.rootKey,
-          headers: extraHeaders,
-          ...(withBody ? ('json' in payload ? { body: payload.json } : { rawBody: payload.text }) : {}),
-        });
-        expect([response.status, response.status < 500]).toEqual([response.status, true]);
-        if (response.status >= 400) expect(response.body?.error?.code).toMatch(/^KW_ERR_/);
-      }),
+      fc.asyncProperty(
+        method,
+        path,
+        query,
+        headers,
+        fc.oneof(
+          body.map((value) => ({ json: value })),
+          fc.string({ maxLength: 200 }).map((text) => ({ text })),
+        ),
+        async (verb, route, params, extraHeaders, payload) => {
+          const search = new URLSearchParams(params).toString();
+          const target = `${route.replace('KEY', existing.id)}${search ? `?${search}` : ''}`;
+          const withBody = verb !== 'GET' && verb !== 'DELETE';
+          const response = await raw(kw.url, verb, target, {
+            rootKey: kw.rootKey,
+            headers: extraHeaders,
+            ...(withBody ? ('json' in payload ? { body: payload.json } : { rawBody: payload.text }) : {}),
+          });
+          expect([response.status, response.status < 500]).toEqual([response.status, true]);
+          if (response.status >= 400) expect(response.body?.error?.code).toMatch(/^KW_ERR_/);
+        },
+      ),
       { numRuns: 400 },
     );
     const survivor = await kw.client.keys.get(existing.id);

@@ -11,8 +11,15 @@ describe('idempotent create and rotate', () => {
   const countKeys = (name: string) => countKeysNamed(t.client, name);
 
   it('returns the same key and secret for the same Idempotency-Key and body', async () => {
-    const first = await t.client.keys.create({ name: 'idem-a', scopes: ['a:b'] }, { idempotencyKey: 'req-0001-abcdef' });
-    const again = await raw(t.url, 'POST', '/v1/keys', { rootKey: t.rootKey, body: { name: 'idem-a', scopes: ['a:b'] }, headers: { 'idempotency-key': 'req-0001-abcdef' } });
+    const first = await t.client.keys.create(
+      { name: 'idem-a', scopes: ['a:b'] },
+      { idempotencyKey: 'req-0001-abcdef' },
+    );
+    const again = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      body: { name: 'idem-a', scopes: ['a:b'] },
+      headers: { 'idempotency-key': 'req-0001-abcdef' },
+    });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.id).toBe(first.id);
@@ -22,7 +29,9 @@ describe('idempotent create and rotate', () => {
 
   it('answers 409 when the same Idempotency-Key comes with a different body', async () => {
     await t.client.keys.create({ name: 'idem-b' }, { idempotencyKey: 'req-0002-abcdef' });
-    await expect(t.client.keys.create({ name: 'idem-b2' }, { idempotencyKey: 'req-0002-abcdef' })).rejects.toMatchObject({
+    await expect(
+      t.client.keys.create({ name: 'idem-b2' }, { idempotencyKey: 'req-0002-abcdef' }),
+    ).rejects.toMatchObject({
       status: 409,
       code: 'KW_ERR_IDEMPOTENCY_MISMATCH',
     });
@@ -31,13 +40,16 @@ describe('idempotent create and rotate', () => {
 
   it('makes exactly one key when the same request races itself', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => t.client.keys.create({ name: 'idem-race' }, { idempotencyKey: 'req-0003-abcdef' })),
+      Array.from({ length: 8 }, () =>
+        t.client.keys.create({ name: 'idem-race' }, { idempotencyKey: 'req-0003-abcdef' }),
+      ),
     );
     expect(new Set(results.map((result) => result.id)).size).toBe(1);
     expect(new Set(results.map((result) => result.key)).size).toBe(1);
     expect(await countKeys('idem-race')).toBe(1);
     let creates = 0;
-    for await (const entry of t.client.audit.list({ keyId: results[0]!.id, action: 'key.create' })) creates += entry ? 1 : 0;
+    for await (const entry of t.client.audit.list({ keyId: results[0]!.id, action: 'key.create' }))
+      creates += entry ? 1 : 0;
     expect(creates).toBe(1);
   });
 

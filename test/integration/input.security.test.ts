@@ -30,10 +30,15 @@ describe('hostile input: deep nesting and pasted keys', () => {
       ['POST', '/v1/root-keys'],
     ] as const) {
       for (const metadata of [{ deep: nested(2000, 'array') }, nested(3000, 'object')]) {
-        const body = method === 'POST' ? { name: 'deep', scopes: path.includes('root') ? ['keys:read'] : [], metadata } : { metadata };
+        const body =
+          method === 'POST'
+            ? { name: 'deep', scopes: path.includes('root') ? ['keys:read'] : [], metadata }
+            : { metadata };
         const answer = await raw(t.url, method, path, { rootKey: t.rootKey, body });
         expect([answer.status, answer.body.error.code]).toEqual([400, 'KW_ERR_VALIDATION']);
-        expect(answer.body.error.issues).toEqual([{ path: 'body.metadata', message: `must nest objects and arrays at most ${METADATA_MAX_DEPTH} levels deep` }]);
+        expect(answer.body.error.issues).toEqual([
+          { path: 'body.metadata', message: `must nest objects and arrays at most ${METADATA_MAX_DEPTH} levels deep` },
+        ]);
       }
     }
     const kept = await t.client.keys.get(existing.id);
@@ -42,32 +47,76 @@ describe('hostile input: deep nesting and pasted keys', () => {
 
   it('accepts metadata exactly at the depth limit and refuses one level more', async () => {
     const atLimit = nested(METADATA_MAX_DEPTH, 'object');
-    const created = await raw(t.url, 'POST', '/v1/keys', { rootKey: t.rootKey, body: { name: 'at limit', metadata: atLimit } });
+    const created = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      body: { name: 'at limit', metadata: atLimit },
+    });
     expect(created.status).toBe(201);
     expect(created.body.metadata).toEqual(atLimit);
-    const beyond = await raw(t.url, 'POST', '/v1/keys', { rootKey: t.rootKey, body: { name: 'beyond', metadata: nested(METADATA_MAX_DEPTH + 1, 'object') } });
+    const beyond = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      body: { name: 'beyond', metadata: nested(METADATA_MAX_DEPTH + 1, 'object') },
+    });
     expect(beyond.status).toBe(400);
   });
 
   it('never answers 5xx to deep or wide values in any field of any route', async () => {
-    const routes = ['/v1/keys', `/v1/keys/${existing.id}`, `/v1/keys/${existing.id}/rotate`, '/v1/root-keys', '/v1/verify', '/v1/workspaces'];
-    const field = fc.constantFrom('name', 'metadata', 'scopes', 'ipAllowlist', 'rateLimit', 'key', 'request', 'scopes', 'gracePeriodSeconds', 'description', 'x');
+    const routes = [
+      '/v1/keys',
+      `/v1/keys/${existing.id}`,
+      `/v1/keys/${existing.id}/rotate`,
+      '/v1/root-keys',
+      '/v1/verify',
+      '/v1/workspaces',
+    ];
+    const field = fc.constantFrom(
+      'name',
+      'metadata',
+      'scopes',
+      'ipAllowlist',
+      'rateLimit',
+      'key',
+      'request',
+      'scopes',
+      'gracePeriodSeconds',
+      'description',
+      'x',
+    );
     const shape = fc.oneof(
-      fc.tuple(fc.integer({ min: 100, max: 3000 }), fc.constantFrom('array' as const, 'object' as const)).map(([levels, kind]) => nested(levels, kind)),
-      fc.integer({ min: 1000, max: 5000 }).map((width) => Array.from({ length: width }, (_, index) => ({ [`k${index}`]: [index] }))),
-      fc.integer({ min: 100, max: 2000 }).map((width) => Object.fromEntries(Array.from({ length: width }, (_, index) => [`k${index}`, nested(20, 'array')]))),
+      fc
+        .tuple(fc.integer({ min: 100, max: 3000 }), fc.constantFrom('array' as const, 'object' as const))
+        .map(([levels, kind]) => nested(levels, kind)),
+      fc
+        .integer({ min: 1000, max: 5000 })
+        .map((width) => Array.from({ length: width }, (_, index) => ({ [`k${index}`]: [index] }))),
+      fc
+        .integer({ min: 100, max: 2000 })
+        .map((width) =>
+          Object.fromEntries(Array.from({ length: width }, (_, index) => [`k${index}`, nested(20, 'array')])),
+        ),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes), fc.constantFrom('POST', 'PATCH'), field, shape, async (route, method, name, value) => {
-        const answer = await raw(t.url, method, route, { rootKey: t.rootKey, body: { name: 'fuzz', [name]: value } });
-        if (answer.status >= 500 || (answer.status >= 400 && !/^KW_ERR_/.test(answer.body?.error?.code))) {
-          throw new Error(`${method} ${route} with a deep or wide ${name}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.constantFrom('POST', 'PATCH'),
+        field,
+        shape,
+        async (route, method, name, value) => {
+          const answer = await raw(t.url, method, route, { rootKey: t.rootKey, body: { name: 'fuzz', [name]: value } });
+          if (answer.status >= 500 || (answer.status >= 400 && !/^KW_ERR_/.test(answer.body?.error?.code))) {
+            throw new Error(
+              `${method} ${route} with a deep or wide ${name}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`,
+            );
+          }
+        },
+      ),
       // The values are too deep for fast-check's own report: say what failed, without them.
-      { numRuns: 60, reporter: (details) => {
-        if (details.failed) throw new Error(`failed after ${details.numRuns} runs: ${String(details.errorInstance)}`);
-      } },
+      {
+        numRuns: 60,
+        reporter: (details) => {
+          if (details.failed) throw new Error(`failed after ${details.numRuns} runs: ${String(details.errorInstance)}`);
+        },
+      },
     );
     expect((await t.client.verify({ key: existing.key })).code).toBe('VALID');
   }, 120_000);
@@ -79,12 +128,17 @@ describe('hostile input: deep nesting and pasted keys', () => {
       ['POST', '/v1/verify'],
       ['PATCH', `/v1/keys/${existing.id}`],
     ] as const) {
-      const answer = await raw(t.url, method, path, { rootKey: t.rootKey, body: { name: 'n', key: existing.key, [pasted]: 1 } });
+      const answer = await raw(t.url, method, path, {
+        rootKey: t.rootKey,
+        body: { name: 'n', key: existing.key, [pasted]: 1 },
+      });
       expect(answer.status).toBe(400);
       const text = JSON.stringify(answer.body);
       expect(text).not.toContain(pasted);
       expect(text).not.toContain(pasted.slice(8, 40));
-      expect(answer.body.error.issues.some((issue: { path: string }) => issue.path.includes(`${pasted.slice(0, 12)}…`))).toBe(true);
+      expect(
+        answer.body.error.issues.some((issue: { path: string }) => issue.path.includes(`${pasted.slice(0, 12)}…`)),
+      ).toBe(true);
     }
     expect(t.logLines.join('')).not.toContain(pasted);
   });
@@ -96,7 +150,8 @@ describe('hostile input: deep nesting and pasted keys', () => {
     await t.client.verify({ key: existing.key, path: `/users/${segment}/contacts` });
     await t.client.verify({ key: existing.key, path: `/users/${encodeURIComponent(segment).replace(/_/g, '%5F')}/x` });
     await t.server.flush();
-    const calls = (await raw(t.url, 'GET', `/v1/keys/${existing.id}/calls`, { rootKey: t.rootKey })).body.items as Array<{ path: string }>;
+    const calls = (await raw(t.url, 'GET', `/v1/keys/${existing.id}/calls`, { rootKey: t.rootKey })).body
+      .items as Array<{ path: string }>;
     const paths = calls.map((call) => call.path);
     expect(paths).toEqual(expect.arrayContaining(['/export', `/users/${segment.slice(0, 12)}…/contacts`]));
     expect(paths.some((path) => path.startsWith('/users/kw%5Flive%5F') && path.endsWith('…/x'))).toBe(true);
@@ -110,7 +165,8 @@ describe('hostile input: deep nesting and pasted keys', () => {
       const key = await keeping.client.keys.create({ name: 'k' });
       await keeping.client.verify({ key: key.key, path: `/export?api_key=${key.key}&page=2` });
       await keeping.server.flush();
-      const calls = (await raw(keeping.url, 'GET', `/v1/keys/${key.id}/calls`, { rootKey: keeping.rootKey })).body.items as Array<{ path: string }>;
+      const calls = (await raw(keeping.url, 'GET', `/v1/keys/${key.id}/calls`, { rootKey: keeping.rootKey })).body
+        .items as Array<{ path: string }>;
       expect(calls[0]!.path).toBe(`/export?api_key=${key.key.slice(0, 12)}…&page=2`);
     } finally {
       await keeping.close();

@@ -40,10 +40,22 @@ describe('keys API: bad input and wrong states', () => {
   });
 
   it('rejects malformed JSON, a non-object body, a wrong content type and an oversized body', async () => {
-    expect((await raw(t.url, 'POST', '/v1/keys', { rootKey: t.rootKey, rawBody: '{"name":', headers: { 'content-type': 'application/json' } })).body.error.code).toBe('KW_ERR_BAD_JSON');
+    expect(
+      (
+        await raw(t.url, 'POST', '/v1/keys', {
+          rootKey: t.rootKey,
+          rawBody: '{"name":',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).body.error.code,
+    ).toBe('KW_ERR_BAD_JSON');
     expect((await post([1, 2])).status).toBe(400);
     expect((await post(null)).status).toBe(400);
-    const form = await raw(t.url, 'POST', '/v1/keys', { rootKey: t.rootKey, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      rawBody: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
     const huge = await post({ name: 'x', description: 'y'.repeat(70_000) });
     expect(huge.status).toBe(413);
@@ -69,9 +81,16 @@ describe('keys API: bad input and wrong states', () => {
   it('rejects an empty PATCH and unknown PATCH fields', async () => {
     const empty = await raw(t.url, 'PATCH', `/v1/keys/${existing.id}`, { rootKey: t.rootKey, body: {} });
     expect(empty.status).toBe(400);
-    const unknown = await raw(t.url, 'PATCH', `/v1/keys/${existing.id}`, { rootKey: t.rootKey, body: { key: 'kw_live_x' } });
+    const unknown = await raw(t.url, 'PATCH', `/v1/keys/${existing.id}`, {
+      rootKey: t.rootKey,
+      body: { key: 'kw_live_x' },
+    });
     expect(unknown.body.error.issues[0].path).toBe('body.key');
-    const badIfMatch = await raw(t.url, 'PATCH', `/v1/keys/${existing.id}`, { rootKey: t.rootKey, body: { name: 'x' }, headers: { 'if-match': 'abc' } });
+    const badIfMatch = await raw(t.url, 'PATCH', `/v1/keys/${existing.id}`, {
+      rootKey: t.rootKey,
+      body: { name: 'x' },
+      headers: { 'if-match': 'abc' },
+    });
     expect(badIfMatch.body.error.issues[0].path).toBe('headers.if-match');
   });
 
@@ -82,9 +101,14 @@ describe('keys API: bad input and wrong states', () => {
     await t.client.keys.revoke(key.id);
     await expect(t.client.keys.update(key.id, { name: 'again' })).rejects.toMatchObject({ status: 409 });
     await expect(t.client.keys.suspend(key.id)).rejects.toMatchObject({ status: 409 });
-    const rotateBad = await raw(t.url, 'POST', `/v1/keys/${existing.id}/rotate`, { rootKey: t.rootKey, body: { gracePeriodSeconds: -5 } });
+    const rotateBad = await raw(t.url, 'POST', `/v1/keys/${existing.id}/rotate`, {
+      rootKey: t.rootKey,
+      body: { gracePeriodSeconds: -5 },
+    });
     expect(rotateBad.body.error.issues[0].path).toBe('body.gracePeriodSeconds');
-    const retireBad = await raw(t.url, 'DELETE', `/v1/keys/${existing.id}?gracePeriodSeconds=soon`, { rootKey: t.rootKey });
+    const retireBad = await raw(t.url, 'DELETE', `/v1/keys/${existing.id}?gracePeriodSeconds=soon`, {
+      rootKey: t.rootKey,
+    });
     expect(retireBad.body.error.issues[0].path).toBe('querystring.gracePeriodSeconds');
   });
 

@@ -23,26 +23,51 @@ describe('a key from creation to retirement', () => {
     });
     expect(created.key).toMatch(/^kw_live_[0-9A-Za-z]{49}$/);
     expect(created.start).toBe(created.key.slice(0, 12));
-    expect(created).toMatchObject({ status: 'active', version: 1, maxAgeDays: 180, environment: 'live', ipAllowlist: ['203.0.113.0/24'] });
+    expect(created).toMatchObject({
+      status: 'active',
+      version: 1,
+      maxAgeDays: 180,
+      environment: 'live',
+      ipAllowlist: ['203.0.113.0/24'],
+    });
 
     const fetched = await t.client.keys.get(created.id);
     expect(fetched).not.toHaveProperty('key');
     expect(JSON.stringify(fetched)).not.toContain(created.key);
 
-    const stored = await t.server.store.db.selectFrom('keys').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    const stored = await t.server.store.db
+      .selectFrom('keys')
+      .selectAll()
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(created.key.slice(12));
     expect(stored.secret_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('creates, verifies, rotates with grace, shows who still uses the old key, then expires it', async () => {
-    const old = await t.client.keys.create({ name: 'billing', scopes: ['invoices:*'], ipAllowlist: ['198.51.100.0/24'] });
-    const ok = await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.20', method: 'GET', path: '/invoices' });
+    const old = await t.client.keys.create({
+      name: 'billing',
+      scopes: ['invoices:*'],
+      ipAllowlist: ['198.51.100.0/24'],
+    });
+    const ok = await t.client.verify({
+      key: old.key,
+      scopes: ['invoices:read'],
+      ip: '198.51.100.20',
+      method: 'GET',
+      path: '/invoices',
+    });
     expect(ok).toMatchObject({ valid: true, code: 'VALID', keyId: old.id, deprecated: false, status: 'active' });
 
     const next = await t.client.keys.rotate(old.id, { gracePeriodSeconds: 4 });
     expect(next.id).not.toBe(old.id);
     expect(next.key).not.toBe(old.key);
-    expect(next).toMatchObject({ predecessorId: old.id, scopes: ['invoices:*'], ipAllowlist: ['198.51.100.0/24'], status: 'active' });
+    expect(next).toMatchObject({
+      predecessorId: old.id,
+      scopes: ['invoices:*'],
+      ipAllowlist: ['198.51.100.0/24'],
+      status: 'active',
+    });
 
     const retiring = await t.client.keys.get(old.id);
     expect(retiring).toMatchObject({ status: 'retiring', successorId: next.id });
@@ -50,8 +75,17 @@ describe('a key from creation to retirement', () => {
 
     // Both keys work during the grace period; the old one says it is deprecated and names its successor.
     const stillOld = await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.77' });
-    expect(stillOld).toMatchObject({ valid: true, code: 'VALID', deprecated: true, successorId: next.id, status: 'retiring' });
-    expect(await t.client.verify({ key: next.key, scopes: ['invoices:read'], ip: '198.51.100.20' })).toMatchObject({ valid: true, deprecated: false });
+    expect(stillOld).toMatchObject({
+      valid: true,
+      code: 'VALID',
+      deprecated: true,
+      successorId: next.id,
+      status: 'retiring',
+    });
+    expect(await t.client.verify({ key: next.key, scopes: ['invoices:read'], ip: '198.51.100.20' })).toMatchObject({
+      valid: true,
+      deprecated: false,
+    });
 
     // Who still uses the old key: its lastUsed shows the straggler's address.
     const watched = await eventually(async () => {
@@ -61,13 +95,22 @@ describe('a key from creation to retirement', () => {
     expect(watched.lastUsedAt).not.toBeNull();
 
     await sleepUntil(retiring.graceUntil!);
-    expect(await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.77' })).toMatchObject({ valid: false, code: 'EXPIRED' });
+    expect(await t.client.verify({ key: old.key, scopes: ['invoices:read'], ip: '198.51.100.77' })).toMatchObject({
+      valid: false,
+      code: 'EXPIRED',
+    });
     expect((await t.client.keys.get(old.id)).status).toBe('expired');
-    expect(await t.client.verify({ key: next.key, scopes: ['invoices:read'], ip: '198.51.100.20' })).toMatchObject({ valid: true });
+    expect(await t.client.verify({ key: next.key, scopes: ['invoices:read'], ip: '198.51.100.20' })).toMatchObject({
+      valid: true,
+    });
 
     // Maintenance persists what time decided.
     await t.server.maintain();
-    const row = await t.server.store.db.selectFrom('keys').select('status').where('id', '=', old.id).executeTakeFirstOrThrow();
+    const row = await t.server.store.db
+      .selectFrom('keys')
+      .select('status')
+      .where('id', '=', old.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('expired');
   });
 
@@ -103,11 +146,18 @@ describe('a key from creation to retirement', () => {
   it('changes policy in place without changing the secret, honouring If-Match', async () => {
     const key = await t.client.keys.create({ name: 'reports', scopes: ['reports:read'] });
     expect((await t.client.verify({ key: key.key, scopes: ['email:send'] })).code).toBe('INSUFFICIENT_SCOPE');
-    const updated = await t.client.keys.update(key.id, { scopes: ['reports:read', 'email:send'], name: 'reports+mail' }, { ifMatch: 1 });
+    const updated = await t.client.keys.update(
+      key.id,
+      { scopes: ['reports:read', 'email:send'], name: 'reports+mail' },
+      { ifMatch: 1 },
+    );
     expect(updated).toMatchObject({ version: 2, name: 'reports+mail', start: key.start });
     // The cache entry was dropped at once: the new scope works on the very next call.
     expect((await t.client.verify({ key: key.key, scopes: ['email:send'] })).code).toBe('VALID');
-    await expect(t.client.keys.update(key.id, { name: 'stale' }, { ifMatch: 1 })).rejects.toMatchObject({ status: 412, code: 'KW_ERR_VERSION_MISMATCH' });
+    await expect(t.client.keys.update(key.id, { name: 'stale' }, { ifMatch: 1 })).rejects.toMatchObject({
+      status: 412,
+      code: 'KW_ERR_VERSION_MISMATCH',
+    });
     expect((await t.client.keys.get(key.id)).name).toBe('reports+mail');
   });
 
@@ -126,7 +176,11 @@ describe('a key from creation to retirement', () => {
 
   it('reports keys due for rotation by age', async () => {
     const key = await t.client.keys.create({ name: 'ancient', maxAgeDays: 30 });
-    await t.server.store.db.updateTable('keys').set({ created_at: new Date(Date.now() - 31 * 86_400_000) }).where('id', '=', key.id).execute();
+    await t.server.store.db
+      .updateTable('keys')
+      .set({ created_at: new Date(Date.now() - 31 * 86_400_000) })
+      .where('id', '=', key.id)
+      .execute();
     const due: string[] = [];
     for await (const found of t.client.keys.list({ rotationDue: true })) due.push(found.id);
     expect(due).toEqual([key.id]);
@@ -146,7 +200,16 @@ describe('a key from creation to retirement', () => {
     expect(verifyAuditChain(entries).ok).toBe(true);
     const actions = entries.map((entry) => entry.action);
     expect(actions.slice(0, 2)).toEqual(['workspace.bootstrap', 'root_key.create']);
-    for (const action of ['key.create', 'key.rotate', 'key.suspend', 'key.resume', 'key.revoke', 'key.retire', 'key.update']) expect(actions).toContain(action);
+    for (const action of [
+      'key.create',
+      'key.rotate',
+      'key.suspend',
+      'key.resume',
+      'key.revoke',
+      'key.retire',
+      'key.update',
+    ])
+      expect(actions).toContain(action);
     const update = entries.find((entry) => entry.action === 'key.update')!;
     expect(update).toMatchObject({ ip: '127.0.0.1', userAgent: 'keyward-sdk' });
     expect(update.actorKeyId).toMatch(/^rk_/);

@@ -18,7 +18,9 @@ describe('keys API: authentication, authorisation and secrecy', () => {
     const withApiKey = await raw(t.url, 'GET', '/v1/keys', { rootKey: apiKey.key });
     expect(withApiKey.status).toBe(401);
     expect(withApiKey.body.error.code).toBe('KW_ERR_UNAUTHENTICATED');
-    expect((await raw(t.url, 'POST', '/v1/verify', { rootKey: apiKey.key, body: { key: apiKey.key } })).status).toBe(401);
+    expect((await raw(t.url, 'POST', '/v1/verify', { rootKey: apiKey.key, body: { key: apiKey.key } })).status).toBe(
+      401,
+    );
   });
 
   it('enforces each management scope with 403', async () => {
@@ -29,7 +31,10 @@ describe('keys API: authentication, authorisation and secrecy', () => {
     const target = await t.client.keys.create({ name: 'target' });
 
     expect((await asReader.keys.get(target.id)).id).toBe(target.id);
-    await expect(asReader.keys.create({ name: 'nope' })).rejects.toMatchObject({ status: 403, code: 'KW_ERR_FORBIDDEN' });
+    await expect(asReader.keys.create({ name: 'nope' })).rejects.toMatchObject({
+      status: 403,
+      code: 'KW_ERR_FORBIDDEN',
+    });
     await expect(asReader.keys.revoke(target.id)).rejects.toMatchObject({ status: 403 });
     await expect(asReader.keys.rotate(target.id)).rejects.toMatchObject({ status: 403 });
     await expect(asReader.verify({ key: target.key })).rejects.toMatchObject({ status: 403 });
@@ -42,11 +47,18 @@ describe('keys API: authentication, authorisation and secrecy', () => {
   });
 
   it('limits a root key to its IP allowlist, and stops it when suspended or revoked', async () => {
-    const remote = await t.client.rootKeys.create({ name: 'remote only', scopes: ['*'], ipAllowlist: ['192.0.2.0/24'] });
+    const remote = await t.client.rootKeys.create({
+      name: 'remote only',
+      scopes: ['*'],
+      ipAllowlist: ['192.0.2.0/24'],
+    });
     const asRemote = new Keyward({ baseUrl: t.url, rootKey: remote.key, retries: 0 });
     await expect(asRemote.keys.list()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ status: 403 });
     // X-Forwarded-For is not trusted without a configured proxy list.
-    const spoofed = await raw(t.url, 'GET', '/v1/keys', { rootKey: remote.key, headers: { 'x-forwarded-for': '192.0.2.10' } });
+    const spoofed = await raw(t.url, 'GET', '/v1/keys', {
+      rootKey: remote.key,
+      headers: { 'x-forwarded-for': '192.0.2.10' },
+    });
     expect(spoofed.status).toBe(403);
 
     const local = await t.client.rootKeys.create({ name: 'local', scopes: ['keys:read'] });
@@ -69,7 +81,15 @@ describe('keys API: authentication, authorisation and secrecy', () => {
         const body = JSON.stringify({ key });
         const sent = httpRequest(
           new URL('/v1/verify', own.url),
-          { method: 'POST', agent, headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              authorization: `Bearer ${rootKey}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
           (response) => {
             const port = response.socket.localPort;
             response.resume();
@@ -105,11 +125,22 @@ describe('keys API: authentication, authorisation and secrecy', () => {
   it('trusts X-Forwarded-For only from a configured proxy', async () => {
     const proxied = await startTestServer({ trustedProxies: '127.0.0.1/32' });
     try {
-      const remote = await proxied.client.rootKeys.create({ name: 'remote', scopes: ['*'], ipAllowlist: ['192.0.2.0/24'] });
-      const through = await raw(proxied.url, 'GET', '/v1/keys', { rootKey: remote.key, headers: { 'x-forwarded-for': '192.0.2.10' } });
+      const remote = await proxied.client.rootKeys.create({
+        name: 'remote',
+        scopes: ['*'],
+        ipAllowlist: ['192.0.2.0/24'],
+      });
+      const through = await raw(proxied.url, 'GET', '/v1/keys', {
+        rootKey: remote.key,
+        headers: { 'x-forwarded-for': '192.0.2.10' },
+      });
       expect(through.status).toBe(200);
       const audit = [];
-      const created = await raw(proxied.url, 'POST', '/v1/keys', { rootKey: proxied.rootKey, body: { name: 'via proxy' }, headers: { 'x-forwarded-for': '198.51.100.4' } });
+      const created = await raw(proxied.url, 'POST', '/v1/keys', {
+        rootKey: proxied.rootKey,
+        body: { name: 'via proxy' },
+        headers: { 'x-forwarded-for': '198.51.100.4' },
+      });
       expect(created.status).toBe(201);
       for await (const entry of proxied.client.audit.list({ keyId: created.body.id })) audit.push(entry);
       expect(audit[0]!.ip).toBe('198.51.100.4');
@@ -125,7 +156,10 @@ describe('keys API: authentication, authorisation and secrecy', () => {
     for await (const key of t.client.rootKeys.list()) rootKeys.push(key);
     expect(rootKeys.every((key) => key.kind === 'root')).toBe(true);
     expect((await raw(t.url, 'GET', `/v1/keys/${rootKeys[0]!.id}`, { rootKey: t.rootKey })).status).toBe(404);
-    const badScope = await raw(t.url, 'POST', '/v1/root-keys', { rootKey: t.rootKey, body: { name: 'x', scopes: ['contacts:read'] } });
+    const badScope = await raw(t.url, 'POST', '/v1/root-keys', {
+      rootKey: t.rootKey,
+      body: { name: 'x', scopes: ['contacts:read'] },
+    });
     expect(badScope.body.error.issues[0].path).toBe('body.scopes.0');
   });
 

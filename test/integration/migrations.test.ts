@@ -41,7 +41,12 @@ describe('upgrading a store with call-log rows to call segments', () => {
   afterAll(async () => cleanup());
 
   it('carries every old call over, in order, with its fields', async () => {
-    const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'keyward_migrations', migrationLockTableName: 'keyward_migrations_lock' });
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider,
+      migrationTableName: 'keyward_migrations',
+      migrationLockTableName: 'keyward_migrations_lock',
+    });
     const { error } = await migrator.migrateTo('0002_request_signing');
     expect(error).toBeUndefined();
     const start = Date.parse('2026-11-01T10:00:00.000Z');
@@ -56,14 +61,32 @@ describe('upgrading a store with call-log rows to call segments', () => {
 
     await migrate(db);
 
-    const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_name in ('calls', 'call_segments')`.execute(db);
+    const tables = await sql<{
+      name: string;
+    }>`select table_name as name from information_schema.tables where table_name in ('calls', 'call_segments')`.execute(
+      db,
+    );
     expect(tables.rows.map((row) => row.name)).toEqual(['call_segments']);
     // 0004: segments are stored as written, without Postgres's compression.
-    const storage = await sql<{ storage: string }>`select attstorage as storage from pg_attribute where attrelid = 'call_segments'::regclass and attname = 'rows'`.execute(db);
+    const storage = await sql<{
+      storage: string;
+    }>`select attstorage as storage from pg_attribute where attrelid = 'call_segments'::regclass and attname = 'rows'`.execute(
+      db,
+    );
     expect(storage.rows).toEqual([{ storage: 'e' }]);
     const main = await listCalls(db, 'ws_main', { limit: 500 });
     expect(main.items).toHaveLength(500);
-    expect(main.items[0]).toMatchObject({ at: new Date(start + 1202 * 1000).toISOString(), keyId: null, ip: '192.0.2.5', path: '/c/1202', scopes: ['contacts:read'], method: 'GET', code: 'VALID', latencyMs: 1.5, keyStart: 'kw_live_abcd' });
+    expect(main.items[0]).toMatchObject({
+      at: new Date(start + 1202 * 1000).toISOString(),
+      keyId: null,
+      ip: '192.0.2.5',
+      path: '/c/1202',
+      scopes: ['contacts:read'],
+      method: 'GET',
+      code: 'VALID',
+      latencyMs: 1.5,
+      keyStart: 'kw_live_abcd',
+    });
     let count = main.items.length;
     let cursor = main.nextCursor;
     while (cursor) {

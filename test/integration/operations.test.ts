@@ -49,7 +49,15 @@ describe('operating keyward', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas, and human docs at /docs', async () => {
     const { body: openapi } = await raw(t.url, 'GET', '/openapi.json');
     expect(openapi.openapi).toBe('3.1.0');
-    for (const path of ['/v1/keys', '/v1/keys/{id}', '/v1/keys/{id}/rotate', '/v1/verify', '/v1/audit', '/v1/calls', '/v1/root-keys']) {
+    for (const path of [
+      '/v1/keys',
+      '/v1/keys/{id}',
+      '/v1/keys/{id}/rotate',
+      '/v1/verify',
+      '/v1/audit',
+      '/v1/calls',
+      '/v1/root-keys',
+    ]) {
       expect(openapi.paths).toHaveProperty([path]);
     }
     expect(openapi.components.schemas).toHaveProperty('ApiKey');
@@ -73,12 +81,22 @@ describe('operating keyward', () => {
 
     // Age the calls from 192.0.2.0 and 192.0.2.1 past the retention period, in the stored rows.
     const eightDaysAgo = Date.now() - 8 * 86_400_000;
-    const segments = await db.selectFrom('call_segments').select(['id', 'workspace_id', 'rows']).where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute();
+    const segments = await db
+      .selectFrom('call_segments')
+      .select(['id', 'workspace_id', 'rows'])
+      .where(sql<boolean>`key_ids @> array[${key.id}]::text[]`)
+      .execute();
     expect(segments).toHaveLength(2);
     for (const segment of segments) {
-      const calls = decodeSegment(segment.rows).map((call) => (call && call[3] !== '192.0.2.2' ? ([eightDaysAgo, ...call.slice(1)] as StoredCall) : call));
+      const calls = decodeSegment(segment.rows).map((call) =>
+        call && call[3] !== '192.0.2.2' ? ([eightDaysAgo, ...call.slice(1)] as StoredCall) : call,
+      );
       const aged = rebuildSegment(segment.workspace_id, calls, () => true).encode()!;
-      await db.updateTable('call_segments').set({ rows: aged.rows, first_at: aged.firstAt, last_at: aged.lastAt }).where('id', '=', segment.id).execute();
+      await db
+        .updateTable('call_segments')
+        .set({ rows: aged.rows, first_at: aged.firstAt, last_at: aged.lastAt })
+        .where('id', '=', segment.id)
+        .execute();
     }
     await t.server.maintain();
 
@@ -87,6 +105,12 @@ describe('operating keyward', () => {
     expect(left.map((call) => call.ip)).toEqual(['192.0.2.2']);
     // The call kept keeps its id; the fully aged segment is gone.
     expect(left[0]!.id).toBe(before[0]!.id);
-    expect(await db.selectFrom('call_segments').select('id').where(sql<boolean>`key_ids @> array[${key.id}]::text[]`).execute()).toHaveLength(1);
+    expect(
+      await db
+        .selectFrom('call_segments')
+        .select('id')
+        .where(sql<boolean>`key_ids @> array[${key.id}]::text[]`)
+        .execute(),
+    ).toHaveLength(1);
   });
 });

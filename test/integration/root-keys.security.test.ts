@@ -17,15 +17,22 @@ describe('root keys cannot grant more than they hold', () => {
   });
   afterAll(() => t.close());
 
-  const rootKeyCount = async () => (await raw(t.url, 'GET', '/v1/root-keys?limit=500', { rootKey: t.rootKey })).body.items.length;
+  const rootKeyCount = async () =>
+    (await raw(t.url, 'GET', '/v1/root-keys?limit=500', { rootKey: t.rootKey })).body.items.length;
 
   it('refuses to create a root key with `*` or any scope it lacks, naming them', async () => {
     const before = await rootKeyCount();
-    const star = await raw(t.url, 'POST', '/v1/root-keys', { rootKey: manager.key, body: { name: 'x', scopes: ['*'] } });
+    const star = await raw(t.url, 'POST', '/v1/root-keys', {
+      rootKey: manager.key,
+      body: { name: 'x', scopes: ['*'] },
+    });
     expect(star.status).toBe(403);
     expect(star.body.error.code).toBe('KW_ERR_SCOPE_ESCALATION');
     expect(star.body.error.issues).toEqual([{ path: 'body.scopes', message: expect.stringContaining('*') }]);
-    const wider = await raw(t.url, 'POST', '/v1/root-keys', { rootKey: manager.key, body: { name: 'x', scopes: ['keys:read', 'keys:write', 'audit:read'] } });
+    const wider = await raw(t.url, 'POST', '/v1/root-keys', {
+      rootKey: manager.key,
+      body: { name: 'x', scopes: ['keys:read', 'keys:write', 'audit:read'] },
+    });
     expect(wider.status).toBe(403);
     expect(wider.body.error.message).toContain('keys:write, audit:read');
     expect(wider.body.error.message).not.toContain('keys:read,');
@@ -40,26 +47,41 @@ describe('root keys cannot grant more than they hold', () => {
   });
 
   it('refuses to widen itself or another root key through update, and changes nothing', async () => {
-    const self = await raw(t.url, 'PATCH', `/v1/root-keys/${manager.id}`, { rootKey: manager.key, body: { scopes: ['*'] } });
+    const self = await raw(t.url, 'PATCH', `/v1/root-keys/${manager.id}`, {
+      rootKey: manager.key,
+      body: { scopes: ['*'] },
+    });
     expect(self.status).toBe(403);
     expect(self.body.error.code).toBe('KW_ERR_SCOPE_ESCALATION');
     const reader = await asManager.rootKeys.create({ name: 'widen me', scopes: ['keys:read'] });
-    const other = await raw(t.url, 'PATCH', `/v1/root-keys/${reader.id}`, { rootKey: manager.key, body: { scopes: ['keys:read', 'keys:revoke'] } });
+    const other = await raw(t.url, 'PATCH', `/v1/root-keys/${reader.id}`, {
+      rootKey: manager.key,
+      body: { scopes: ['keys:read', 'keys:revoke'] },
+    });
     expect(other.status).toBe(403);
     expect(other.body.error.message).toContain('keys:revoke');
     expect((await t.client.rootKeys.get(manager.id)).scopes).toEqual(['root-keys:manage', 'keys:read']);
     expect((await t.client.rootKeys.get(reader.id)).scopes).toEqual(['keys:read']);
     // The `*` key it could not become still cannot act with it.
-    await expect(asManager.keys.create({ name: 'no', scopes: ['*'] })).rejects.toMatchObject({ status: 403, code: 'KW_ERR_FORBIDDEN' });
+    await expect(asManager.keys.create({ name: 'no', scopes: ['*'] })).rejects.toMatchObject({
+      status: 403,
+      code: 'KW_ERR_FORBIDDEN',
+    });
   });
 
   it('refuses to change, rotate or resume a root key that holds more than it does', async () => {
     const strong = await t.client.rootKeys.create({ name: 'strong', scopes: ['*'] });
-    const rotate = await raw(t.url, 'POST', `/v1/root-keys/${strong.id}/rotate`, { rootKey: manager.key, body: { gracePeriodSeconds: 0 } });
+    const rotate = await raw(t.url, 'POST', `/v1/root-keys/${strong.id}/rotate`, {
+      rootKey: manager.key,
+      body: { gracePeriodSeconds: 0 },
+    });
     expect(rotate.status).toBe(403);
     expect(rotate.body.error.code).toBe('KW_ERR_SCOPE_ESCALATION');
     expect(rotate.body.error.issues[0].path).toBe('params.id');
-    const rename = await raw(t.url, 'PATCH', `/v1/root-keys/${strong.id}`, { rootKey: manager.key, body: { ipAllowlist: [] } });
+    const rename = await raw(t.url, 'PATCH', `/v1/root-keys/${strong.id}`, {
+      rootKey: manager.key,
+      body: { ipAllowlist: [] },
+    });
     expect(rename.status).toBe(403);
     const after = await t.client.rootKeys.get(strong.id);
     expect([after.status, after.version, after.successorId]).toEqual(['active', strong.version, null]);
@@ -92,13 +114,19 @@ describe('root keys cannot grant more than they hold', () => {
     const all = await t.client.rootKeys.create({ name: 'all', scopes: ['*'] });
     const asAll = new Keyward({ baseUrl: t.url, rootKey: all.key, retries: 0 });
     const minted = await asAll.rootKeys.create({ name: 'minted', scopes: ['*'] });
-    expect((await asAll.rootKeys.update(minted.id, { scopes: ['keys:read', 'audit:read'] })).scopes).toEqual(['keys:read', 'audit:read']);
+    expect((await asAll.rootKeys.update(minted.id, { scopes: ['keys:read', 'audit:read'] })).scopes).toEqual([
+      'keys:read',
+      'audit:read',
+    ]);
     expect((await asAll.rootKeys.update(minted.id, { scopes: ['*'] })).scopes).toEqual(['*']);
     expect((await asAll.rootKeys.rotate(minted.id, { gracePeriodSeconds: 0 })).scopes).toEqual(['*']);
     expect((await asAll.workspaces.create('by-star')).rootKey.scopes).toEqual(['*']);
     // API-key scopes are resource scopes, outside the subset rule (docs/security.md).
     const writer = await t.client.rootKeys.create({ name: 'writer', scopes: ['keys:write'] });
-    const apiKey = await new Keyward({ baseUrl: t.url, rootKey: writer.key, retries: 0 }).keys.create({ name: 'api', scopes: ['*'] });
+    const apiKey = await new Keyward({ baseUrl: t.url, rootKey: writer.key, retries: 0 }).keys.create({
+      name: 'api',
+      scopes: ['*'],
+    });
     expect(apiKey.scopes).toEqual(['*']);
   });
 

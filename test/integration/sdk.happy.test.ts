@@ -59,6 +59,8 @@ describe('the SDK client', () => {
     expect((notFound as KeywardNotFoundError).requestId).toMatch(/^req_/);
     const invalid = await t.client.keys.create({ name: '', scopes: ['nope'] }).catch((error: unknown) => error);
     expect(invalid).toBeInstanceOf(KeywardValidationError);
-    expect((invalid as KeywardValidationError).issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['body.name', 'body.scopes.0']));
+    expect((invalid as KeywardValidationError).issues.map((issue) => issue.path)).toEqual(
+      expect.arrayContaining(['body.name', 'body.scopes.0']),
+    );
   });
 });

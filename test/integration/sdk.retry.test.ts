@@ -1,6 +1,14 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Keyward, KeywardNetworkError, KeywardRateLimitError, KeywardServerError, KeywardTimeoutError, KeywardValidationError, KeywardResponseError } from '../../sdk';
+import {
+  Keyward,
+  KeywardNetworkError,
+  KeywardRateLimitError,
+  KeywardResponseError,
+  KeywardServerError,
+  KeywardTimeoutError,
+  KeywardValidationError,
+} from '../../sdk';
 import { countKeysNamed, startTestServer, type TestServer } from '../support/harness';
 
 /**
@@ -8,9 +16,17 @@ import { countKeysNamed, startTestServer, type TestServer } from '../support/har
  * attempt, whether to forward, to answer an error itself, or to forward and then drop the answer
  * (the worst case for a create: the key exists, the client never hears of it).
  */
-type Step = 'forward' | 'drop-connection' | 'forward-then-drop' | { status: number; headers?: Record<string, string>; body?: unknown } | { hang: true };
+type Step =
+  | 'forward'
+  | 'drop-connection'
+  | 'forward-then-drop'
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | { hang: true };
 
-async function flakyProxy(target: string, plan: Step[]): Promise<{ url: string; attempts: () => number; close(): Promise<void> }> {
+async function flakyProxy(
+  target: string,
+  plan: Step[],
+): Promise<{ url: string; attempts: () => number; close(): Promise<void> }> {
   let attempts = 0;
   const server: Server = createServer((incoming, outgoing) => {
     const step = plan[attempts] ?? 'forward';
@@ -24,15 +40,19 @@ async function flakyProxy(target: string, plan: Step[]): Promise<{ url: string; 
         outgoing.writeHead(step.status, { 'content-type': 'application/json', ...(step.headers ?? {}) });
         return outgoing.end(JSON.stringify(step.body ?? {}));
       }
-      const upstream = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-        const body: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => body.push(chunk));
-        answer.on('end', () => {
-          if (step === 'forward-then-drop') return incoming.socket.destroy();
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          outgoing.end(Buffer.concat(body));
-        });
-      });
+      const upstream = httpRequest(
+        `${target}${incoming.url}`,
+        { method: incoming.method, headers: incoming.headers },
+        (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            if (step === 'forward-then-drop') return incoming.socket.destroy();
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            outgoing.end(Buffer.concat(body));
+          });
+        },
+      );
       upstream.end(Buffer.concat(chunks));
     });
   });
@@ -89,7 +109,13 @@ describe('SDK retries', () => {
     } finally {
       await recovering.close();
     }
-    const broken = await flakyProxy(t.url, Array(10).fill({ status: 500, body: { error: { code: 'KW_ERR_INTERNAL', message: 'boom', requestId: 'req_x' } } }));
+    const broken = await flakyProxy(
+      t.url,
+      Array(10).fill({
+        status: 500,
+        body: { error: { code: 'KW_ERR_INTERNAL', message: 'boom', requestId: 'req_x' } },
+      }),
+    );
     try {
       await expect(via(broken.url).keys.get(key.id)).rejects.toBeInstanceOf(KeywardServerError);
       expect(broken.attempts()).toBe(4);
@@ -99,7 +125,14 @@ describe('SDK retries', () => {
   });
 
   it('honours Retry-After on 429', async () => {
-    const proxy = await flakyProxy(t.url, [{ status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'KW_ERR_RATE_LIMITED', message: 'slow down', requestId: 'req_y' } } }, 'forward']);
+    const proxy = await flakyProxy(t.url, [
+      {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { error: { code: 'KW_ERR_RATE_LIMITED', message: 'slow down', requestId: 'req_y' } },
+      },
+      'forward',
+    ]);
     try {
       const started = Date.now();
       await via(proxy.url).keys.list()[Symbol.asyncIterator]().next();
@@ -108,9 +141,18 @@ describe('SDK retries', () => {
     } finally {
       await proxy.close();
     }
-    const always = await flakyProxy(t.url, Array(10).fill({ status: 429, headers: { 'retry-after': '0' }, body: { error: { code: 'KW_ERR_RATE_LIMITED', message: 'no', requestId: 'req_z' } } }));
+    const always = await flakyProxy(
+      t.url,
+      Array(10).fill({
+        status: 429,
+        headers: { 'retry-after': '0' },
+        body: { error: { code: 'KW_ERR_RATE_LIMITED', message: 'no', requestId: 'req_z' } },
+      }),
+    );
     try {
-      await expect(via(always.url, { retries: 1 }).keys.list()[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(KeywardRateLimitError);
+      await expect(via(always.url, { retries: 1 }).keys.list()[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(
+        KeywardRateLimitError,
+      );
     } finally {
       await always.close();
     }
@@ -129,15 +171,21 @@ describe('SDK retries', () => {
   it('reports timeouts, unreachable servers, and answers that break the schema', async () => {
     const hanging = await flakyProxy(t.url, Array(5).fill({ hang: true }));
     try {
-      await expect(via(hanging.url, { timeoutMs: 200, retries: 1 }).keys.get('key_x')).rejects.toBeInstanceOf(KeywardTimeoutError);
+      await expect(via(hanging.url, { timeoutMs: 200, retries: 1 }).keys.get('key_x')).rejects.toBeInstanceOf(
+        KeywardTimeoutError,
+      );
       expect(hanging.attempts()).toBe(2);
     } finally {
       await hanging.close();
     }
-    await expect(via('http://127.0.0.1:9', { retries: 0 }).keys.get('key_x')).rejects.toBeInstanceOf(KeywardNetworkError);
+    await expect(via('http://127.0.0.1:9', { retries: 0 }).keys.get('key_x')).rejects.toBeInstanceOf(
+      KeywardNetworkError,
+    );
     const liar = await flakyProxy(t.url, [{ status: 200, body: { id: 'key_x', name: 42 } }]);
     try {
-      const error = await via(liar.url).keys.get('key_x').catch((failure: unknown) => failure);
+      const error = await via(liar.url)
+        .keys.get('key_x')
+        .catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(KeywardResponseError);
       expect((error as Error).message).toMatch(/at (kind|name|id|workspaceId)/);
     } finally {

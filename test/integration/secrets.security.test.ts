@@ -16,25 +16,51 @@ describe('no secret in logs, errors, audit entries or metrics', () => {
   afterAll(() => kw.close());
 
   it('holds for a run that exercises every path a secret travels', async () => {
-    const secrets: string[] = [kw.rootKey, readFileSync(join(kw.dataDir, 'pepper'), 'utf8').trim(), readFileSync(join(kw.dataDir, 'master-key'), 'utf8').trim()];
+    const secrets: string[] = [
+      kw.rootKey,
+      readFileSync(join(kw.dataDir, 'pepper'), 'utf8').trim(),
+      readFileSync(join(kw.dataDir, 'master-key'), 'utf8').trim(),
+    ];
     const answers: string[] = [];
     const keep = (response: { body: unknown }) => answers.push(JSON.stringify(response.body));
 
-    const plain = await kw.client.keys.create({ name: 'plain', scopes: ['contacts:read'], ipAllowlist: ['10.0.0.0/8'] }, { idempotencyKey: 'leak-test-create-1' });
-    const replayed = await kw.client.keys.create({ name: 'plain', scopes: ['contacts:read'], ipAllowlist: ['10.0.0.0/8'] }, { idempotencyKey: 'leak-test-create-1' });
+    const plain = await kw.client.keys.create(
+      { name: 'plain', scopes: ['contacts:read'], ipAllowlist: ['10.0.0.0/8'] },
+      { idempotencyKey: 'leak-test-create-1' },
+    );
+    const replayed = await kw.client.keys.create(
+      { name: 'plain', scopes: ['contacts:read'], ipAllowlist: ['10.0.0.0/8'] },
+      { idempotencyKey: 'leak-test-create-1' },
+    );
     expect(replayed.key).toBe(plain.key);
-    const signing = await kw.client.keys.create({ name: 'signing', scopes: ['contacts:*'], signedScopes: ['contacts:export'] });
+    const signing = await kw.client.keys.create({
+      name: 'signing',
+      scopes: ['contacts:*'],
+      signedScopes: ['contacts:export'],
+    });
     const root = await kw.client.rootKeys.create({ name: 'ci', scopes: ['keys:read', 'verify'] });
     secrets.push(plain.key, signing.key, signing.signingSecret!, root.key);
 
     // Verifications of every kind, with the key in the body.
-    for (const ip of ['10.1.2.3', '192.0.2.1', undefined]) await kw.client.verify({ key: plain.key, scopes: ['contacts:read'], ...(ip ? { ip } : {}) });
+    for (const ip of ['10.1.2.3', '192.0.2.1', undefined])
+      await kw.client.verify({ key: plain.key, scopes: ['contacts:read'], ...(ip ? { ip } : {}) });
     await kw.client.verify({ key: `${plain.key.slice(0, -1)}x` });
     await kw.client.verify({ key: signing.key, scopes: ['contacts:export'] });
     const url = 'https://api.example.com/contacts/export';
-    const headers = signatureHeaders({ method: 'POST', url, body: '{}' }, { keyId: signing.id, signingSecret: signing.signingSecret! });
-    await kw.client.verify({ key: signing.key, scopes: ['contacts:export'], request: { method: 'POST', url, headers, bodyDigest: headers['content-digest'] } });
-    await kw.client.verify({ key: signing.key, scopes: ['contacts:export'], request: { method: 'POST', url, headers, bodyDigest: headers['content-digest'] } });
+    const headers = signatureHeaders(
+      { method: 'POST', url, body: '{}' },
+      { keyId: signing.id, signingSecret: signing.signingSecret! },
+    );
+    await kw.client.verify({
+      key: signing.key,
+      scopes: ['contacts:export'],
+      request: { method: 'POST', url, headers, bodyDigest: headers['content-digest'] },
+    });
+    await kw.client.verify({
+      key: signing.key,
+      scopes: ['contacts:export'],
+      request: { method: 'POST', url, headers, bodyDigest: headers['content-digest'] },
+    });
 
     // Rotation, updates, revocation; each answer that carries a new secret is collected too.
     const rotated = await kw.client.keys.rotate(signing.id, { gracePeriodSeconds: 30 });
@@ -46,14 +72,37 @@ describe('no secret in logs, errors, audit entries or metrics', () => {
     await kw.client.verify({ key: plain.key });
 
     // Bad input and bad credentials, with secrets where they do not belong.
-    keep(await raw(kw.url, 'POST', '/v1/keys', { rootKey: kw.rootKey, body: { name: plain.key, scopes: [signing.signingSecret], metadata: { leaked: root.key } } }));
-    keep(await raw(kw.url, 'POST', '/v1/verify', { rootKey: kw.rootKey, body: { key: plain.key, ip: signing.signingSecret } }));
+    keep(
+      await raw(kw.url, 'POST', '/v1/keys', {
+        rootKey: kw.rootKey,
+        body: { name: plain.key, scopes: [signing.signingSecret], metadata: { leaked: root.key } },
+      }),
+    );
+    keep(
+      await raw(kw.url, 'POST', '/v1/verify', {
+        rootKey: kw.rootKey,
+        body: { key: plain.key, ip: signing.signingSecret },
+      }),
+    );
     keep(await raw(kw.url, 'GET', '/v1/keys', { rootKey: root.key }));
     keep(await raw(kw.url, 'GET', '/v1/keys', { rootKey: `${kw.rootKey}x` }));
     keep(await raw(kw.url, 'GET', `/v1/keys/${encodeURIComponent(plain.key)}`, { rootKey: kw.rootKey }));
     keep(await raw(kw.url, 'GET', `/v1/keys?name=${encodeURIComponent(signing.key)}`, { rootKey: kw.rootKey }));
-    keep(await raw(kw.url, 'POST', '/v1/keys', { rootKey: kw.rootKey, rawBody: `{"name": "${rotated.key}"`, headers: { 'content-type': 'application/json' } }));
-    keep(await raw(kw.url, 'GET', '/v1/keys', { headers: { authorization: `Basic ${Buffer.from(`user:${kw.rootKey}`).toString('base64')}`, 'x-api-key': plain.key } }));
+    keep(
+      await raw(kw.url, 'POST', '/v1/keys', {
+        rootKey: kw.rootKey,
+        rawBody: `{"name": "${rotated.key}"`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    keep(
+      await raw(kw.url, 'GET', '/v1/keys', {
+        headers: {
+          authorization: `Basic ${Buffer.from(`user:${kw.rootKey}`).toString('base64')}`,
+          'x-api-key': plain.key,
+        },
+      }),
+    );
 
     await kw.server.flush();
     const audit: string[] = [];
@@ -66,7 +115,14 @@ describe('no secret in logs, errors, audit entries or metrics', () => {
 
     expect(kw.logLines.length).toBeGreaterThan(50);
     expect(audit.length).toBeGreaterThan(5);
-    const haystacks = { logs: kw.logLines.join('\n'), audit: audit.join('\n'), calls: calls.join('\n'), metrics, answers: answers.join('\n'), keyViews: keyViews.join('\n') };
+    const haystacks = {
+      logs: kw.logLines.join('\n'),
+      audit: audit.join('\n'),
+      calls: calls.join('\n'),
+      metrics,
+      answers: answers.join('\n'),
+      keyViews: keyViews.join('\n'),
+    };
     for (const [where, text] of Object.entries(haystacks)) {
       secrets.forEach((secret, index) => {
         // The secret part of each secret (all but a key's display prefix); a hit shows its context, masked.

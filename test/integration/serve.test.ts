@@ -40,7 +40,11 @@ describe('keyward serve and the CLI', () => {
     const badPort = await runCli(['serve', '--port', 'eighty'], env);
     expect(badPort.code).toBe(2);
     expect(badPort.err).toContain('--port must be a whole number');
-    const badEnv = await runCli(['serve'], { ...env, KEYWARD_TRUSTED_PROXIES: '10.0.0.0/99', KEYWARD_CALL_RETENTION_DAYS: '-1' });
+    const badEnv = await runCli(['serve'], {
+      ...env,
+      KEYWARD_TRUSTED_PROXIES: '10.0.0.0/99',
+      KEYWARD_CALL_RETENTION_DAYS: '-1',
+    });
     expect(badEnv.code).toBe(1);
     expect(badEnv.err).toContain('KEYWARD_TRUSTED_PROXIES');
     expect(badEnv.err).toContain('KEYWARD_CALL_RETENTION_DAYS');
@@ -54,7 +58,22 @@ describe('keyward serve and the CLI', () => {
     try {
       const rootKey = readFileSync(join(dataDir, 'automation', 'root.key'), 'utf8').trim();
       const cliEnv = { ...env, KEYWARD_URL: server.url, KEYWARD_ROOT_KEY: rootKey };
-      const created = await runCli(['keys', 'create', '--name', 'cli key', '--scope', 'contacts:read', '--ip', '203.0.113.0/24', '--rate-limit', '10/60', '--json'], cliEnv);
+      const created = await runCli(
+        [
+          'keys',
+          'create',
+          '--name',
+          'cli key',
+          '--scope',
+          'contacts:read',
+          '--ip',
+          '203.0.113.0/24',
+          '--rate-limit',
+          '10/60',
+          '--json',
+        ],
+        cliEnv,
+      );
       expect(created.code).toBe(0);
       const key = JSON.parse(created.out) as { id: string; key: string };
       expect(key.key).toMatch(/^kw_live_/);

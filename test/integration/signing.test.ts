@@ -24,13 +24,25 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
       request.on('end', async () => {
         const body = Buffer.concat(chunks);
         const received = verifyAs.tamper ? Buffer.concat([body, Buffer.from(' ')]) : body;
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]));
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [
+            name,
+            Array.isArray(value) ? value.join(', ') : String(value),
+          ]),
+        );
         const verdict = await kw.client.verify({
           key: verifyAs.key,
           scopes: verifyAs.scopes,
-          request: { method: request.method!, url: `${ownerUrl}${request.url}`, headers, ...(received.length ? { bodyDigest: contentDigest(received) } : {}) },
+          request: {
+            method: request.method!,
+            url: `${ownerUrl}${request.url}`,
+            headers,
+            ...(received.length ? { bodyDigest: contentDigest(received) } : {}),
+          },
         });
-        response.writeHead(verdict.valid ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(verdict));
+        response
+          .writeHead(verdict.valid ? 200 : 401, { 'content-type': 'application/json' })
+          .end(JSON.stringify(verdict));
       });
     });
     await new Promise<void>((done) => owner.listen(0, '127.0.0.1', done));
@@ -42,7 +54,11 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
   });
 
   it('issues a signing secret once, accepts signed requests, and refuses unsigned, tampered, stale and replayed ones', async () => {
-    const created = await kw.client.keys.create({ name: 'crm exporter', scopes: ['contacts:*'], signedScopes: ['contacts:export'] });
+    const created = await kw.client.keys.create({
+      name: 'crm exporter',
+      scopes: ['contacts:*'],
+      signedScopes: ['contacts:export'],
+    });
     expect(created.signingSecret).toMatch(/^kw_sig_[A-Za-z0-9_-]{43}$/);
     expect(created).toMatchObject({ signedScopes: ['contacts:export'], requireSignature: false });
     expect(JSON.stringify(await kw.client.keys.get(created.id))).not.toContain(created.signingSecret);
@@ -56,7 +72,11 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
     verifyAs.key = undefined;
     const api = axios.create({ baseURL: ownerUrl, validateStatus: () => true });
     api.interceptors.request.use(signRequest(credentials));
-    const signed = await api.post('/contacts/export', { since: '2026-01-01', fields: ['email'] }, { params: { format: 'csv' } });
+    const signed = await api.post(
+      '/contacts/export',
+      { since: '2026-01-01', fields: ['email'] },
+      { params: { format: 'csv' } },
+    );
     expect(signed.data).toMatchObject({ valid: true, code: 'VALID', keyId: created.id });
     expect((await api.get('/contacts/export?format=json')).data.code).toBe('VALID');
 
@@ -72,23 +92,53 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
     // The same signed request twice: the second is a replay.
     const body = JSON.stringify({ since: '2026-04-01' });
     const headers = signatureHeaders({ method: 'POST', url: `${ownerUrl}/contacts/export`, body }, credentials);
-    const send = () => fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers }).then((response) => response.json() as Promise<{ code: string }>);
+    const send = () =>
+      fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers }).then(
+        (response) => response.json() as Promise<{ code: string }>,
+      );
     expect((await send()).code).toBe('VALID');
     expect((await send()).code).toBe('REPLAYED');
 
     // Made more than 300 s ago (or ahead), it is stale.
-    const stale = signatureHeaders({ method: 'POST', url: `${ownerUrl}/contacts/export`, body }, credentials, { now: Date.now() - 400_000 });
-    expect(((await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: stale }).then((response) => response.json())) as { code: string }).code).toBe('SIGNATURE_EXPIRED');
+    const stale = signatureHeaders({ method: 'POST', url: `${ownerUrl}/contacts/export`, body }, credentials, {
+      now: Date.now() - 400_000,
+    });
+    expect(
+      (
+        (await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: stale }).then((response) =>
+          response.json(),
+        )) as { code: string }
+      ).code,
+    ).toBe('SIGNATURE_EXPIRED');
 
     // Signed with the wrong secret, or for another URL.
-    const forged = signatureHeaders({ method: 'POST', url: `${ownerUrl}/contacts/export`, body }, { keyId: created.id, signingSecret: `kw_sig_${'A'.repeat(43)}` });
-    expect(((await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: forged }).then((response) => response.json())) as { code: string }).code).toBe('SIGNATURE_INVALID');
+    const forged = signatureHeaders(
+      { method: 'POST', url: `${ownerUrl}/contacts/export`, body },
+      { keyId: created.id, signingSecret: `kw_sig_${'A'.repeat(43)}` },
+    );
+    expect(
+      (
+        (await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: forged }).then((response) =>
+          response.json(),
+        )) as { code: string }
+      ).code,
+    ).toBe('SIGNATURE_INVALID');
     const elsewhere = signatureHeaders({ method: 'POST', url: `${ownerUrl}/contacts/import`, body }, credentials);
-    expect(((await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: elsewhere }).then((response) => response.json())) as { code: string }).code).toBe('SIGNATURE_INVALID');
+    expect(
+      (
+        (await fetch(`${ownerUrl}/contacts/export`, { method: 'POST', body, headers: elsewhere }).then((response) =>
+          response.json(),
+        )) as { code: string }
+      ).code,
+    ).toBe('SIGNATURE_INVALID');
   });
 
   it('requireSignature refuses every unsigned request, and a rotation issues a new signing secret', async () => {
-    const created = await kw.client.keys.create({ name: 'payouts', scopes: ['payouts:create'], requireSignature: true });
+    const created = await kw.client.keys.create({
+      name: 'payouts',
+      scopes: ['payouts:create'],
+      requireSignature: true,
+    });
     expect((await kw.client.verify({ key: created.key, scopes: ['payouts:create'] })).code).toBe('SIGNATURE_REQUIRED');
     const rotated = await kw.client.keys.rotate(created.id, { gracePeriodSeconds: 60 });
     expect(rotated.signingSecret).toMatch(/^kw_sig_/);
@@ -99,10 +149,16 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
       const headers = signatureHeaders({ method: 'GET', url }, credentials);
       return { method: 'GET', url, headers };
     };
-    expect((await kw.client.verify({ request: request({ keyId: rotated.id, signingSecret: rotated.signingSecret! }) })).code).toBe('VALID');
+    expect(
+      (await kw.client.verify({ request: request({ keyId: rotated.id, signingSecret: rotated.signingSecret! }) })).code,
+    ).toBe('VALID');
     // The old key, retiring, still signs with its own secret; not with its successor's.
-    expect((await kw.client.verify({ request: request({ keyId: created.id, signingSecret: created.signingSecret! }) })).code).toBe('VALID');
-    expect((await kw.client.verify({ request: request({ keyId: created.id, signingSecret: rotated.signingSecret! }) })).code).toBe('SIGNATURE_INVALID');
+    expect(
+      (await kw.client.verify({ request: request({ keyId: created.id, signingSecret: created.signingSecret! }) })).code,
+    ).toBe('VALID');
+    expect(
+      (await kw.client.verify({ request: request({ keyId: created.id, signingSecret: rotated.signingSecret! }) })).code,
+    ).toBe('SIGNATURE_INVALID');
   });
 
   it('turning signing on later hands out the secret once, in that PATCH answer', async () => {
@@ -113,15 +169,27 @@ describe('request signing (RFC 9421, hmac-sha256)', () => {
     const again = await kw.client.keys.update(plain.id, { name: 'reports v2' });
     expect(again.signingSecret).toBeUndefined();
     const url = 'https://api.example.com/reports';
-    const headers = signatureHeaders({ method: 'GET', url }, { keyId: plain.id, signingSecret: updated.signingSecret! });
-    expect((await kw.client.verify({ key: plain.key, scopes: ['reports:read'], request: { method: 'GET', url, headers } })).code).toBe('VALID');
+    const headers = signatureHeaders(
+      { method: 'GET', url },
+      { keyId: plain.id, signingSecret: updated.signingSecret! },
+    );
+    expect(
+      (await kw.client.verify({ key: plain.key, scopes: ['reports:read'], request: { method: 'GET', url, headers } }))
+        .code,
+    ).toBe('VALID');
   });
 
   it('rejects a verify body with neither key nor signed request, naming the field; a keyless request without a key id is MALFORMED', async () => {
     const missing = await raw(kw.url, 'POST', '/v1/verify', { rootKey: kw.rootKey, body: { scopes: ['a:read'] } });
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body)).toContain('key');
-    const garbage = await kw.client.verify({ request: { method: 'GET', url: 'https://x.example/', headers: { 'signature-input': 'garbage(((', signature: 'x' } } });
+    const garbage = await kw.client.verify({
+      request: {
+        method: 'GET',
+        url: 'https://x.example/',
+        headers: { 'signature-input': 'garbage(((', signature: 'x' },
+      },
+    });
     expect(garbage.code).toBe('MALFORMED');
   });
 

@@ -9,7 +9,12 @@ describe('verify: every check of the pipeline', () => {
   afterAll(async () => t.close());
 
   it('answers VALID with the key’s scopes, metadata and status', async () => {
-    const key = await t.client.keys.create({ name: 'v', scopes: ['contacts:read'], metadata: { plan: 'pro' }, environment: 'test' });
+    const key = await t.client.keys.create({
+      name: 'v',
+      scopes: ['contacts:read'],
+      metadata: { plan: 'pro' },
+      environment: 'test',
+    });
     expect(key.key.startsWith('kw_test_')).toBe(true);
     const result = await t.client.verify({ key: key.key, scopes: ['contacts:read'] });
     expect(result).toEqual({
@@ -33,7 +38,7 @@ describe('verify: every check of the pipeline', () => {
     const typo = key.key.slice(0, -8) + (last === 'a' ? 'b' : 'a') + key.key.slice(-7);
     expect((await t.client.verify({ key: typo })).code).toBe('MALFORMED');
     expect((await t.client.verify({ key: 'not-a-key' })).code).toBe('MALFORMED');
-    expect((await t.client.verify({ key: 'kw_live_' + '0'.repeat(49) })).code).toBe('MALFORMED');
+    expect((await t.client.verify({ key: `kw_live_${'0'.repeat(49)}` })).code).toBe('MALFORMED');
 
     // A well-formed key that was never issued: generate one with a valid checksum from another store.
     const other = await startTestServer();
@@ -63,7 +68,10 @@ describe('verify: every check of the pipeline', () => {
   });
 
   it('limits by IPv4, IPv6 and IPv4-mapped IPv6, and fails closed without a caller IP', async () => {
-    const key = await t.client.keys.create({ name: 'ips', ipAllowlist: ['192.0.2.0/24', '2001:db8:abcd::/48', '::ffff:198.51.100.0/120'] });
+    const key = await t.client.keys.create({
+      name: 'ips',
+      ipAllowlist: ['192.0.2.0/24', '2001:db8:abcd::/48', '::ffff:198.51.100.0/120'],
+    });
     expect(key.ipAllowlist).toEqual(['192.0.2.0/24', '2001:db8:abcd::/48', '198.51.100.0/24']);
     const code = async (ip?: string) => (await t.client.verify({ key: key.key, ...(ip ? { ip } : {}) })).code;
     expect(await code('192.0.2.44')).toBe('VALID');
@@ -78,7 +86,10 @@ describe('verify: every check of the pipeline', () => {
   });
 
   it('matches wildcard and qualified scopes; every requested scope must be granted', async () => {
-    const key = await t.client.keys.create({ name: 'scopes', scopes: ['contacts:*', '*:read', 'deals:write@team/emea'] });
+    const key = await t.client.keys.create({
+      name: 'scopes',
+      scopes: ['contacts:*', '*:read', 'deals:write@team/emea'],
+    });
     const code = async (...scopes: string[]) => (await t.client.verify({ key: key.key, scopes })).code;
     expect(await code('contacts:export')).toBe('VALID');
     expect(await code('email:read', 'users:read')).toBe('VALID');
@@ -88,7 +99,9 @@ describe('verify: every check of the pipeline', () => {
     expect(await code('deals:write')).toBe('INSUFFICIENT_SCOPE');
     expect(await code('contacts:read', 'email:send')).toBe('INSUFFICIENT_SCOPE');
     const god = await t.client.keys.create({ name: 'god', scopes: ['*'] });
-    expect((await t.client.verify({ key: god.key, scopes: ['users:manage', 'email:send@brand/x'] })).code).toBe('VALID');
+    expect((await t.client.verify({ key: god.key, scopes: ['users:manage', 'email:send@brand/x'] })).code).toBe(
+      'VALID',
+    );
   });
 
   it('reaches RATE_LIMITED past the key’s limit and reports what is left', async () => {
@@ -110,13 +123,27 @@ describe('verify: every check of the pipeline', () => {
 
   it('logs every verification with the caller IP, scopes, method, path, code and latency', async () => {
     const key = await t.client.keys.create({ name: 'logged', scopes: ['contacts:read'] });
-    await t.client.verify({ key: key.key, scopes: ['contacts:read'], ip: '203.0.113.9', method: 'GET', path: '/contacts' });
+    await t.client.verify({
+      key: key.key,
+      scopes: ['contacts:read'],
+      ip: '203.0.113.9',
+      method: 'GET',
+      path: '/contacts',
+    });
     await t.client.verify({ key: key.key, scopes: ['email:send'], ip: '2001:db8::5', method: 'POST', path: '/email' });
     await t.client.verify({ key: 'kw_live_nonsense' });
     const calls = [];
     for await (const call of t.client.calls.list({ keyId: key.id })) calls.push(call);
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatchObject({ keyId: key.id, keyStart: key.start, ip: '2001:db8::5', scopes: ['email:send'], method: 'POST', path: '/email', code: 'INSUFFICIENT_SCOPE' });
+    expect(calls[0]).toMatchObject({
+      keyId: key.id,
+      keyStart: key.start,
+      ip: '2001:db8::5',
+      scopes: ['email:send'],
+      method: 'POST',
+      path: '/email',
+      code: 'INSUFFICIENT_SCOPE',
+    });
     expect(calls[1]).toMatchObject({ ip: '203.0.113.9', code: 'VALID', method: 'GET', path: '/contacts' });
     expect(calls[1]!.latencyMs).toBeGreaterThanOrEqual(0);
     const unknown = [];

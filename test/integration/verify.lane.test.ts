@@ -18,7 +18,8 @@ function normalize(value: unknown): unknown {
       .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<time>');
   }
   if (Array.isArray(value)) return value.map(normalize);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, normalize(field)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, normalize(field)]));
   return value;
 }
 
@@ -26,11 +27,22 @@ function normalize(value: unknown): unknown {
 function chunked(base: string, rootKey: string, parts: string[]): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const url = new URL('/v1/verify', base);
-    const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey}`, 'transfer-encoding': 'chunked' } }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += String(chunk)));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-    });
+    const request = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${rootKey}`,
+          'transfer-encoding': 'chunked',
+        },
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += String(chunk)));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
     request.on('error', reject);
     for (const part of parts) request.write(part);
     request.end();
@@ -38,11 +50,25 @@ function chunked(base: string, rootKey: string, parts: string[]): Promise<{ stat
 }
 
 /** Sends header lines exactly as given (repeats, odd spellings), which fetch would merge or normalise. */
-function rawLines(base: string, headerLines: string[], body: string): Promise<{ status: number; requestId: string | null; body: unknown }> {
+function rawLines(
+  base: string,
+  headerLines: string[],
+  body: string,
+): Promise<{ status: number; requestId: string | null; body: unknown }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => {
-      socket.write([`POST /v1/verify HTTP/1.1`, `Host: ${url.host}`, ...headerLines, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body].join('\r\n'));
+      socket.write(
+        [
+          `POST /v1/verify HTTP/1.1`,
+          `Host: ${url.host}`,
+          ...headerLines,
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          'Connection: close',
+          '',
+          body,
+        ].join('\r\n'),
+      );
     });
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += String(chunk)));
@@ -69,7 +95,12 @@ describe('verify lane: answers exactly as the fastify route does', () => {
   beforeAll(async () => {
     [laned, reference] = await Promise.all([startTestServer(), startTestServer({ logLevel: 'debug' })]);
     for (const t of [laned, reference]) {
-      const live = await t.client.keys.create({ name: 'lane', scopes: ['contacts:*'], ipAllowlist: ['10.0.0.0/8'], metadata: { plan: 'pro' } });
+      const live = await t.client.keys.create({
+        name: 'lane',
+        scopes: ['contacts:*'],
+        ipAllowlist: ['10.0.0.0/8'],
+        metadata: { plan: 'pro' },
+      });
       const reader = await t.client.rootKeys.create({ name: 'reader', scopes: ['keys:read'] });
       keys.set(t, { live: live.key, reader: reader.key });
     }
@@ -77,37 +108,129 @@ describe('verify lane: answers exactly as the fastify route does', () => {
   afterAll(async () => Promise.all([laned.close(), reference.close()]));
 
   /** Each case: what to send, given the server's own keys. */
-  const cases: Array<[string, (k: { live: string; reader: string; root: string }) => { path?: string; rootKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }]> = [
-    ['a valid key', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' } })],
+  const cases: Array<
+    [
+      string,
+      (k: { live: string; reader: string; root: string }) => {
+        path?: string;
+        rootKey?: string;
+        body?: unknown;
+        rawBody?: string;
+        headers?: Record<string, string>;
+      },
+    ]
+  > = [
+    [
+      'a valid key',
+      (k) => ({
+        rootKey: k.root,
+        body: { key: k.live, scopes: ['contacts:read'], ip: '10.1.2.3', method: 'GET', path: '/contacts' },
+      }),
+    ],
     ['a missing scope', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: ['email:send'], ip: '10.1.2.3' } })],
     ['an address outside the allowlist', (k) => ({ rootKey: k.root, body: { key: k.live, ip: '192.0.2.1' } })],
     ['an unknown well-formed key', (k) => ({ rootKey: k.root, body: { key: generateKey('live') } })],
     // The last character changed, never to itself (which would leave the key valid on one server only).
-    ['a typo', (k) => ({ rootKey: k.root, body: { key: `${k.live.slice(0, -1)}${k.live.endsWith('x') ? 'y' : 'x'}` } })],
+    [
+      'a typo',
+      (k) => ({ rootKey: k.root, body: { key: `${k.live.slice(0, -1)}${k.live.endsWith('x') ? 'y' : 'x'}` } }),
+    ],
     ['no key at all', (k) => ({ rootKey: k.root, body: {} })],
     ['an unknown field', (k) => ({ rootKey: k.root, body: { key: k.live, tenant: 'acme' } })],
     ['a bad address', (k) => ({ rootKey: k.root, body: { key: k.live, ip: 'not-an-ip' } })],
     ['a wrong type', (k) => ({ rootKey: k.root, body: { key: k.live, scopes: 'contacts:read' } })],
-    ['JSON that does not parse', (k) => ({ rootKey: k.root, rawBody: '{"key":', headers: { 'content-type': 'application/json' } })],
-    ['a poisoned prototype', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","__proto__":{"admin":true}}`, headers: { 'content-type': 'application/json' } })],
-    ['a poisoned constructor', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","constructor":{"prototype":{"admin":true}}}`, headers: { 'content-type': 'application/json' } })],
-    ['a prototype key written with escapes', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","\\u005f_proto__":{"admin":true}}`, headers: { 'content-type': 'application/json' } })],
-    ['a constructor key written with escapes', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","\\u0063onstructor":{"prototype":{"admin":true}}}`, headers: { 'content-type': 'application/json' } })],
-    ['"constructor" and "__proto__" as values only', (k) => ({ rootKey: k.root, body: { key: k.live, method: 'constructor', path: '/__proto__' } })],
-    ['a body with escapes in its strings', (k) => ({ rootKey: k.root, rawBody: `{"key":"${k.live}","path":"/a\\"b\\\\c\\u00e9"}`, headers: { 'content-type': 'application/json' } })],
-    ['a body that starts with a byte order mark', (k) => ({ rootKey: k.root, rawBody: `\ufeff${JSON.stringify({ key: k.live })}`, headers: { 'content-type': 'application/json' } })],
+    [
+      'JSON that does not parse',
+      (k) => ({ rootKey: k.root, rawBody: '{"key":', headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'a poisoned prototype',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `{"key":"${k.live}","__proto__":{"admin":true}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
+    [
+      'a poisoned constructor',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `{"key":"${k.live}","constructor":{"prototype":{"admin":true}}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
+    [
+      'a prototype key written with escapes',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `{"key":"${k.live}","\\u005f_proto__":{"admin":true}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
+    [
+      'a constructor key written with escapes',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `{"key":"${k.live}","\\u0063onstructor":{"prototype":{"admin":true}}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
+    [
+      '"constructor" and "__proto__" as values only',
+      (k) => ({ rootKey: k.root, body: { key: k.live, method: 'constructor', path: '/__proto__' } }),
+    ],
+    [
+      'a body with escapes in its strings',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `{"key":"${k.live}","path":"/a\\"b\\\\c\\u00e9"}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
+    [
+      'a body that starts with a byte order mark',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: `\ufeff${JSON.stringify({ key: k.live })}`,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
     ['an empty JSON body', (k) => ({ rootKey: k.root, rawBody: '', headers: { 'content-type': 'application/json' } })],
-    ['a body over the limit', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live, path: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } })],
+    [
+      'a body over the limit',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: JSON.stringify({ key: k.live, path: 'x'.repeat(70_000) }),
+        headers: { 'content-type': 'application/json' },
+      }),
+    ],
     ['a text body', (k) => ({ rootKey: k.root, rawBody: k.live, headers: { 'content-type': 'text/plain' } })],
-    ['another charset', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live }), headers: { 'content-type': 'application/json; charset=utf-16' } })],
-    ['a charset in capitals', (k) => ({ rootKey: k.root, rawBody: JSON.stringify({ key: k.live }), headers: { 'content-type': 'Application/JSON; charset=UTF-8' } })],
+    [
+      'another charset',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: JSON.stringify({ key: k.live }),
+        headers: { 'content-type': 'application/json; charset=utf-16' },
+      }),
+    ],
+    [
+      'a charset in capitals',
+      (k) => ({
+        rootKey: k.root,
+        rawBody: JSON.stringify({ key: k.live }),
+        headers: { 'content-type': 'Application/JSON; charset=UTF-8' },
+      }),
+    ],
     ['no root key', (k) => ({ body: { key: k.live } })],
     ['a root key that does not exist', (k) => ({ rootKey: generateKey('root'), body: { key: k.live } })],
     ['an API key in place of a root key', (k) => ({ rootKey: k.live, body: { key: k.live } })],
     ['a root key without the verify scope', (k) => ({ rootKey: k.reader, body: { key: k.live } })],
     ['a trailing slash', (k) => ({ path: '/v1/verify/', rootKey: k.root, body: { key: k.live } })],
     ['a query string', (k) => ({ path: '/v1/verify?trace=1', rootKey: k.root, body: { key: k.live } })],
-    ['the caller’s own request id', (k) => ({ rootKey: k.root, body: {}, headers: { 'x-request-id': 'trace-0123456789' } })],
+    [
+      'the caller’s own request id',
+      (k) => ({ rootKey: k.root, body: {}, headers: { 'x-request-id': 'trace-0123456789' } }),
+    ],
   ];
 
   it.each(cases)('%s', async (_name, make) => {
@@ -131,13 +254,49 @@ describe('verify lane: answers exactly as the fastify route does', () => {
 
   /** Header lines as a client may send them; the lane reads a few headers itself and must read them as node does. */
   const headerCases: Array<[string, (k: { live: string; reader: string; root: string }) => string[]]> = [
-    ['header names in other spellings', (k) => ['CONTENT-TYPE: application/json', `AUTHORIZATION: Bearer ${k.root}`, 'X-REQUEST-ID: trace-abcdefgh01', 'User-agent: probe/1']],
-    ['the content type twice', (k) => ['Content-Type: application/json', 'Content-Type: text/plain', `Authorization: Bearer ${k.root}`]],
-    ['the content type twice, other first', (k) => ['Content-Type: text/plain', 'content-type: application/json', `Authorization: Bearer ${k.root}`]],
-    ['a good and a bad root key', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, `authorization: Bearer ${k.reader}`]],
-    ['a bad and a good root key', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.reader}`, `Authorization: Bearer ${k.root}`]],
-    ['the request id twice', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, 'X-Request-Id: trace-aaaaaaaa01', 'x-request-id: trace-bbbbbbbb02']],
-    ['the user agent twice', (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, 'User-Agent: one', 'User-Agent: two']],
+    [
+      'header names in other spellings',
+      (k) => [
+        'CONTENT-TYPE: application/json',
+        `AUTHORIZATION: Bearer ${k.root}`,
+        'X-REQUEST-ID: trace-abcdefgh01',
+        'User-agent: probe/1',
+      ],
+    ],
+    [
+      'the content type twice',
+      (k) => ['Content-Type: application/json', 'Content-Type: text/plain', `Authorization: Bearer ${k.root}`],
+    ],
+    [
+      'the content type twice, other first',
+      (k) => ['Content-Type: text/plain', 'content-type: application/json', `Authorization: Bearer ${k.root}`],
+    ],
+    [
+      'a good and a bad root key',
+      (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.root}`, `authorization: Bearer ${k.reader}`],
+    ],
+    [
+      'a bad and a good root key',
+      (k) => ['Content-Type: application/json', `Authorization: Bearer ${k.reader}`, `Authorization: Bearer ${k.root}`],
+    ],
+    [
+      'the request id twice',
+      (k) => [
+        'Content-Type: application/json',
+        `Authorization: Bearer ${k.root}`,
+        'X-Request-Id: trace-aaaaaaaa01',
+        'x-request-id: trace-bbbbbbbb02',
+      ],
+    ],
+    [
+      'the user agent twice',
+      (k) => [
+        'Content-Type: application/json',
+        `Authorization: Bearer ${k.root}`,
+        'User-Agent: one',
+        'User-Agent: two',
+      ],
+    ],
   ];
 
   it.each(headerCases)('%s', async (_name, make) => {
@@ -150,7 +309,8 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     );
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]!.status).toBeLessThan(500);
-    if (_name === 'header names in other spellings') expect(answers[0]).toMatchObject({ status: 200, body: { code: 'VALID' }, requestId: 'trace-abcdefgh01' });
+    if (_name === 'header names in other spellings')
+      expect(answers[0]).toMatchObject({ status: 200, body: { code: 'VALID' }, requestId: 'trace-abcdefgh01' });
   });
 
   it('takes a chunked body too (through fastify), and counts every answer in the metrics', async () => {
@@ -160,7 +320,9 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     const metrics = await raw(laned.url, 'GET', '/metrics');
     expect(metrics.body).toMatch(/keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="200"\} \d+/);
     expect(metrics.body).toMatch(/keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="400"\} \d+/);
-    expect(metrics.body).toMatch(/keyward_http_request_duration_seconds_count\{method="POST",route="\/v1\/verify"\} \d+/);
+    expect(metrics.body).toMatch(
+      /keyward_http_request_duration_seconds_count\{method="POST",route="\/v1\/verify"\} \d+/,
+    );
     expect(metrics.body).toMatch(/keyward_verifications_total\{code="VALID"\} \d+/);
   });
 
@@ -168,23 +330,36 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     const url = new URL(laned.url);
     const body = JSON.stringify({ key: keys.get(laned)!.live, ip: '10.1.2.3' });
     await Promise.all(
-      Array.from({ length: 20 }, (_, index) =>
-        new Promise<void>((resolve) => {
-          const socket = connect(Number(url.port), url.hostname, () => {
-            const head = [`POST /v1/verify HTTP/1.1`, `Host: ${url.host}`, 'Content-Type: application/json', `Authorization: Bearer ${laned.rootKey}`, `Content-Length: ${body.length}`, '', ''].join('\r\n');
-            socket.write(head + body.slice(0, index * 2));
-            // Reset half of them, close the other half politely: either way the body never ends.
-            setTimeout(() => (index % 2 ? socket.resetAndDestroy() : socket.end()), 20);
-          });
-          socket.on('error', () => undefined);
-          // Node answers a body cut short by the client's end with 400, then ends the connection.
-          socket.on('end', () => socket.destroy());
-          socket.resume();
-          socket.on('close', () => resolve());
-        }),
+      Array.from(
+        { length: 20 },
+        (_, index) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(url.port), url.hostname, () => {
+              const head = [
+                `POST /v1/verify HTTP/1.1`,
+                `Host: ${url.host}`,
+                'Content-Type: application/json',
+                `Authorization: Bearer ${laned.rootKey}`,
+                `Content-Length: ${body.length}`,
+                '',
+                '',
+              ].join('\r\n');
+              socket.write(head + body.slice(0, index * 2));
+              // Reset half of them, close the other half politely: either way the body never ends.
+              setTimeout(() => (index % 2 ? socket.resetAndDestroy() : socket.end()), 20);
+            });
+            socket.on('error', () => undefined);
+            // Node answers a body cut short by the client's end with 400, then ends the connection.
+            socket.on('end', () => socket.destroy());
+            socket.resume();
+            socket.on('close', () => resolve());
+          }),
       ),
     );
-    const after = await raw(laned.url, 'POST', '/v1/verify', { rootKey: laned.rootKey, body: JSON.parse(body) as unknown });
+    const after = await raw(laned.url, 'POST', '/v1/verify', {
+      rootKey: laned.rootKey,
+      body: JSON.parse(body) as unknown,
+    });
     expect(after).toMatchObject({ status: 200, body: { code: 'VALID' } });
   });
 
@@ -203,9 +378,16 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     const before = await read();
     for (let i = 0; i < 5; i += 1) await laned.client.verify({ key: keys.get(laned)!.live, ip: '10.1.2.3' });
     for (let i = 0; i < 3; i += 1) await laned.client.verify({ key: 'kw_live_typo', ip: '10.1.2.4' });
-    for (let i = 0; i < 2; i += 1) await raw(laned.url, 'POST', '/v1/verify', { rootKey: laned.rootKey, body: { key: 42 } });
+    for (let i = 0; i < 2; i += 1)
+      await raw(laned.url, 'POST', '/v1/verify', { rootKey: laned.rootKey, body: { key: 42 } });
     const after = await read();
-    expect({ ok: after.ok - before.ok, bad: after.bad - before.bad, timed: after.timed - before.timed, valid: after.valid - before.valid, malformed: after.malformed - before.malformed }).toEqual({
+    expect({
+      ok: after.ok - before.ok,
+      bad: after.bad - before.bad,
+      timed: after.timed - before.timed,
+      valid: after.valid - before.valid,
+      malformed: after.malformed - before.malformed,
+    }).toEqual({
       ok: 8,
       bad: 2,
       timed: 10,
@@ -220,13 +402,38 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     expect(text).toContain('# TYPE keyward_http_request_duration_seconds histogram');
     const series = (route: string) => {
       const labels = `method="POST",route="${route}"`;
-      const buckets = [...text.matchAll(new RegExp(`keyward_http_request_duration_seconds_bucket\\{le="([^"]+)",${labels.replace(/[/.]/g, '\\$&')}\\} (\\d+)`, 'g'))].map((match) => ({ le: match[1]!, count: Number(match[2]) }));
-      const value = (suffix: string) => Number(new RegExp(`keyward_http_request_duration_seconds_${suffix}\\{${labels.replace(/[/.]/g, '\\$&')}\\} (\\S+)`).exec(text)?.[1]);
+      const buckets = [
+        ...text.matchAll(
+          new RegExp(
+            `keyward_http_request_duration_seconds_bucket\\{le="([^"]+)",${labels.replace(/[/.]/g, '\\$&')}\\} (\\d+)`,
+            'g',
+          ),
+        ),
+      ].map((match) => ({ le: match[1]!, count: Number(match[2]) }));
+      const value = (suffix: string) =>
+        Number(
+          new RegExp(
+            `keyward_http_request_duration_seconds_${suffix}\\{${labels.replace(/[/.]/g, '\\$&')}\\} (\\S+)`,
+          ).exec(text)?.[1],
+        );
       return { buckets, sum: value('sum'), count: value('count') };
     };
     const verify = series('/v1/verify');
-    expect(verify.buckets.map((bucket) => bucket.le)).toEqual(['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '1', '+Inf']);
-    for (let i = 1; i < verify.buckets.length; i += 1) expect(verify.buckets[i]!.count).toBeGreaterThanOrEqual(verify.buckets[i - 1]!.count);
+    expect(verify.buckets.map((bucket) => bucket.le)).toEqual([
+      '0.0005',
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '1',
+      '+Inf',
+    ]);
+    for (let i = 1; i < verify.buckets.length; i += 1)
+      expect(verify.buckets[i]!.count).toBeGreaterThanOrEqual(verify.buckets[i - 1]!.count);
     expect(verify.buckets.at(-1)!.count).toBe(verify.count);
     expect(verify.count).toBeGreaterThan(0);
     expect(verify.sum).toBeGreaterThan(0);
@@ -234,15 +441,26 @@ describe('verify lane: answers exactly as the fastify route does', () => {
   });
 
   it('resolves the caller’s address through trusted proxies as fastify does', async () => {
-    const pair = await Promise.all([startTestServer({ trustedProxies: '127.0.0.1/32' }), startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' })]);
+    const pair = await Promise.all([
+      startTestServer({ trustedProxies: '127.0.0.1/32' }),
+      startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' }),
+    ]);
     try {
       const answers = await Promise.all(
         pair.map(async (t) => {
           // A root key that works only from the end client's network, behind the trusted proxy.
-          const behind = await t.client.rootKeys.create({ name: 'edge', scopes: ['verify'], ipAllowlist: ['203.0.113.0/24'] });
+          const behind = await t.client.rootKeys.create({
+            name: 'edge',
+            scopes: ['verify'],
+            ipAllowlist: ['203.0.113.0/24'],
+          });
           const key = await t.client.keys.create({ name: 'k', scopes: ['contacts:read'] });
           const send = (forwardedFor?: string) =>
-            raw(t.url, 'POST', '/v1/verify', { rootKey: behind.key, body: { key: key.key }, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });
+            raw(t.url, 'POST', '/v1/verify', {
+              rootKey: behind.key,
+              body: { key: key.key },
+              headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+            });
           const direct = await send();
           const forwarded = await send('198.51.100.1, 203.0.113.9');
           const spoofed = await send('203.0.113.9, 198.51.100.1');

@@ -35,7 +35,9 @@ describe('workspace isolation', () => {
     await expect(acme.keys.rotate(ours.id)).rejects.toBeInstanceOf(KeywardNotFoundError);
     await expect(acme.keys.revoke(ours.id)).rejects.toBeInstanceOf(KeywardNotFoundError);
     await expect(acme.keys.retire(ours.id)).rejects.toBeInstanceOf(KeywardNotFoundError);
-    await expect(acme.rootKeys.get(kw.server.bootstrapRootKey ? (await firstRootKeyId(kw.client)) : '')).rejects.toBeInstanceOf(KeywardNotFoundError);
+    await expect(
+      acme.rootKeys.get(kw.server.bootstrapRootKey ? await firstRootKeyId(kw.client) : ''),
+    ).rejects.toBeInstanceOf(KeywardNotFoundError);
     // Verifying another workspace's key says nothing about it.
     expect(await acme.verify({ key: ours.key })).toMatchObject({ valid: false, code: 'NOT_FOUND', keyId: null });
     expect((await kw.client.verify({ key: theirs.key })).code).toBe('NOT_FOUND');
@@ -51,7 +53,9 @@ describe('workspace isolation', () => {
     for await (const entry of acme.audit.list()) acmeAudit.push(entry.targetKeyId);
     expect(acmeAudit).not.toContain(ours.id);
     expect((await acme.audit.verify()).ok).toBe(true);
-    await expect(acme.calls.list({ keyId: ours.id })[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(KeywardNotFoundError);
+    await expect(acme.calls.list({ keyId: ours.id })[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(
+      KeywardNotFoundError,
+    );
   });
 
   it("lets only the operator's workspace create workspaces, with unique names", async () => {

@@ -1,11 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Keyward } from '../../sdk';
-import { type ConfigInput, startServer, type RunningServer } from '../../server';
+import { type ConfigInput, type RunningServer, startServer } from '../../server';
 
 /** Which store the integration suites run on: PGlite by default, Postgres with KEYWARD_TEST_STORE=postgres. */
 export const TEST_STORE = process.env.KEYWARD_TEST_STORE === 'postgres' ? 'postgres' : 'pglite';
@@ -25,7 +25,8 @@ export interface TestServer {
 /** Creates an empty Postgres database for one suite; returns its URL and a function that drops it. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.KEYWARD_TEST_DATABASE_URL;
-  if (!adminUrl) throw new Error('KEYWARD_TEST_STORE=postgres needs KEYWARD_TEST_DATABASE_URL (see scripts/start-test-postgres.sh)');
+  if (!adminUrl)
+    throw new Error('KEYWARD_TEST_STORE=postgres needs KEYWARD_TEST_DATABASE_URL (see scripts/start-test-postgres.sh)');
   const name = `kw_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -58,7 +59,15 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
     },
   });
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', dataDir, databaseUrl: database?.url, logLevel: 'info', callFlushIntervalMs: 20, ...overrides },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      databaseUrl: database?.url,
+      logLevel: 'info',
+      callFlushIntervalMs: 20,
+      ...overrides,
+    },
     { env: {}, logDestination },
   );
   if (!server.bootstrapRootKey) throw new Error('a fresh store must bootstrap a root key');
@@ -82,13 +91,16 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the server answered
+type AnyJson = any;
+
 /** Sends one raw HTTP request (for cases the SDK would refuse to make) and returns status, headers and JSON. */
 export async function raw(
   base: string,
   method: string,
   path: string,
   options: { rootKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: AnyJson }> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.rootKey) headers.authorization = `Bearer ${options.rootKey}`;
   let body: string | undefined = options.rawBody;

@@ -2,7 +2,10 @@
  * A consumer under load: verifies over and over with whatever key its config file holds at that
  * moment, from four concurrent loops, and reports every verification that did not pass.
  */
-export function verifyContinuously(readKey: () => string, verify: (key: string) => Promise<{ code: string; keyId: string | null }>) {
+export function verifyContinuously(
+  readKey: () => string,
+  verify: (key: string) => Promise<{ code: string; keyId: string | null }>,
+) {
   let running = true;
   let verifications = 0;
   const failures: { code: string; keyId: string | null; at: string }[] = [];
@@ -13,7 +16,8 @@ export function verifyContinuously(readKey: () => string, verify: (key: string) 
         const result = await verify(readKey());
         verifications += 1;
         if (result.keyId && !keyIdsSeen.includes(result.keyId)) keyIdsSeen.push(result.keyId);
-        if (result.code !== 'VALID') failures.push({ code: result.code, keyId: result.keyId, at: new Date().toISOString() });
+        if (result.code !== 'VALID')
+          failures.push({ code: result.code, keyId: result.keyId, at: new Date().toISOString() });
       } catch (error) {
         failures.push({ code: `ERROR ${(error as Error).message}`, keyId: null, at: new Date().toISOString() });
       }

@@ -19,7 +19,11 @@ export interface ServeProcess {
 export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ServeProcess> {
   // Started from the data dir, not the checkout, as a user would: nothing may depend on the cwd.
   const cwd = env.KEYWARD_DATA_DIR ?? process.cwd();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, env: { ...env, KEYWARD_LOG_LEVEL: env.KEYWARD_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+    cwd,
+    env: { ...env, KEYWARD_LOG_LEVEL: env.KEYWARD_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (chunk) => {
@@ -27,7 +31,10 @@ export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 3
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keyward serve did not start in time:\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`keyward serve did not start in time:\n${out}\n${err}`)),
+      timeoutMs,
+    );
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`keyward serve exited with ${code}:\n${out}\n${err}`));
@@ -69,7 +76,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
  * A data dir and environment for `keyward serve` children, on the suite's store (a fresh Postgres
  * database when KEYWARD_TEST_STORE=postgres). Call `cleanup` in afterAll.
  */
-export async function serveEnvironment(prefix: string): Promise<{ dataDir: string; env: NodeJS.ProcessEnv; cleanup(): Promise<void> }> {
+export async function serveEnvironment(
+  prefix: string,
+): Promise<{ dataDir: string; env: NodeJS.ProcessEnv; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dataDir, KEYWARD_DATA_DIR: dataDir };
   const database = TEST_STORE === 'postgres' ? await createTestDatabase() : undefined;

@@ -36,7 +36,10 @@ describe('audit hash chain', () => {
   it('names the first edited, reordered, or missing entry', () => {
     const edited = chain(5);
     edited[2] = { ...edited[2]!, ip: '10.0.0.1' };
-    expect(verifyAuditChain(edited)).toMatchObject({ ok: false, brokenAt: { id: 'aud_3', reason: 'contents do not match the stored hash' } });
+    expect(verifyAuditChain(edited)).toMatchObject({
+      ok: false,
+      brokenAt: { id: 'aud_3', reason: 'contents do not match the stored hash' },
+    });
 
     const missing = chain(5);
     missing.splice(1, 1);
@@ -49,6 +52,9 @@ describe('audit hash chain', () => {
     const forged = chain(3);
     const rehashed = { ...forged[1]!, changes: { fields: ['scopes'] } };
     forged[1] = { ...rehashed, hash: auditEntryHash(rehashed) };
-    expect(verifyAuditChain(forged)).toMatchObject({ ok: false, brokenAt: { id: 'aud_3', reason: 'prevHash does not match the previous entry' } });
+    expect(verifyAuditChain(forged)).toMatchObject({
+      ok: false,
+      brokenAt: { id: 'aud_3', reason: 'prevHash does not match the previous entry' },
+    });
   });
 });

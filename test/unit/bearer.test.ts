@@ -10,8 +10,46 @@ const PATTERN = /^Bearer (\S+)$/i;
 const reference = (header: string) => PATTERN.exec(header)?.[1] ?? null;
 
 /** Every character \s matches, and neighbours of each. */
-const SPACES = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
-const NEAR = ['\u0008', '\u000e', '\u001f', '!', '\u009f', '\u00a1', '\u167f', '\u1681', '\u1fff', '\u200b', '\u2027', '\u202a', '\u202e', '\u2030', '\u205e', '\u2060', '\u2fff', '\u3001', '\ufefe', '\uffff'];
+const SPACES = [
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  ' ',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+];
+const NEAR = [
+  '\u0008',
+  '\u000e',
+  '\u001f',
+  '!',
+  '\u009f',
+  '\u00a1',
+  '\u167f',
+  '\u1681',
+  '\u1fff',
+  '\u200b',
+  '\u2027',
+  '\u202a',
+  '\u202e',
+  '\u2030',
+  '\u205e',
+  '\u2060',
+  '\u2fff',
+  '\u3001',
+  '\ufefe',
+  '\uffff',
+];
 
 describe('reading the bearer token', () => {
   it('takes the token in the usual spellings', () => {
@@ -21,27 +59,67 @@ describe('reading the bearer token', () => {
   });
 
   it('refuses other schemes, missing tokens and whitespace', () => {
-    for (const header of ['', 'Bearer', 'Bearer ', 'Bearer  x', 'Bearer x ', 'Bearer\tx', 'Basic abc', 'Bearerx y', ' Bearer x', 'Bearer x\u00a0y', 'Bearer x\u3000']) {
+    for (const header of [
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer  x',
+      'Bearer x ',
+      'Bearer\tx',
+      'Basic abc',
+      'Bearerx y',
+      ' Bearer x',
+      'Bearer x\u00a0y',
+      'Bearer x\u3000',
+    ]) {
       expect({ header, token: bearerToken(header) }).toEqual({ header, token: null });
     }
   });
 
   it('agrees with the pattern on every whitespace character and its neighbours, anywhere', () => {
     for (const character of [...SPACES, ...NEAR]) {
-      for (const header of [`Bearer ${character}`, `Bearer a${character}`, `Bearer ${character}a`, `Bearer a${character}b`, `Bearer${character}a`, `${character}Bearer a`]) {
+      for (const header of [
+        `Bearer ${character}`,
+        `Bearer a${character}`,
+        `Bearer ${character}a`,
+        `Bearer a${character}b`,
+        `Bearer${character}a`,
+        `${character}Bearer a`,
+      ]) {
         expect({ header, token: bearerToken(header) }).toEqual({ header, token: reference(header) });
       }
     }
   });
 
   it('agrees with the pattern on arbitrary headers', () => {
-    const scheme = fc.constantFrom('Bearer', 'bearer', 'BEARER', 'bEaReR', 'Bearer:', 'Bearerx', 'Beare', 'Basic', 'Bearer\u0131', '\u0392earer', '');
-    const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(...SPACES, ...NEAR), fc.string({ unit: 'grapheme', maxLength: 4 }));
+    const scheme = fc.constantFrom(
+      'Bearer',
+      'bearer',
+      'BEARER',
+      'bEaReR',
+      'Bearer:',
+      'Bearerx',
+      'Beare',
+      'Basic',
+      'Bearer\u0131',
+      '\u0392earer',
+      '',
+    );
+    const piece = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(...SPACES, ...NEAR),
+      fc.string({ unit: 'grapheme', maxLength: 4 }),
+    );
     fc.assert(
-      fc.property(scheme, fc.constantFrom(' ', '', '  ', '\t'), fc.array(piece, { maxLength: 5 }), (name, gap, pieces) => {
-        const header = `${name}${gap}${pieces.join('')}`;
-        expect(bearerToken(header)).toBe(reference(header));
-      }),
+      fc.property(
+        scheme,
+        fc.constantFrom(' ', '', '  ', '\t'),
+        fc.array(piece, { maxLength: 5 }),
+        (name, gap, pieces) => {
+          const header = `${name}${gap}${pieces.join('')}`;
+          expect(bearerToken(header)).toBe(reference(header));
+        },
+      ),
       { numRuns: 5000 },
     );
   });

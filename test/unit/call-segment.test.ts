@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { type CallRecord, decodeSegment, rebuildSegment, SEGMENT_MAX_ROWS, SegmentBuilder, type StoredCall } from '../../server/calls/segment';
+import {
+  type CallRecord,
+  decodeSegment,
+  rebuildSegment,
+  SEGMENT_MAX_ROWS,
+  SegmentBuilder,
+  type StoredCall,
+} from '../../server/calls/segment';
 
 /*
  * The call log's storage format: what a gateway's verifications become in a segment, and what
@@ -18,14 +25,38 @@ const call = (overrides: Partial<CallRecord> = {}): CallRecord => ({
   latencyMs: 0.125,
   ...overrides,
 });
-const stored = (c: CallRecord): StoredCall => [c.at, c.keyId, c.keyStart, c.ip, [...c.scopes], c.method, c.path, c.code, c.latencyMs];
+const stored = (c: CallRecord): StoredCall => [
+  c.at,
+  c.keyId,
+  c.keyStart,
+  c.ip,
+  [...c.scopes],
+  c.method,
+  c.path,
+  c.code,
+  c.latencyMs,
+];
 
 describe('call-log segments', () => {
   it('reads back every call as it was recorded, in order, with nulls and odd strings intact', () => {
     const calls = [
       call(),
-      call({ at: 1_700_000_000_500, ip: null, scopes: [], method: null, path: null, code: 'MALFORMED', keyId: null, keyStart: null }),
-      call({ at: 1_699_999_999_000, scopes: ['contacts:read', 'email:send'], path: '/a "quoted" \\ path\n\u2028', latencyMs: 12 }),
+      call({
+        at: 1_700_000_000_500,
+        ip: null,
+        scopes: [],
+        method: null,
+        path: null,
+        code: 'MALFORMED',
+        keyId: null,
+        keyStart: null,
+      }),
+      call({
+        at: 1_699_999_999_000,
+        scopes: ['contacts:read', 'email:send'],
+        path: '/a "quoted" \\ path\n\u2028',
+        latencyMs: 12,
+      }),
       call({ ip: '2001:db8::1', keyId: 'key_b', code: 'INSUFFICIENT_SCOPE', latencyMs: 0 }),
       call({ path: 'null', latencyMs: 3.001 }),
     ];
@@ -80,13 +111,23 @@ describe('call-log segments', () => {
   });
 
   it('reads back any mix of calls and pruned places: many distinct values, times out of order, far apart', () => {
-    const text = fc.oneof(fc.constant(null), fc.string({ maxLength: 12 }), fc.integer({ min: 0, max: 400 }).map((n) => `v${n}`));
+    const text = fc.oneof(
+      fc.constant(null),
+      fc.string({ maxLength: 12 }),
+      fc.integer({ min: 0, max: 400 }).map((n) => `v${n}`),
+    );
     const recorded = fc.record({
-      at: fc.oneof(fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 }), fc.integer({ min: -(2 ** 51), max: 2 ** 51 })),
+      at: fc.oneof(
+        fc.integer({ min: 1_700_000_000_000, max: 1_700_000_100_000 }),
+        fc.integer({ min: -(2 ** 51), max: 2 ** 51 }),
+      ),
       keyId: text,
       keyStart: text,
       ip: text,
-      scopes: fc.array(fc.integer({ min: 0, max: 300 }).map((n) => `s${n}:read`), { maxLength: 3 }),
+      scopes: fc.array(
+        fc.integer({ min: 0, max: 300 }).map((n) => `s${n}:read`),
+        { maxLength: 3 },
+      ),
       method: text,
       path: text,
       code: fc.constantFrom('VALID', 'NOT_FOUND', 'RATE_LIMITED'),
@@ -138,9 +179,10 @@ describe('call-log segments', () => {
     expect(decodeSegment(builder.encode()!.rows)[0]![8]).toBe(0);
   });
 
-  it('reuses a written segment\'s buffer without carrying anything of it over, and refuses a released segment', () => {
+  it("reuses a written segment's buffer without carrying anything of it over, and refuses a released segment", () => {
     const first = new SegmentBuilder('ws_1');
-    for (let i = 0; i < SEGMENT_MAX_ROWS; i += 1) first.add(call({ at: 1_700_000_000_000 + i, ip: `198.51.100.${i % 200}`, latencyMs: i }));
+    for (let i = 0; i < SEGMENT_MAX_ROWS; i += 1)
+      first.add(call({ at: 1_700_000_000_000 + i, ip: `198.51.100.${i % 200}`, latencyMs: i }));
     expect(decodeSegment(first.encode()!.rows)).toHaveLength(SEGMENT_MAX_ROWS);
     first.release();
     expect(() => first.add(call())).toThrow(/after release/);
@@ -154,7 +196,14 @@ describe('call-log segments', () => {
         second.addPruned();
         expected.push(null);
       } else {
-        const record = call({ workspaceId: 'ws_2', at: 1_700_000_500_000 + i, keyId: 'key_b', ip: null, scopes: [], latencyMs: 0.5 });
+        const record = call({
+          workspaceId: 'ws_2',
+          at: 1_700_000_500_000 + i,
+          keyId: 'key_b',
+          ip: null,
+          scopes: [],
+          latencyMs: 0.5,
+        });
         second.add(record);
         expected.push(stored(record));
       }

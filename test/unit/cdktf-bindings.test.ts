@@ -4,7 +4,9 @@ import { join, relative } from 'node:path';
 import { generateBindings } from '../../provider/cdktf/generate';
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name)) : [join(dir, name)]));
+  return readdirSync(dir).flatMap((name) =>
+    statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name)) : [join(dir, name)],
+  );
 }
 
 /* provider/cdktf/generated is what @cdktf/provider-generator makes of the committed provider schema. */
@@ -16,7 +18,8 @@ describe('the CDKTF bindings', () => {
       await generateBindings(join(root, 'schema', 'terraform-provider.json'), target);
       const fresh = join(target, 'providers', 'keyward');
       const committed = join(root, 'provider', 'cdktf', 'generated');
-      const contents = (dir: string) => Object.fromEntries(filesUnder(dir).map((file) => [relative(dir, file), readFileSync(file, 'utf8')]));
+      const contents = (dir: string) =>
+        Object.fromEntries(filesUnder(dir).map((file) => [relative(dir, file), readFileSync(file, 'utf8')]));
       expect(contents(committed)).toEqual(contents(fresh));
     } finally {
       rmSync(target, { recursive: true, force: true });

@@ -8,14 +8,25 @@ describe('configuration', () => {
   });
 
   it('reads the environment, and flags override it', () => {
-    const config = loadConfig({ KEYWARD_PORT: '9000', KEYWARD_TRUSTED_PROXIES: '10.0.0.0/8, ::1', DATABASE_URL: 'postgres://u@h/db' }, { port: 9100 });
-    expect(config).toMatchObject({ port: 9100, trustedProxies: ['10.0.0.0/8', '::1/128'], databaseUrl: 'postgres://u@h/db' });
+    const config = loadConfig(
+      { KEYWARD_PORT: '9000', KEYWARD_TRUSTED_PROXIES: '10.0.0.0/8, ::1', DATABASE_URL: 'postgres://u@h/db' },
+      { port: 9100 },
+    );
+    expect(config).toMatchObject({
+      port: 9100,
+      trustedProxies: ['10.0.0.0/8', '::1/128'],
+      databaseUrl: 'postgres://u@h/db',
+    });
   });
 
   it('names every bad variable and never echoes the pepper', () => {
-    expect(() => loadConfig({ KEYWARD_PORT: 'http', KEYWARD_PEPPER: 'short-secret-value', KEYWARD_TRUSTED_PROXIES: '10.0.0.0/8,bogus' })).toThrow(
-      /KEYWARD_PORT[\s\S]*KEYWARD_PEPPER: must be at least 32 characters[\s\S]*KEYWARD_TRUSTED_PROXIES\[1\]/,
-    );
+    expect(() =>
+      loadConfig({
+        KEYWARD_PORT: 'http',
+        KEYWARD_PEPPER: 'short-secret-value',
+        KEYWARD_TRUSTED_PROXIES: '10.0.0.0/8,bogus',
+      }),
+    ).toThrow(/KEYWARD_PORT[\s\S]*KEYWARD_PEPPER: must be at least 32 characters[\s\S]*KEYWARD_TRUSTED_PROXIES\[1\]/);
     try {
       loadConfig({ KEYWARD_PEPPER: 'short-secret-value' });
     } catch (error) {

@@ -13,9 +13,12 @@ describe('CIDR canonical form', () => {
   ])('%s becomes %s', (input, output) => {
     expect(canonicalCidr(input)).toBe(output);
   });
-  it.each(['', '10.0.0.0/33', '300.1.1.1', 'fe80::/129', 'example.com', '10.0.0.0/-1', '1.2.3'])('rejects %j', (input) => {
-    expect(canonicalCidr(input)).toBeNull();
-  });
+  it.each(['', '10.0.0.0/33', '300.1.1.1', 'fe80::/129', 'example.com', '10.0.0.0/-1', '1.2.3'])(
+    'rejects %j',
+    (input) => {
+      expect(canonicalCidr(input)).toBeNull();
+    },
+  );
 });
 
 describe('IP allowlist matching', () => {

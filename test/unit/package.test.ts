@@ -4,7 +4,10 @@ import { join } from 'node:path';
 /* What users (and Pulumi's provider host) import: every entry of package.json "exports" must resolve. */
 describe('the package exports', () => {
   const root = join(__dirname, '../..');
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string>; bin: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string>;
+    bin: Record<string, string>;
+  };
 
   it('names only subpaths, each pointing at a built file', () => {
     for (const [subpath, target] of Object.entries(manifest.exports)) {
@@ -14,6 +17,7 @@ describe('the package exports', () => {
   });
 
   it('ships runnable bins', () => {
-    for (const [name, target] of Object.entries(manifest.bin)) expect([name, existsSync(join(root, target))]).toEqual([name, true]);
+    for (const [name, target] of Object.entries(manifest.bin))
+      expect([name, existsSync(join(root, target))]).toEqual([name, true]);
   });
 });

@@ -10,15 +10,20 @@ describe('properties', () => {
 
   it('every generated key parses, and any one changed character after the prefix fails its checksum', () => {
     fc.assert(
-      fc.property(fc.constantFrom('live', 'test', 'root') as fc.Arbitrary<'live' | 'test' | 'root'>, fc.nat(), fc.nat(), (tag, position, replacement) => {
-        const key = generateKey(tag);
-        expect(parseKey(key)).toEqual({ tag });
-        const prefixLength = `kw_${tag}_`.length;
-        const index = prefixLength + (position % (key.length - prefixLength));
-        const substitute = ALPHABET[replacement % ALPHABET.length]!;
-        fc.pre(substitute !== key[index]);
-        expect(parseKey(key.slice(0, index) + substitute + key.slice(index + 1))).toBeNull();
-      }),
+      fc.property(
+        fc.constantFrom('live', 'test', 'root') as fc.Arbitrary<'live' | 'test' | 'root'>,
+        fc.nat(),
+        fc.nat(),
+        (tag, position, replacement) => {
+          const key = generateKey(tag);
+          expect(parseKey(key)).toEqual({ tag });
+          const prefixLength = `kw_${tag}_`.length;
+          const index = prefixLength + (position % (key.length - prefixLength));
+          const substitute = ALPHABET[replacement % ALPHABET.length]!;
+          fc.pre(substitute !== key[index]);
+          expect(parseKey(key.slice(0, index) + substitute + key.slice(index + 1))).toBeNull();
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -45,7 +50,8 @@ describe('properties', () => {
         if (otherResource !== resource) expect(compileScopes([`${otherResource}:*`]).allows([scope])).toBe(false);
         if (otherAction !== action) expect(compileScopes([`${resource}:${otherAction}`]).allows([scope])).toBe(false);
         // Every requested scope must be granted.
-        if (otherResource !== resource) expect(compileScopes([scope]).allows([scope, `${otherResource}:${action}`])).toBe(false);
+        if (otherResource !== resource)
+          expect(compileScopes([scope]).allows([scope, `${otherResource}:${action}`])).toBe(false);
       }),
       { numRuns: 300 },
     );
@@ -59,7 +65,7 @@ describe('properties', () => {
       fc.property(ipv4, ipv4, fc.integer({ min: 0, max: 32 }), (network, address, prefix) => {
         const base = ipaddr.IPv4.networkAddressFromCIDR(`${network}/${prefix}`).toString();
         const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-        const inside = ((toInteger(address) & mask) >>> 0) === ((toInteger(base) & mask) >>> 0);
+        const inside = (toInteger(address) & mask) >>> 0 === (toInteger(base) & mask) >>> 0;
         const matcher = compileAllowlist([`${base}/${prefix}`]);
         expect(matcher.allows(address)).toBe(inside);
         expect(matcher.allows(`::ffff:${address}`)).toBe(inside);
@@ -69,8 +75,13 @@ describe('properties', () => {
   });
 
   it('IPv6 CIDR matching agrees with bit arithmetic over the 128-bit address', () => {
-    const ipv6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((groups) => groups.map((group) => group.toString(16)).join(':'));
-    const toBigInt = (address: string) => ipaddr.IPv6.parse(address).toByteArray().reduce((sum, byte) => (sum << 8n) + BigInt(byte), 0n);
+    const ipv6 = fc
+      .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
+      .map((groups) => groups.map((group) => group.toString(16)).join(':'));
+    const toBigInt = (address: string) =>
+      ipaddr.IPv6.parse(address)
+        .toByteArray()
+        .reduce((sum, byte) => (sum << 8n) + BigInt(byte), 0n);
     fc.assert(
       fc.property(ipv6, ipv6, fc.integer({ min: 0, max: 128 }), (network, address, prefix) => {
         const base = ipaddr.IPv6.networkAddressFromCIDR(`${network}/${prefix}`).toString();

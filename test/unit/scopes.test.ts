@@ -2,10 +2,23 @@ import { GRANTED_SCOPE_PATTERN, REQUESTED_SCOPE_PATTERN } from '../../schema';
 import { compileScopes } from '../../server/verify/scopes';
 
 describe('scope grammar', () => {
-  it.each(['contacts:read', 'contacts:*', '*:read', '*', 'deals:write@team/emea', 'a.b-c_d:e@X/y-1/z.2'])('grants %s', (scope) => {
-    expect(GRANTED_SCOPE_PATTERN.test(scope)).toBe(true);
-  });
-  it.each(['', 'contacts', 'Contacts:read', 'contacts:read@', 'contacts:read@a//b', 'a:b:c', '**', 'contacts :read', 'a:b@x y'])('refuses to grant %j', (scope) => {
+  it.each(['contacts:read', 'contacts:*', '*:read', '*', 'deals:write@team/emea', 'a.b-c_d:e@X/y-1/z.2'])(
+    'grants %s',
+    (scope) => {
+      expect(GRANTED_SCOPE_PATTERN.test(scope)).toBe(true);
+    },
+  );
+  it.each([
+    '',
+    'contacts',
+    'Contacts:read',
+    'contacts:read@',
+    'contacts:read@a//b',
+    'a:b:c',
+    '**',
+    'contacts :read',
+    'a:b@x y',
+  ])('refuses to grant %j', (scope) => {
     expect(GRANTED_SCOPE_PATTERN.test(scope)).toBe(false);
   });
   it('requires concrete requested scopes', () => {
@@ -54,9 +67,21 @@ describe('scope matching', () => {
 describe('a compiled key asked again and again', () => {
   it('answers every repeat as it answered first, past the number of verdicts it remembers', () => {
     const matcher = compileScopes(['contacts:*', 'email:send', 'deals:read@team/emea']);
-    const expected = (scope: string) => scope.startsWith('contacts:') || scope === 'email:send' || scope === 'deals:read@team/emea' || scope.startsWith('deals:read@team/emea/');
-    const scopes = Array.from({ length: 600 }, (_, index) =>
-      [`contacts:a${index}`, `email:s${index}`, `deals:read@team/emea/x${index}`, `deals:read@team/apac${index}`, `users:manage${index}`][index % 5]!,
+    const expected = (scope: string) =>
+      scope.startsWith('contacts:') ||
+      scope === 'email:send' ||
+      scope === 'deals:read@team/emea' ||
+      scope.startsWith('deals:read@team/emea/');
+    const scopes = Array.from(
+      { length: 600 },
+      (_, index) =>
+        [
+          `contacts:a${index}`,
+          `email:s${index}`,
+          `deals:read@team/emea/x${index}`,
+          `deals:read@team/apac${index}`,
+          `users:manage${index}`,
+        ][index % 5]!,
     );
     for (let round = 0; round < 3; round += 1) {
       for (const scope of [...scopes, 'email:send', 'contacts:read', 'email:read', 'deals:read']) {

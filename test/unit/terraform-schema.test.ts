@@ -10,10 +10,16 @@ describe('the Terraform provider schema', () => {
   });
 
   it('marks the key sensitive and computed, and every argument documented', () => {
-    const resource = terraformProviderSchema().provider_schemas['registry.terraform.io/keyward/keyward']!.resource_schemas.keyward_api_key!;
+    const resource =
+      terraformProviderSchema().provider_schemas['registry.terraform.io/keyward/keyward']!.resource_schemas
+        .keyward_api_key!;
     expect(resource.block.attributes.key).toMatchObject({ computed: true, sensitive: true });
     expect(resource.block.attributes.name).toMatchObject({ required: true, type: 'string' });
-    expect(resource.block.attributes.rate_limit!.type).toEqual(['object', { limit: 'number', window_seconds: 'number' }]);
-    for (const [name, attribute] of Object.entries(resource.block.attributes)) expect([name, attribute.description]).toEqual([name, expect.any(String)]);
+    expect(resource.block.attributes.rate_limit!.type).toEqual([
+      'object',
+      { limit: 'number', window_seconds: 'number' },
+    ]);
+    for (const [name, attribute] of Object.entries(resource.block.attributes))
+      expect([name, attribute.description]).toEqual([name, expect.any(String)]);
   });
 });
