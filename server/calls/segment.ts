@@ -1,4 +1,5 @@
 import type { VerifyCode } from '../../schema';
+import { ByteReader, ByteWriter, PRUNED_FLAG, referenceFlag } from './codec';
 
 /*
  * A call-log segment in memory and as stored. Verifications of one workspace are added as they
@@ -12,8 +13,9 @@ import type { VerifyCode } from '../../schema';
  *
  * Stored text, version 3:  {"v":3,"base":<ms>,"dict":[null, …],"data":"<base64>"}
  * dict holds every string and scope list once; entry 0 is null. data is the calls in order, each
- * as bytes: a flags byte, then unsigned LEB128 varints. Flag bit 7 marks a pruned call, which
- * keeps its place (so the ids of the other calls do not change) and has nothing after its flags.
+ * as bytes (written and read by server/calls/codec.ts): a flags byte, then unsigned LEB128
+ * varints. Flag bit 7 marks a pruned call, which keeps its place (so the ids of the other calls
+ * do not change) and has nothing after its flags.
  * Otherwise: the time in ms after the previous call's (the first call's after base), zigzag
  * encoded as calls may be recorded slightly out of order; the latency in whole µs; then, for each
  * of the seven references (key id, key start, IP, scopes, method, path, code) whose flag bit
@@ -57,11 +59,19 @@ export type StoredCall = [
   number,
 ];
 
-/** Dictionary references per call: key id, key start, IP, scopes, method, path, code. */
-const REFS = 7;
+/*
+ * A call's dictionary references, by their place in a stored call: flag bit `ref` and the order
+ * of the indexes written, and a call's slots in the builder's reference array.
+ */
 const KEY_ID = 0;
+const KEY_START = 1;
+const IP = 2;
 const SCOPES = 3;
+const METHOD = 4;
+const PATH = 5;
 const CODE = 6;
+/** Dictionary references per call. */
+const REFS = 7;
 const FIRST_CAPACITY = 64;
 /** Bytes per call in a segment's buffer: its time (float64), latency (uint32) and references (uint16: a segment's dictionary holds at most 7 × 1,000 + 1 values). */
 const ROW_BYTES = 8 + 4 + REFS * 2;
@@ -75,10 +85,10 @@ const PRUNED = Number.NaN;
 const MAX_LATENCY_MICROS = 0xffffffff;
 /** The latest time a call may have, in ms either side of 1970 (about 70,000 years). */
 const MAX_TIME = 2 ** 51;
-/** Flag bit 7 of a stored call: pruned. */
-const PRUNED_FLAG = 0x80;
 /** The most bytes a stored call can take: flags, a zigzagged time delta up to 2^53 (8 bytes), a 32-bit latency (5) and seven references (at most 5 each). */
 const MAX_CALL_BYTES = 1 + 8 + 5 + REFS * 5;
+/** One writer for every encode (they are synchronous), grown when needed: a new buffer per segment made work for the garbage collector. */
+const segmentWriter = new ByteWriter(SEGMENT_MAX_ROWS * MAX_CALL_BYTES);
 
 /** The segment being filled for one workspace. */
 export class SegmentBuilder {
@@ -143,16 +153,16 @@ export class SegmentBuilder {
     if (call.keyId !== null && call.keyId !== this.#previousValues[KEY_ID]) this.#keyIds.add(call.keyId);
     if (call.code !== this.#previousValues[CODE]) this.#codes.add(call.code);
     refs[base + KEY_ID] = this.#column(KEY_ID, call.keyId);
-    refs[base + 1] = this.#column(1, call.keyStart);
-    refs[base + 2] = this.#column(2, call.ip);
+    refs[base + KEY_START] = this.#column(KEY_START, call.keyStart);
+    refs[base + IP] = this.#column(IP, call.ip);
     refs[base + SCOPES] = this.#scopesColumn(call.scopes);
-    refs[base + 4] = this.#column(4, call.method);
-    refs[base + 5] = this.#column(5, call.path);
+    refs[base + METHOD] = this.#column(METHOD, call.method);
+    refs[base + PATH] = this.#column(PATH, call.path);
     refs[base + CODE] = this.#column(CODE, call.code);
     this.#live += 1;
   }
 
-  /** The dictionary index of a string in reference column `column`, the previous call's when it is the same. */
+  /** The dictionary index of a string in reference column `column` (KEY_ID … CODE), the previous call's when it is the same. */
   #column(column: number, value: string | null): number {
     if (value === this.#previousValues[column]) return this.#previousRefs[column]!;
     const ref = this.#string(value);
@@ -195,7 +205,8 @@ export class SegmentBuilder {
       if (at > lastAt) lastAt = at;
     }
     const base = Math.round(firstAt);
-    const out = new ByteWriter(this.length * MAX_CALL_BYTES);
+    const out = segmentWriter;
+    out.start(this.length * MAX_CALL_BYTES);
     const refs = this.#refs;
     const previous = new Uint32Array(REFS);
     let previousAt = base;
@@ -207,14 +218,14 @@ export class SegmentBuilder {
       }
       const offset = index * REFS;
       let flags = 0;
-      for (let ref = 0; ref < REFS; ref += 1) if (refs[offset + ref] !== previous[ref]) flags |= 1 << ref;
+      for (let ref = 0; ref < REFS; ref += 1) if (refs[offset + ref] !== previous[ref]) flags |= referenceFlag(ref);
       out.byte(flags);
       const rounded = Math.round(at);
       out.zigzag(rounded - previousAt);
       previousAt = rounded;
       out.varint(this.#latencyMicros[index]!);
       for (let ref = 0; ref < REFS; ref += 1) {
-        if ((flags & (1 << ref)) === 0) continue;
+        if ((flags & referenceFlag(ref)) === 0) continue;
         previous[ref] = refs[offset + ref]!;
         out.varint(previous[ref]!);
       }
@@ -300,7 +311,7 @@ type StoredSegment =
 export function decodeSegment(text: string): (StoredCall | null)[] {
   const stored = JSON.parse(text) as StoredSegment;
   if (Array.isArray(stored)) return stored;
-  if (stored.v === 3) return decodeCalls(stored.base, stored.dict, Buffer.from(stored.data, 'base64'));
+  if (stored.v === 3) return decodeCalls(stored.base, stored.dict, new ByteReader(stored.data));
   const { base, dict, rows } = stored;
   return rows.map((row) =>
     row === null
@@ -320,9 +331,8 @@ export function decodeSegment(text: string): (StoredCall | null)[] {
 }
 
 /** Reads version 3's call bytes (see the top of this file). */
-function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buffer): (StoredCall | null)[] {
+function decodeCalls(base: number, dict: (string | string[] | null)[], input: ByteReader): (StoredCall | null)[] {
   const calls: (StoredCall | null)[] = [];
-  const input = new ByteReader(data);
   // A reference holds the previous call's value until its flag says otherwise (entry 0 before the
   // first call); each index is checked as it is read.
   if (dict.length === 0) throw new Error('call-log segment refers past its dictionary');
@@ -337,96 +347,24 @@ function decodeCalls(base: number, dict: (string | string[] | null)[], data: Buf
     at += input.zigzag();
     const latencyMicros = input.varint();
     for (let ref = 0; ref < REFS; ref += 1) {
-      if ((flags & (1 << ref)) === 0) continue;
+      if ((flags & referenceFlag(ref)) === 0) continue;
       const index = input.varint();
       if (index >= dict.length) throw new Error('call-log segment refers past its dictionary');
       values[ref] = dict[index]!;
     }
-    const [keyId, keyStart, ip, scopes, method, path, code] = values;
     calls.push([
       at,
-      keyId as string | null,
-      keyStart as string | null,
-      ip as string | null,
-      scopes as string[],
-      method as string | null,
-      path as string | null,
-      code as string,
+      values[KEY_ID] as string | null,
+      values[KEY_START] as string | null,
+      values[IP] as string | null,
+      values[SCOPES] as string[],
+      values[METHOD] as string | null,
+      values[PATH] as string | null,
+      values[CODE] as string,
       latencyMicros / 1000,
     ]);
   }
   return calls;
-}
-
-/** Unsigned LEB128 varints and bytes into a buffer sized for the worst case up front. */
-class ByteWriter {
-  /** One buffer for every encode (they are synchronous), grown when needed: a new one per segment made work for the garbage collector. */
-  static #shared = Buffer.allocUnsafe(SEGMENT_MAX_ROWS * MAX_CALL_BYTES);
-  readonly #bytes: Buffer;
-  #length = 0;
-
-  constructor(capacity: number) {
-    if (ByteWriter.#shared.length < capacity) ByteWriter.#shared = Buffer.allocUnsafe(capacity);
-    this.#bytes = ByteWriter.#shared;
-  }
-
-  byte(value: number): void {
-    this.#bytes[this.#length++] = value;
-  }
-
-  /** A non-negative integer up to 2^53; the common small ones without division. */
-  varint(value: number): void {
-    while (value >= 0x80) {
-      this.#bytes[this.#length++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.#bytes[this.#length++] = value;
-  }
-
-  /** A signed integer, zigzag encoded (0, -1, 1, -2 … as 0, 1, 2, 3 …). */
-  zigzag(value: number): void {
-    this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
-  }
-
-  base64(): string {
-    return this.#bytes.toString('base64', 0, this.#length);
-  }
-}
-
-/** Reads what ByteWriter wrote; throws on data that ends inside a value. */
-class ByteReader {
-  readonly #bytes: Buffer;
-  #position = 0;
-
-  constructor(bytes: Buffer) {
-    this.#bytes = bytes;
-  }
-
-  get done(): boolean {
-    return this.#position >= this.#bytes.length;
-  }
-
-  byte(): number {
-    if (this.#position >= this.#bytes.length) throw new Error('call-log segment ends inside a call');
-    return this.#bytes[this.#position++]!;
-  }
-
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = this.byte();
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-      if (scale >= 2 ** 56) throw new Error('call-log segment holds an oversized number');
-    }
-  }
-
-  zigzag(): number {
-    const value = this.varint();
-    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-  }
 }
 
 /** The segment a stored one becomes once `keep` has dropped some of its calls. */
