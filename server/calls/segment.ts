@@ -24,8 +24,8 @@ import { ByteReader, ByteWriter, PRUNED_FLAG, referenceFlag } from './codec';
  * the next, so a call takes 3 to 10 bytes, and encoding is a few integer writes per call.
  * Version 2 wrote each call as a JSON array of numbers: building that text cost the main thread
  * ~0.2 µs per call and Postgres's compression of it ~0.5 µs per call (docs/benchmarks.md).
- * Segments written before version 3 (version 2, and version 1's plain JSON array of StoredCall
- * rows) are still read.
+ * Migration 0005 rewrote the segments stored in older versions (1 and 2) as version 3, the only
+ * one read.
  */
 
 /** Calls per segment; a call's id is `segmentId * SEGMENT_MAX_ROWS + its index in the segment`. */
@@ -301,33 +301,19 @@ export function fillSegment(open: Map<string, SegmentBuilder>, call: CallRecord)
   return segment;
 }
 
-/** A stored segment as JSON: version 1 is a bare array; versions 2 and 3 are objects with `v`. */
-type StoredSegment =
-  | (StoredCall | null)[]
-  | { v: 2; base: number; dict: (string | string[] | null)[]; rows: (number[] | null)[] }
-  | { v: 3; base: number; dict: (string | string[] | null)[]; data: string };
+/** A stored segment as JSON (see the top of this file). */
+interface StoredSegment {
+  v: number;
+  base: number;
+  dict: (string | string[] | null)[];
+  data: string;
+}
 
-/** The calls of a stored segment, in order; a pruned call is null. Reads every stored version. */
+/** The calls of a stored segment, in order; a pruned call is null. */
 export function decodeSegment(text: string): (StoredCall | null)[] {
   const stored = JSON.parse(text) as StoredSegment;
-  if (Array.isArray(stored)) return stored;
-  if (stored.v === 3) return decodeCalls(stored.base, stored.dict, new ByteReader(stored.data));
-  const { base, dict, rows } = stored;
-  return rows.map((row) =>
-    row === null
-      ? null
-      : [
-          base + row[0]!,
-          dict[row[1]!] as string | null,
-          dict[row[2]!] as string | null,
-          dict[row[3]!] as string | null,
-          dict[row[4]!] as string[],
-          dict[row[5]!] as string | null,
-          dict[row[6]!] as string | null,
-          dict[row[7]!] as string,
-          row[8]! / 1000,
-        ],
-  );
+  if (stored.v !== 3) throw new Error(`call-log segment of unknown version ${JSON.stringify(stored.v)}`);
+  return decodeCalls(stored.base, stored.dict, new ByteReader(stored.data));
 }
 
 /** Reads version 3's call bytes (see the top of this file). */

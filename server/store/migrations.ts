@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { rewriteOldCallSegments } from './migrations/0005-call-segments';
 
 /*
  * The one migration set, run unchanged on PGlite and on Postgres. Migrations are append-only:
@@ -158,6 +159,13 @@ const migrations: Record<string, Migration> = {
       // Postgres's compression shrinks only by a third at ~0.35 µs of CPU per call: store them as
       // they are. Only rows written from now on are affected; nothing is rewritten.
       await sql`alter table call_segments alter column rows set storage external`.execute(db);
+    },
+  },
+  '0005_call_segments_one_format': {
+    async up(db: Kysely<unknown>) {
+      // Segments stored as versions 1 and 2 (by 0003 and by writers replaced before any release)
+      // are rewritten as version 3, so the reader knows one format.
+      await rewriteOldCallSegments(db);
     },
   },
 };

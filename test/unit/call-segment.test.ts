@@ -10,7 +10,7 @@ import {
 
 /*
  * The call log's storage format: what a gateway's verifications become in a segment, and what
- * reading it back gives, for the new dictionary format and for segments written before it.
+ * reading it back gives.
  */
 const call = (overrides: Partial<CallRecord> = {}): CallRecord => ({
   workspaceId: 'ws_1',
@@ -91,25 +91,6 @@ describe('call-log segments', () => {
     expect(rebuildSegment('ws_1', calls, () => false).encode()).toBeNull();
   });
 
-  it('reads segments written before the dictionary format', () => {
-    const old: (StoredCall | null)[] = [stored(call()), null, stored(call({ code: 'EXPIRED' }))];
-    expect(decodeSegment(JSON.stringify(old))).toEqual(old);
-  });
-
-  it('reads segments written as version 2, JSON rows of dictionary indexes', () => {
-    const version2 = {
-      v: 2,
-      base: 1_700_000_000_000,
-      dict: [null, 'key_a', 'kw_live_abcd', '203.0.113.7', ['contacts:read'], 'GET', '/contacts', 'VALID', 'EXPIRED'],
-      rows: [[0, 1, 2, 3, 4, 5, 6, 7, 125], null, [40, 1, 2, 0, 4, 0, 0, 8, 3001]],
-    };
-    expect(decodeSegment(JSON.stringify(version2))).toEqual([
-      stored(call()),
-      null,
-      [1_700_000_000_040, 'key_a', 'kw_live_abcd', null, ['contacts:read'], null, null, 'EXPIRED', 3.001],
-    ]);
-  });
-
   it('reads back any mix of calls and pruned places: many distinct values, times out of order, far apart', () => {
     const text = fc.oneof(
       fc.constant(null),
@@ -165,6 +146,9 @@ describe('call-log segments', () => {
     expect(() => decodeSegment(JSON.stringify(cut))).toThrow(/ends inside a call/);
     const shortDictionary = { ...segment, dict: [null] };
     expect(() => decodeSegment(JSON.stringify(shortDictionary))).toThrow(/past its dictionary/);
+    // Older versions were rewritten by migration 0005 (test/integration/migrations.test.ts).
+    expect(() => decodeSegment(JSON.stringify({ ...segment, v: 2 }))).toThrow(/unknown version 2/);
+    expect(() => decodeSegment(JSON.stringify([null]))).toThrow(/unknown version/);
   });
 
   it('keeps latencies to the microsecond', () => {
