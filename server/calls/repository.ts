@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Call, ListCallsQuery, VerifyCode } from '../../schema';
+import type { Call, ListCallsQuery } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import { decodeCursor, encodeCursor } from '../store/sql';
@@ -99,7 +99,7 @@ export async function listCalls(
   }
   const since = query.since ? Date.parse(query.since) : null;
   const wanted = query.limit + 1;
-  let found: (Position & { row: StoredCall })[] = [];
+  let found: (Position & { call: StoredCall })[] = [];
   let segmentAfter: { lastAt: Date; id: string } | null = null;
   for (let batch = FIRST_READ_SEGMENTS; ; batch = Math.min(batch * 2, MAX_READ_SEGMENTS)) {
     let select = db
@@ -117,17 +117,17 @@ export async function listCalls(
     const segments = await select.orderBy('last_at', 'desc').orderBy('id', 'desc').limit(batch).execute();
     for (const segment of segments) {
       const base = Number(segment.id) * SEGMENT_MAX_ROWS;
-      const rows = decodeSegment(segment.rows);
-      for (let index = 0; index < rows.length; index += 1) {
-        const row = rows[index];
-        if (!row) continue; // pruned
-        const position = { at: row[0], id: base + index };
-        if (query.keyId && row[1] !== query.keyId) continue;
-        if (query.code && row[7] !== query.code) continue;
-        if (query.ip && row[3] !== query.ip) continue;
-        if (since !== null && row[0] < since) continue;
+      const calls = decodeSegment(segment.rows);
+      for (let index = 0; index < calls.length; index += 1) {
+        const call = calls[index];
+        if (!call) continue; // pruned
+        const position = { at: call.at, id: base + index };
+        if (query.keyId && call.keyId !== query.keyId) continue;
+        if (query.code && call.code !== query.code) continue;
+        if (query.ip && call.ip !== query.ip) continue;
+        if (since !== null && call.at < since) continue;
         if (after && newerFirst(after, position) >= 0) continue;
-        found.push({ ...position, row });
+        found.push({ ...position, call });
       }
     }
     found.sort(newerFirst);
@@ -139,17 +139,17 @@ export async function listCalls(
     segmentAfter = { lastAt: oldest.last_at, id: oldest.id };
   }
   const items = found.slice(0, query.limit).map(
-    ({ at, id, row }): Call => ({
+    ({ at, id, call }): Call => ({
       id: String(id),
       at: new Date(at).toISOString(),
-      keyId: row[1],
-      keyStart: row[2],
-      ip: row[3],
-      scopes: row[4],
-      method: row[5],
-      path: row[6],
-      code: row[7] as VerifyCode,
-      latencyMs: row[8],
+      keyId: call.keyId,
+      keyStart: call.keyStart,
+      ip: call.ip,
+      scopes: call.scopes,
+      method: call.method,
+      path: call.path,
+      code: call.code,
+      latencyMs: call.latencyMs,
     }),
   );
   const last = items.at(-1);
@@ -172,7 +172,7 @@ export async function pruneCalls(db: Db, before: Date): Promise<number> {
   for (const segment of straddling) {
     const calls = decodeSegment(segment.rows);
     // Dropped calls leave their place empty, so the ids of the calls kept do not change.
-    const rebuilt = rebuildSegment(segment.workspace_id, calls, (call) => call[0] >= before.getTime()).encode();
+    const rebuilt = rebuildSegment(segment.workspace_id, calls, (call) => call.at >= before.getTime()).encode();
     const left = rebuilt?.rowCount ?? 0;
     pruned += calls.filter((call) => call !== null).length - left;
     if (!rebuilt) {

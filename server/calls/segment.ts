@@ -46,18 +46,19 @@ export interface CallRecord {
   latencyMs: number;
 }
 
-/** A call as read back: [atMs, keyId, keyStart, ip, scopes, method, path, code, latencyMs]. */
-export type StoredCall = [
-  number,
-  string | null,
-  string | null,
-  string | null,
-  string[],
-  string | null,
-  string | null,
-  string,
-  number,
-];
+/** A call as read back from a segment. */
+export interface StoredCall {
+  /** Epoch milliseconds. */
+  at: number;
+  keyId: string | null;
+  keyStart: string | null;
+  ip: string | null;
+  scopes: string[];
+  method: string | null;
+  path: string | null;
+  code: VerifyCode;
+  latencyMs: number;
+}
 
 /*
  * A call's dictionary references, by their place in a stored call: flag bit `ref` and the order
@@ -338,17 +339,17 @@ function decodeCalls(base: number, dict: (string | string[] | null)[], input: By
       if (index >= dict.length) throw new Error('call-log segment refers past its dictionary');
       values[ref] = dict[index]!;
     }
-    calls.push([
+    calls.push({
       at,
-      values[KEY_ID] as string | null,
-      values[KEY_START] as string | null,
-      values[IP] as string | null,
-      values[SCOPES] as string[],
-      values[METHOD] as string | null,
-      values[PATH] as string | null,
-      values[CODE] as string,
-      latencyMicros / 1000,
-    ]);
+      keyId: values[KEY_ID] as string | null,
+      keyStart: values[KEY_START] as string | null,
+      ip: values[IP] as string | null,
+      scopes: values[SCOPES] as string[],
+      method: values[METHOD] as string | null,
+      path: values[PATH] as string | null,
+      code: values[CODE] as VerifyCode,
+      latencyMs: latencyMicros / 1000,
+    });
   }
   return calls;
 }
@@ -362,10 +363,7 @@ export function rebuildSegment(
   const builder = new SegmentBuilder(workspaceId);
   for (const call of calls) {
     if (call === null || !keep(call)) builder.addPruned();
-    else {
-      const [at, keyId, keyStart, ip, scopes, method, path, code, latencyMs] = call;
-      builder.add({ workspaceId, at, keyId, keyStart, ip, scopes, method, path, code: code as VerifyCode, latencyMs });
-    }
+    else builder.add({ workspaceId, ...call });
   }
   return builder;
 }

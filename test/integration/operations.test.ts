@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { decodeSegment, rebuildSegment, type StoredCall } from '../../server/calls/segment';
+import { decodeSegment, rebuildSegment } from '../../server/calls/segment';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
 /* Running it: health, readiness, metrics, the OpenAPI document and docs, and call-log retention. */
@@ -89,7 +89,7 @@ describe('operating keyward', () => {
     expect(segments).toHaveLength(2);
     for (const segment of segments) {
       const calls = decodeSegment(segment.rows).map((call) =>
-        call && call[3] !== '192.0.2.2' ? ([eightDaysAgo, ...call.slice(1)] as StoredCall) : call,
+        call && call.ip !== '192.0.2.2' ? { ...call, at: eightDaysAgo } : call,
       );
       const aged = rebuildSegment(segment.workspace_id, calls, () => true).encode()!;
       await db

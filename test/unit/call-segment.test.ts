@@ -25,17 +25,7 @@ const call = (overrides: Partial<CallRecord> = {}): CallRecord => ({
   latencyMs: 0.125,
   ...overrides,
 });
-const stored = (c: CallRecord): StoredCall => [
-  c.at,
-  c.keyId,
-  c.keyStart,
-  c.ip,
-  [...c.scopes],
-  c.method,
-  c.path,
-  c.code,
-  c.latencyMs,
-];
+const stored = ({ workspaceId: _workspace, ...c }: CallRecord): StoredCall => ({ ...c, scopes: [...c.scopes] });
 
 describe('call-log segments', () => {
   it('reads back every call as it was recorded, in order, with nulls and odd strings intact', () => {
@@ -83,7 +73,7 @@ describe('call-log segments', () => {
 
   it('keeps a pruned call’s place, so the calls kept keep their ids', () => {
     const calls = [call({ at: 1 }), call({ at: 2, ip: '198.51.100.1' }), call({ at: 3 })].map(stored);
-    const rebuilt = rebuildSegment('ws_1', calls, (c) => c[0] !== 2).encode()!;
+    const rebuilt = rebuildSegment('ws_1', calls, (c) => c.at !== 2).encode()!;
     expect(decodeSegment(rebuilt.rows)).toEqual([calls[0], null, calls[2]]);
     expect(rebuilt.rowCount).toBe(2);
     // The pruned call's values go with it: a search for its IP no longer matches the segment.
@@ -154,13 +144,13 @@ describe('call-log segments', () => {
   it('keeps latencies to the microsecond', () => {
     const builder = new SegmentBuilder('ws_1');
     for (const latencyMs of [0, 0.001, 0.0004, 0.0006, 1.5, 250.125]) builder.add(call({ latencyMs }));
-    expect(decodeSegment(builder.encode()!.rows).map((row) => row![8])).toEqual([0, 0.001, 0, 0.001, 1.5, 250.125]);
+    expect(decodeSegment(builder.encode()!.rows).map((c) => c!.latencyMs)).toEqual([0, 0.001, 0, 0.001, 1.5, 250.125]);
   });
 
   it('writes a call with a non-finite latency as valid JSON', () => {
     const builder = new SegmentBuilder('ws_1');
     builder.add(call({ latencyMs: Number.NaN }));
-    expect(decodeSegment(builder.encode()!.rows)[0]![8]).toBe(0);
+    expect(decodeSegment(builder.encode()!.rows)[0]!.latencyMs).toBe(0);
   });
 
   it("reuses a written segment's buffer without carrying anything of it over, and refuses a released segment", () => {
