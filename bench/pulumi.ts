@@ -1,8 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pulumiProject } from '../test/e2e/fixtures/pulumi-project';
+import { countsFromArguments, runBench, seconds, withKeywardServer } from './iac-run';
 
 /*
  * bench/pulumi: wall time of `pulumi up` (creating N keys), `preview` right after (no changes) and
@@ -10,26 +7,7 @@ import { pulumiProject } from '../test/e2e/fixtures/pulumi-project';
  * resources in the same run. Needs KEYWARD_ENGINES_BIN (or PULUMI_BIN) and a build.
  *   node dist/bench/pulumi.js [--counts 1,10,100]
  */
-const countsArg = process.argv.indexOf('--counts');
-const counts = (countsArg > 0 ? process.argv[countsArg + 1]! : '1,10,100').split(',').map(Number);
-const root = join(__dirname, '..', '..');
-
-function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] && (!out.includes('First start') || out.includes('(mode 0600)')))
-        resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${out}`)));
-  });
-}
+const counts = countsFromArguments();
 
 async function timeStack(kind: 'apikey' | 'noop', count: number, env: NodeJS.ProcessEnv) {
   const project = pulumiProject(`bench-${kind}-${count}`, { ...env, BENCH_KIND: kind, BENCH_KEYS: String(count) });
@@ -48,16 +26,11 @@ async function timeStack(kind: 'apikey' | 'noop', count: number, env: NodeJS.Pro
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-pulumi-'));
-  const server = await serve(dataDir);
-  const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
-  const env = { KEYWARD_URL: server.url, KEYWARD_ROOT_KEY: rootKey };
-  const seconds = (ms: number) => (ms / 1000).toFixed(1);
-  console.log(
-    '| keys | up (s) | no-op up (s) | ratio | preview (s) | no-op preview (s) | ratio | destroy (s) | no-op destroy (s) |',
-  );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  try {
+  await withKeywardServer('keyward-bench-pulumi-', async (env) => {
+    console.log(
+      '| keys | up (s) | no-op up (s) | ratio | preview (s) | no-op preview (s) | ratio | destroy (s) | no-op destroy (s) |',
+    );
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const count of counts) {
       const baseline = await timeStack('noop', count, {});
       const keys = await timeStack('apikey', count, env);
@@ -65,13 +38,7 @@ async function main(): Promise<void> {
         `| ${count} | ${seconds(keys.up)} | ${seconds(baseline.up)} | ${(keys.up / baseline.up).toFixed(2)} | ${seconds(keys.preview)} | ${seconds(baseline.preview)} | ${(keys.preview / baseline.preview).toFixed(2)} | ${seconds(keys.destroy)} | ${seconds(baseline.destroy)} |`,
       );
     }
-  } finally {
-    server.child.kill();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/plugin';
 import { tofuProject } from '../test/e2e/fixtures/tofu-project';
+import { countsFromArguments, root, runBench, seconds, withKeywardServer } from './iac-run';
 
 /*
  * bench/terraform: wall time of `tofu plan` and `tofu apply` for N = 1, 10, 100 keyward_api_key
@@ -12,26 +12,7 @@ import { tofuProject } from '../test/e2e/fixtures/tofu-project';
  * start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or TOFU_BIN) and a build.
  *   node dist/bench/terraform.js [--counts 1,10,100]
  */
-const countsArg = process.argv.indexOf('--counts');
-const counts = (countsArg > 0 ? process.argv[countsArg + 1]! : '1,10,100').split(',').map(Number);
-const root = join(__dirname, '..', '..');
-
-function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] && (!out.includes('First start') || out.includes('(mode 0600)')))
-        resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${out}`)));
-  });
-}
+const counts = countsFromArguments();
 
 /** Milliseconds from spawning the provider to its handshake line, median of `runs`. */
 async function providerStartup(runs: number): Promise<number> {
@@ -87,12 +68,7 @@ async function timeConfiguration(kind: 'keyward' | 'terraform_data', count: numb
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-tofu-'));
-  const server = await serve(dataDir);
-  const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
-  const env = { KEYWARD_URL: server.url, KEYWARD_ROOT_KEY: rootKey };
-  const seconds = (ms: number) => (ms / 1000).toFixed(1);
-  try {
+  await withKeywardServer('keyward-bench-tofu-', async (env) => {
     console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
     console.log(
       '| keys | plan (s) | terraform_data plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | plan after apply (s) | terraform_data (s) |',
@@ -105,13 +81,7 @@ async function main(): Promise<void> {
         `| ${count} | ${seconds(keys.plan)} | ${seconds(baseline.plan)} | ${(keys.plan / baseline.plan).toFixed(2)} | ${seconds(keys.apply)} | ${seconds(baseline.apply)} | ${(keys.apply / baseline.apply).toFixed(2)} | ${seconds(keys.replan)} | ${seconds(baseline.replan)} |`,
       );
     }
-  } finally {
-    server.child.kill();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/*
+ * What bench/pulumi and bench/terraform share: the resource counts to time, a real `keyward serve`
+ * on a fresh data dir for the engine to talk to, and how a table cell prints.
+ */
+
+/** The repository's root, from dist/bench. */
+export const root = join(__dirname, '..', '..');
+
+/** The resource counts given as `--counts 1,10,100` on the command line; those three by default. */
+export function countsFromArguments(): number[] {
+  const countsArg = process.argv.indexOf('--counts');
+  return (countsArg > 0 ? process.argv[countsArg + 1]! : '1,10,100').split(',').map(Number);
+}
+
+/** Milliseconds as seconds with one decimal, as the tables print them. */
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+/** What an IaC engine's keyward provider needs to reach the bench's server (a type, so it passes as a NodeJS.ProcessEnv). */
+export type KeywardEnv = {
+  KEYWARD_URL: string;
+  KEYWARD_ROOT_KEY: string;
+};
+
+/**
+ * Starts `keyward serve` on a fresh data dir (prefix `dataDirPrefix`), runs `measure` with the
+ * environment that reaches it, then stops the server and removes the data dir.
+ */
+export async function withKeywardServer(
+  dataDirPrefix: string,
+  measure: (env: KeywardEnv) => Promise<void>,
+): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
+  const server = await serve(dataDir);
+  const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
+  try {
+    await measure({ KEYWARD_URL: server.url, KEYWARD_ROOT_KEY: rootKey });
+  } finally {
+    server.child.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a bench's main; on failure prints the error and exits with status 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
+/** Starts `keyward serve` on a free port; resolves once it listens and, on a first start, has written its root key. */
+function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1] && (!out.includes('First start') || out.includes('(mode 0600)')))
+        resolve({ child, url: match[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${out}`)));
+  });
+}
