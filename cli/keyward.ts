@@ -4,18 +4,28 @@ import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { installForDevOverrides, installIntoMirror } from '../provider/terraform/install';
 import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
-import { type KeyPatch, type KeysClient, Keyward, KeywardError, KeywardValidationError } from '../sdk';
+import { type KeysClient, Keyward, KeywardError, KeywardValidationError } from '../sdk';
 import { startServer } from '../server';
+import {
+  KEY_COLUMNS,
+  POLICY_OPTIONS,
+  policyFiltersFrom,
+  policyFilterUsage,
+  policyFrom,
+  policyUsage,
+  UsageError,
+} from './policy-flags';
+
+const FILTER_USAGE = policyFilterUsage();
 
 const HELP = `keyward — API-key management
 
 Usage:
   keyward serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
-  keyward keys create --name NAME [--scope S]... [--ip CIDR]... [--expires-at ISO] [--metadata JSON]
-                      [--rate-limit LIMIT/SECONDS] [--max-age-days N] [--env live|test] [--description TEXT]
-  keyward keys list [--status S] [--scope S] [--name PREFIX] [--rotation-due]
+  keyward keys create --name NAME [--env live|test] POLICY
+  keyward keys list [--status S] [--rotation-due] ${FILTER_USAGE}
   keyward keys show ID
-  keyward keys update ID [--name ...] [--scope S]... [--ip CIDR]... [--expires-at ISO|none] [--if-match VERSION] ...
+  keyward keys update ID [--if-match VERSION] POLICY
   keyward keys rotate ID [--grace SECONDS]
   keyward keys suspend|resume|revoke ID
   keyward keys retire ID [--grace SECONDS]
@@ -28,12 +38,13 @@ Usage:
   keyward terraform install [--mirror DIR]          the provider into a filesystem mirror (default ~/.terraform.d/plugins)
   keyward terraform install --dev-overrides DIR     a launcher in DIR, and the dev_overrides block to use it
 
+POLICY (any of): ${policyUsage()}
+  A list flag repeats (--scope a:read --scope b:write); \`none\` clears a list or an optional value.
+
 Connection: --url / KEYWARD_URL (default http://127.0.0.1:7070), --root-key / KEYWARD_ROOT_KEY,
   or --profile NAME from $XDG_CONFIG_HOME/keyward/config.json ({"profiles":{"NAME":{"url":"…","rootKey":"…"}}}).
   In a checkout with a local server, the bootstrap key in .keyward/root-key is used when nothing else is set.
 Output: tables for people; --json for scripts.`;
-
-class UsageError extends Error {}
 
 const CONNECTION_OPTIONS = {
   url: { type: 'string' },
@@ -41,17 +52,6 @@ const CONNECTION_OPTIONS = {
   profile: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
-} as const satisfies ParseArgsConfig['options'];
-
-const POLICY_OPTIONS = {
-  name: { type: 'string' },
-  description: { type: 'string' },
-  scope: { type: 'string', multiple: true },
-  ip: { type: 'string', multiple: true },
-  'expires-at': { type: 'string' },
-  metadata: { type: 'string' },
-  'rate-limit': { type: 'string' },
-  'max-age-days': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
@@ -66,35 +66,6 @@ function integerFlag(flag: string, value: string | undefined): number | undefine
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(value)}`);
   return Number(value);
-}
-
-function policyFrom(values: Record<string, unknown>): KeyPatch {
-  const patch: KeyPatch = {};
-  if (typeof values.name === 'string') patch.name = values.name;
-  if (typeof values.description === 'string')
-    patch.description = values.description === 'none' ? null : values.description;
-  if (Array.isArray(values.scope)) patch.scopes = values.scope as string[];
-  if (Array.isArray(values.ip)) patch.ipAllowlist = values.ip as string[];
-  if (typeof values['expires-at'] === 'string')
-    patch.expiresAt = values['expires-at'] === 'none' ? null : values['expires-at'];
-  if (typeof values.metadata === 'string') {
-    try {
-      patch.metadata = JSON.parse(values.metadata) as Record<string, unknown>;
-    } catch {
-      throw new UsageError('--metadata must be a JSON object, e.g. {"team":"crm"}');
-    }
-  }
-  if (typeof values['rate-limit'] === 'string') {
-    if (values['rate-limit'] === 'none') patch.rateLimit = null;
-    else {
-      const match = /^(\d+)\/(\d+)s?$/.exec(values['rate-limit']);
-      if (!match) throw new UsageError('--rate-limit must be LIMIT/SECONDS, e.g. 100/60, or none');
-      patch.rateLimit = { limit: Number(match[1]), windowSeconds: Number(match[2]) };
-    }
-  }
-  const maxAge = integerFlag('max-age-days', values['max-age-days'] as string | undefined);
-  if (maxAge !== undefined) patch.maxAgeDays = maxAge;
-  return patch;
 }
 
 /** Finds the server and root key: flags, then environment, then profile, then a local bootstrap key. */
@@ -135,19 +106,6 @@ function table(rows: Row[], columns: string[]): string {
       .trimEnd();
   return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');
 }
-
-const KEY_COLUMNS = [
-  'id',
-  'name',
-  'start',
-  'status',
-  'scopes',
-  'ipAllowlist',
-  'createdAt',
-  'rotationDue',
-  'lastUsedAt',
-  'lastUsedIp',
-];
 
 function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
@@ -218,8 +176,7 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
       const items = await collect(
         keys.list({
           status: values.status as never,
-          scope: values.scope?.[0],
-          name: values.name,
+          ...policyFiltersFrom(values),
           rotationDue: sub === 'due' ? true : values['rotation-due'],
         }),
       );

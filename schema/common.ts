@@ -36,3 +36,18 @@ export function jsonDepthBeyond(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** A camelCase name in snake_case, at the type level: `ipAllowlist` → `ip_allowlist`. */
+export type SnakeCase<Name extends string> = Name extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : Name;
+
+/** camelCase → snake_case: the spelling of a field in the store and in Terraform. */
+export function snakeCase<Name extends string>(name: Name): SnakeCase<Name> {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`) as SnakeCase<Name>;
+}
+
+/** snake_case → camelCase: the API spelling of a column or a Terraform attribute. */
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}

@@ -7,6 +7,5 @@ export * from './keys';
 export * from './rotation';
 export * from './scopes';
 export * from './signing';
-export * from './terraform';
 export * from './verify';
 export * from './workspaces';

@@ -46,85 +46,198 @@ export const RateLimitSchema = z
   .describe('At most `limit` successful verifications per `windowSeconds`');
 export type RateLimit = z.infer<typeof RateLimitSchema>;
 
+/** A rate limit written as text, `LIMIT/SECONDS` (e.g. `100/60`), as command lines take it. */
+export const RateLimitTextSchema = z
+  .string()
+  .regex(/^\d+\/\d+s?$/, 'must be LIMIT/SECONDS, e.g. 100/60')
+  .transform((text) => {
+    const [limit, windowSeconds] = text.replace(/s$/, '').split('/').map(Number) as [number, number];
+    return { limit, windowSeconds };
+  })
+  .pipe(RateLimitSchema)
+  .describe('LIMIT/SECONDS');
+
 const FutureTimestampSchema = TimestampSchema.refine((value) => Date.parse(value) > Date.now(), {
   message: 'must be in the future',
 });
 
-const NameSchema = z.string().trim().min(1).max(200);
-const DescriptionSchema = z.string().max(2000);
-const MaxAgeDaysSchema = z.number().int().min(1).max(3650);
+const GrantedScopesSchema = z.array(GrantedScopeSchema).max(100);
 
-/** Fields shared by every key's policy, as accepted on create. */
-const policyFields = {
-  name: NameSchema.describe('A label for people: who or what uses this key'),
-  description: DescriptionSchema.nullable().optional().describe('Free text, e.g. the owning team'),
-  ipAllowlist: z.array(CidrSchema).max(100).default([]).describe('IPv4/IPv6 CIDRs; empty means any address'),
-  expiresAt: FutureTimestampSchema.nullable()
-    .optional()
-    .describe('An RFC 3339 instant after which the key stops working'),
-  metadata: MetadataSchema.default({}),
-  rateLimit: RateLimitSchema.nullable().optional(),
-  maxAgeDays: MaxAgeDaysSchema.default(180).describe('Past this age the key is due for rotation'),
-  signedScopes: z
-    .array(GrantedScopeSchema)
-    .max(100)
-    .default([])
-    .describe("Scopes that count only on a request signed with the key's signing secret (RFC 9421, hmac-sha256)"),
-  requireSignature: z.boolean().default(false).describe('Every request with this key must be signed'),
+/**
+ * One field of a key's policy, in every form a surface needs:
+ * - `accepts`: what create accepts, with its limits, description and default;
+ * - `shows`: how the API shows the stored value (no limits: a stored value is never re-checked);
+ * - `flag`: the CLI flag (repeated for a list; `--no-FLAG` turns a boolean off; `none` clears a
+ *   nullable value or a list);
+ * - `filter`: how `GET /v1/keys` filters on it, by a query parameter named `flag`, if it does;
+ * - `listed`: whether the CLI's key table shows it;
+ * - `text`: how a CLI value of an object-typed field is read, when not as JSON.
+ */
+interface PolicyFieldSpec {
+  accepts: z.ZodType;
+  shows: z.ZodType;
+  flag: string;
+  filter?: 'exact' | 'prefix' | 'contains';
+  listed?: boolean;
+  text?: z.ZodType;
+}
+
+/**
+ * The key policy: the one home of every field a key's owner sets, its limits, default and
+ * description. The API bodies and answers, the SDK types, the CLI flags, the Pulumi inputs, the
+ * Terraform schema and the CDKTF bindings all derive from this table; adding a field here (plus a
+ * store migration) is all a new field needs.
+ */
+export const KEY_POLICY = {
+  name: {
+    accepts: z.string().trim().min(1).max(200).describe('A label for people: who or what uses this key'),
+    shows: z.string(),
+    flag: 'name',
+    filter: 'prefix',
+  },
+  description: {
+    accepts: z.string().max(2000).nullable().optional().describe('Free text: what the key is for'),
+    shows: z.string().nullable(),
+    flag: 'description',
+  },
+  owner: {
+    accepts: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .nullable()
+      .optional()
+      .describe('The team or person responsible for the key, e.g. team-crm'),
+    shows: z.string().nullable(),
+    flag: 'owner',
+    filter: 'exact',
+    listed: true,
+  },
+  scopes: {
+    accepts: GrantedScopesSchema.default([]).describe('What the key may do, e.g. contacts:read or contacts:*'),
+    shows: z.array(z.string()),
+    flag: 'scope',
+    filter: 'contains',
+    listed: true,
+  },
+  ipAllowlist: {
+    accepts: z.array(CidrSchema).max(100).default([]).describe('IPv4/IPv6 CIDRs; empty means any address'),
+    shows: z.array(z.string()),
+    flag: 'ip',
+    listed: true,
+  },
+  expiresAt: {
+    accepts: FutureTimestampSchema.nullable()
+      .optional()
+      .describe('An RFC 3339 instant after which the key stops working'),
+    shows: TimestampSchema.nullable(),
+    flag: 'expires-at',
+  },
+  metadata: {
+    accepts: MetadataSchema.default({}),
+    shows: z.record(z.string(), z.json()),
+    flag: 'metadata',
+  },
+  rateLimit: {
+    accepts: RateLimitSchema.nullable().optional(),
+    shows: RateLimitSchema.nullable(),
+    flag: 'rate-limit',
+    text: RateLimitTextSchema,
+  },
+  maxAgeDays: {
+    accepts: z.number().int().min(1).max(3650).default(180).describe('Past this age the key is due for rotation'),
+    shows: z.number().int(),
+    flag: 'max-age-days',
+  },
+  signedScopes: {
+    accepts: GrantedScopesSchema.default([]).describe(
+      "Scopes that count only on a request signed with the key's signing secret (RFC 9421, hmac-sha256)",
+    ),
+    shows: z.array(z.string()),
+    flag: 'signed-scope',
+  },
+  requireSignature: {
+    accepts: z.boolean().default(false).describe('Every request with this key must be signed'),
+    shows: z.boolean(),
+    flag: 'require-signature',
+  },
+} as const satisfies Record<string, PolicyFieldSpec>;
+
+/** A field of the key policy. */
+export type PolicyField = keyof typeof KEY_POLICY;
+/** Every policy field, in the table's order. */
+export const POLICY_FIELDS = Object.keys(KEY_POLICY) as PolicyField[];
+
+type PolicyShape<Form extends 'accepts' | 'shows'> = { [Field in PolicyField]: (typeof KEY_POLICY)[Field][Form] };
+type OptionalShape<Shape> = {
+  [Field in keyof Shape]: Shape[Field] extends z.ZodDefault<infer Inner>
+    ? z.ZodOptional<Inner>
+    : z.ZodOptional<Shape[Field] & z.ZodType>;
 };
+
+function policyShape<Form extends 'accepts' | 'shows'>(form: Form): PolicyShape<Form> {
+  return Object.fromEntries(POLICY_FIELDS.map((field) => [field, KEY_POLICY[field][form]])) as PolicyShape<Form>;
+}
+
+/** Each policy field as a PATCH takes it: optional, with no default (left out means unchanged). */
+function patchShape(): OptionalShape<PolicyShape<'accepts'>> {
+  return Object.fromEntries(
+    POLICY_FIELDS.map((field) => {
+      const accepts: z.ZodType = KEY_POLICY[field].accepts;
+      return [field, (accepts instanceof z.ZodDefault ? (accepts.unwrap() as z.ZodType) : accepts).optional()];
+    }),
+  ) as OptionalShape<PolicyShape<'accepts'>>;
+}
+
+/** The policy as a create stores it when a field is left out (`null` for an optional field), `name` aside. */
+export const POLICY_DEFAULTS = (() => {
+  const parsed = z.object(policyShape('accepts')).parse({ name: 'defaults' }) as Record<string, unknown>;
+  // Frozen: every key made with a default shares these values, so none may change them in place.
+  return Object.freeze(
+    Object.fromEntries(
+      POLICY_FIELDS.filter((field) => field !== 'name').map((field) => [field, Object.freeze(parsed[field] ?? null)]),
+    ),
+  );
+})() as { readonly [Field in Exclude<PolicyField, 'name'>]: z.output<(typeof KEY_POLICY)[Field]['shows']> };
+
+/** A key's policy as the API shows it. */
+export type KeyPolicy = { [Field in PolicyField]: z.output<(typeof KEY_POLICY)[Field]['shows']> };
 
 /** Body of `POST /v1/keys`. */
 export const CreateKeyBodySchema = z
   .strictObject({
-    ...policyFields,
+    ...policyShape('accepts'),
     environment: EnvironmentSchema.default('live'),
-    scopes: z
-      .array(GrantedScopeSchema)
-      .max(100)
-      .default([])
-      .describe('What the key may do, e.g. contacts:read or contacts:*'),
   })
   .meta({ id: 'CreateKeyRequest' });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 export type CreateKeyInput = z.input<typeof CreateKeyBodySchema>;
 
-/** Body of `POST /v1/root-keys`. */
+const ManagementScopesSchema = z.array(ManagementScopeSchema).min(1).max(20);
+
+/** Body of `POST /v1/root-keys`: the same policy, with management scopes. */
 export const CreateRootKeyBodySchema = z
-  .strictObject({
-    ...policyFields,
-    scopes: z.array(ManagementScopeSchema).min(1).max(20),
-  })
+  .strictObject({ ...policyShape('accepts'), scopes: ManagementScopesSchema })
   .meta({ id: 'CreateRootKeyRequest' });
 export type CreateRootKeyBody = z.infer<typeof CreateRootKeyBodySchema>;
 
 /** A PATCH body: any subset of the policy, with the scopes a key of that kind may carry; never the secret. */
 function updateBodyOf<Scopes extends z.ZodType>(scopes: Scopes, id: string) {
   return z
-    .strictObject({
-      name: NameSchema.optional(),
-      description: DescriptionSchema.nullable().optional(),
-      scopes: scopes.optional(),
-      ipAllowlist: z.array(CidrSchema).max(100).optional(),
-      expiresAt: FutureTimestampSchema.nullable().optional(),
-      metadata: MetadataSchema.optional(),
-      rateLimit: RateLimitSchema.nullable().optional(),
-      maxAgeDays: MaxAgeDaysSchema.optional(),
-      signedScopes: z.array(GrantedScopeSchema).max(100).optional(),
-      requireSignature: z.boolean().optional(),
-    })
+    .strictObject({ ...patchShape(), scopes: scopes.optional() })
     .refine((body) => Object.keys(body).length > 0, { message: 'must change at least one field' })
     .meta({ id });
 }
 
 /** Body of `PATCH /v1/keys/{id}`. */
-export const UpdateKeyBodySchema = updateBodyOf(z.array(GrantedScopeSchema).max(100), 'UpdateKeyRequest');
+export const UpdateKeyBodySchema = updateBodyOf(GrantedScopesSchema, 'UpdateKeyRequest');
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
+/** A policy change as a client sends it. */
+export type KeyPatch = z.input<typeof UpdateKeyBodySchema>;
 
 /** Body of `PATCH /v1/root-keys/{id}` (management scopes only). */
-export const UpdateRootKeyBodySchema = updateBodyOf(
-  z.array(ManagementScopeSchema).min(1).max(20),
-  'UpdateRootKeyRequest',
-);
+export const UpdateRootKeyBodySchema = updateBodyOf(ManagementScopesSchema, 'UpdateRootKeyRequest');
 
 /** Body of `POST /v1/keys/{id}/rotate`. */
 export const RotateKeyBodySchema = z
@@ -149,11 +262,21 @@ export const RetireKeyQuerySchema = z.strictObject({
     .default(0),
 });
 
+/** Each policy field that lists filter on, as its query parameter (the field's flag name). */
+const policyFilters = Object.fromEntries(
+  POLICY_FIELDS.flatMap((field) => {
+    const spec: PolicyFieldSpec = KEY_POLICY[field];
+    if (!spec.filter) return [];
+    const how = { exact: 'Only keys whose', prefix: 'Only keys whose', contains: 'Only keys whose' }[spec.filter];
+    const what = { exact: 'equals this', prefix: 'starts with this', contains: 'includes exactly this' }[spec.filter];
+    return [[spec.flag, z.string().max(200).optional().describe(`${how} ${field} ${what}`)]];
+  }),
+) as { name: z.ZodOptional<z.ZodString>; scope: z.ZodOptional<z.ZodString>; owner: z.ZodOptional<z.ZodString> };
+
 /** Query of `GET /v1/keys`. */
 export const ListKeysQuerySchema = z.strictObject({
   status: KeyStatusSchema.optional(),
-  scope: z.string().max(200).optional().describe('Only keys granted exactly this scope string'),
-  name: z.string().max(200).optional().describe('Name prefix'),
+  ...policyFilters,
   rotationDue: QueryBooleanSchema.optional().describe(
     'Only keys older than their maxAgeDays (true) or younger (false)',
   ),
@@ -168,18 +291,9 @@ export const ApiKeySchema = z
     id: z.string(),
     kind: z.enum(['api', 'root']),
     workspaceId: z.string(),
-    name: z.string(),
-    description: z.string().nullable(),
+    ...policyShape('shows'),
     environment: EnvironmentSchema,
     start: z.string().describe('The prefix and first 4 characters, for display'),
-    scopes: z.array(z.string()),
-    ipAllowlist: z.array(z.string()),
-    expiresAt: TimestampSchema.nullable(),
-    metadata: z.record(z.string(), z.json()),
-    rateLimit: RateLimitSchema.nullable(),
-    maxAgeDays: z.number().int(),
-    signedScopes: z.array(z.string()),
-    requireSignature: z.boolean(),
     rotationDueAt: TimestampSchema,
     rotationDue: z.boolean(),
     status: KeyStatusSchema.describe('active, suspended, retiring (in its grace period), expired or revoked'),

@@ -17,11 +17,12 @@ import {
   ErrorBodySchema,
   type ErrorCode,
   KeyPageSchema,
+  type ListKeysQuerySchema,
   type ManagementScope,
-  type RateLimit,
   type SignedRequest,
   type UpdatedKey,
   UpdatedKeySchema,
+  type UpdateKeyBodySchema,
   type VerifyCode,
   type VerifyResponse,
   VerifyResponseSchema,
@@ -56,29 +57,15 @@ export interface KeywardOptions {
   retryBaseDelayMs?: number;
 }
 
-/** A key's policy as sent to update. */
-export interface KeyPatch {
-  name?: string;
-  description?: string | null;
-  scopes?: string[];
-  ipAllowlist?: string[];
-  expiresAt?: string | null;
-  metadata?: Record<string, unknown>;
-  rateLimit?: RateLimit | null;
-  maxAgeDays?: number;
-  /** Scopes that count only on a signed request; turning signing on issues the key's signing secret once. */
-  signedScopes?: string[];
-  requireSignature?: boolean;
-}
+/** A key's policy as sent to update: any subset of the policy (schema/keys.ts). */
+export type KeyPatch = z.input<typeof UpdateKeyBodySchema>;
 
-export interface KeyFilters {
-  status?: ApiKey['status'];
-  scope?: string;
-  name?: string;
+/** Filters of a key listing: by status, by rotation due, and by each policy field lists filter on. */
+export type KeyFilters = Omit<z.input<typeof ListKeysQuerySchema>, 'cursor' | 'limit' | 'rotationDue'> & {
   rotationDue?: boolean;
   /** Page size used while iterating. */
   pageSize?: number;
-}
+};
 
 export interface CallFilters {
   keyId?: string;

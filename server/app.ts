@@ -28,11 +28,13 @@ import type { Verifier } from './verify/pipeline';
 import { verifyRoutes } from './verify/routes';
 import { verifyService } from './verify/service';
 import { workspaceRoutes } from './workspaces/routes';
+import type { WorkspaceService } from './workspaces/service';
 
 export interface AppDependencies {
   config: Config;
   db: Db;
   keys: KeyService;
+  workspaces: WorkspaceService;
   verifier: Verifier;
   recorder: CallRecorder;
   metrics: Metrics;
@@ -187,7 +189,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
   await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
   await app.register(verifyRoutes, { answer, guard, requestLogLevel: verifyLogLevel });
-  await app.register(workspaceRoutes, { keys: deps.keys, guard });
+  await app.register(workspaceRoutes, { workspaces: deps.workspaces, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
   await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry });

@@ -13,6 +13,7 @@ import { createMetrics } from './metrics';
 import { openStore, type Store } from './store/database';
 import { BruteForceGuard } from './verify/brute-force';
 import { Verifier } from './verify/pipeline';
+import { WorkspaceService } from './workspaces/service';
 
 export { type Config, type ConfigInput, loadConfig } from './config';
 
@@ -128,7 +129,8 @@ export async function startServer(
     });
     const keys = new KeyService({ db, pepper, masterKey, verifier, recorder });
 
-    const bootstrap = await keys.bootstrap();
+    const workspaces = new WorkspaceService({ db, pepper, keys });
+    const bootstrap = await workspaces.bootstrap();
     let bootstrapRootKeyFile: string | null = null;
     if (bootstrap) {
       bootstrapRootKeyFile = config.rootKeyFile ?? join(config.dataDir, 'root-key');
@@ -157,7 +159,7 @@ export async function startServer(
       },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),
     });
-    const app = await buildApp({ config, db, keys, verifier, recorder, metrics, logger, bruteForce });
+    const app = await buildApp({ config, db, keys, workspaces, verifier, recorder, metrics, logger, bruteForce });
     await app.listen({ port: config.port, host: config.host });
     void maintenance.run();
     const address = app.server.address();

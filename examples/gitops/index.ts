@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import { ApiKey, ConfigFile } from '../../provider/pulumi';
+import type { CreateKeyInput } from '../../schema';
 
 /*
  * GitOps: the keys live in keys.yaml, reviewed in pull requests. CI runs `pulumi preview` on a
@@ -9,15 +10,9 @@ import { ApiKey, ConfigFile } from '../../provider/pulumi';
  * key's `rotateAfter` rotates that key: the new key is written to its consumer file, then the old
  * one retires after its grace period.
  */
-interface KeyEntry {
-  name?: string;
-  description?: string;
-  scopes?: string[];
-  ipAllowlist?: string[];
-  expiresAt?: string;
-  metadata?: Record<string, unknown>;
-  rateLimit?: { limit: number; windowSeconds: number };
-  maxAgeDays?: number;
+/** One key in keys.yaml: any policy field of the API (schema/keys.ts), plus how it rotates and who reads it. */
+type KeyEntry = Partial<Omit<CreateKeyInput, 'environment'>> & {
+  environment?: 'live' | 'test';
   rotateAfter?: string;
   rotateEveryDays?: number;
   gracePeriod?: string;
@@ -25,7 +20,7 @@ interface KeyEntry {
   consumerFile?: string;
   /** Adopt a key made outside this repo. */
   importKeyId?: string;
-}
+};
 
 const config = new pulumi.Config();
 const keysFile = config.get('keysFile') ?? 'keys.yaml';

@@ -1,4 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { z } from 'zod';
+import type { KEY_POLICY, PolicyField } from '../../schema';
 
 /** When and how an ApiKey rotates. */
 export interface RotationArgs {
@@ -10,20 +12,24 @@ export interface RotationArgs {
   gracePeriod?: pulumi.Input<string>;
 }
 
-/** The inputs of an ApiKey: its policy, its rotation, and (optionally) where keyward is. */
-export interface ApiKeyArgs {
+/** A value as a Pulumi input, at every level: a list of outputs, an object of outputs, or an output of either. */
+type DeepInput<T> = T extends readonly (infer Item)[]
+  ? pulumi.Input<DeepInput<Item>[]>
+  : T extends Record<string, unknown>
+    ? string extends keyof T
+      ? pulumi.Input<Record<string, unknown>> // free-form JSON (metadata)
+      : pulumi.Input<{ [Field in keyof T]: DeepInput<T[Field]> }>
+    : pulumi.Input<T>;
+
+/** The key policy as Pulumi inputs, one per policy field of schema/keys.ts (`name` required). */
+export type PolicyArgs = {
+  [Field in Exclude<PolicyField, 'name'>]?: DeepInput<z.input<(typeof KEY_POLICY)[Field]['accepts']>>;
+} & {
   name: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
-  scopes?: pulumi.Input<pulumi.Input<string>[]>;
-  ipAllowlist?: pulumi.Input<pulumi.Input<string>[]>;
-  expiresAt?: pulumi.Input<string>;
-  metadata?: pulumi.Input<Record<string, unknown>>;
-  rateLimit?: pulumi.Input<{ limit: pulumi.Input<number>; windowSeconds: pulumi.Input<number> }>;
-  maxAgeDays?: pulumi.Input<number>;
-  /** Scopes that count only on a request signed with the key's signing secret. */
-  signedScopes?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Every request with this key must be signed. */
-  requireSignature?: pulumi.Input<boolean>;
+};
+
+/** The inputs of an ApiKey: its policy, its rotation, and (optionally) where keyward is. */
+export type ApiKeyArgs = PolicyArgs & {
   environment?: pulumi.Input<'live' | 'test'>;
   rotation?: pulumi.Input<RotationArgs>;
   /** keyward's base URL; else Pulumi config `keyward:url`, else KEYWARD_URL. */
@@ -37,20 +43,15 @@ export interface ApiKeyArgs {
   importKeyId?: pulumi.Input<string>;
   /** The adopted key's secret, if the program should output it; it is checked against importKeyId. */
   importKey?: pulumi.Input<string>;
-}
+};
 
-const POLICY_FIELDS = [
-  'name',
-  'description',
-  'scopes',
-  'ipAllowlist',
-  'expiresAt',
-  'metadata',
-  'rateLimit',
-  'maxAgeDays',
-  'signedScopes',
-  'requireSignature',
-] as const;
+/**
+ * The policy table, loaded where the provider runs: Pulumi serializes the provider's methods into
+ * the state, so they load the schema with require rather than capture it.
+ */
+function policy(): Pick<typeof import('../../schema'), 'POLICY_FIELDS' | 'POLICY_DEFAULTS' | 'CreateKeyBodySchema'> {
+  return require('keyward/schema') as typeof import('../../schema');
+}
 
 /** `24h`, `30m`, `90s`, `2d`, or a number of seconds, as seconds. */
 export function graceSeconds(text: string | undefined): number {
@@ -74,12 +75,12 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
   },
 
   async check(olds, news) {
-    const { CreateKeyBodySchema } = require('keyward/schema') as typeof import('../../schema');
-    const policy = Object.fromEntries(
+    const { CreateKeyBodySchema, POLICY_FIELDS } = policy();
+    const declared = Object.fromEntries(
       POLICY_FIELDS.filter((field) => news[field] !== undefined).map((field) => [field, news[field]]),
     );
     const parsed = CreateKeyBodySchema.safeParse({
-      ...policy,
+      ...declared,
       ...(news.environment ? { environment: news.environment } : {}),
     });
     const failures = parsed.success
@@ -130,13 +131,14 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
       !replaces.length
     )
       replaces.push('rotation');
-    const changed = POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field]));
+    const { POLICY_FIELDS } = policy();
+    const changed: string[] = POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field]));
     const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
     if (
       !same(olds.rotation?.gracePeriod, news.rotation?.gracePeriod) ||
       !same(olds.rotation?.rotateEveryDays, news.rotation?.rotateEveryDays)
     )
-      changed.push('rotation' as never);
+      changed.push('rotation');
     return {
       changes: replaces.length > 0 || changed.length > 0,
       replaces,
@@ -148,11 +150,12 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
   async create(inputs) {
     const client = clientFor(inputs, this.settings);
     if (inputs.importKeyId !== undefined) return adoptKey(client, inputs);
-    const policy = Object.fromEntries(
+    const { POLICY_FIELDS } = policy();
+    const declared = Object.fromEntries(
       POLICY_FIELDS.filter((field) => inputs[field] !== undefined).map((field) => [field, inputs[field]]),
     );
     const created = await client.keys.create(
-      { ...policy, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never,
+      { ...declared, ...(inputs.environment ? { environment: inputs.environment } : {}) } as never,
       { idempotencyKey: inputs.__idempotencyKey },
     );
     return {
@@ -165,6 +168,7 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
     const client = clientFor(props ?? {}, this.settings);
     try {
       const key = await client.keys.get(id);
+      const { POLICY_FIELDS } = policy();
       // A key revoked or expired out of band is gone as far as the program is concerned.
       if (key.status === 'revoked' || key.status === 'expired') return { id: undefined as never, props: {} };
       // The server's policy becomes the inputs too: refresh shows drift, and `import` adopts the key.
@@ -191,10 +195,11 @@ const provider: pulumi.dynamic.ResourceProvider & { settings: { url?: string; ro
   async update(id, olds, news) {
     const client = clientFor(news, this.settings);
     // A field removed from the program goes back to its default.
+    const { POLICY_FIELDS, POLICY_DEFAULTS } = policy();
     const patch = Object.fromEntries(
       POLICY_FIELDS.filter((field) => !samePolicyValue(field, olds[field], news[field])).map((field) => [
         field,
-        news[field] ?? POLICY_DEFAULTS[field],
+        news[field] ?? POLICY_DEFAULTS[field as keyof typeof POLICY_DEFAULTS],
       ]),
     );
     const key = Object.keys(patch).length ? await client.keys.update(id, patch as never) : await client.keys.get(id);
@@ -234,10 +239,11 @@ async function adoptKey(client: KeywardClient, inputs: Record<string, any>): Pro
     if (verdict.keyId !== keyId) throw new Error(`importKey: is not the secret of key ${keyId}`);
   }
   try {
+    const { POLICY_FIELDS, POLICY_DEFAULTS } = policy();
     const patch = Object.fromEntries(
       POLICY_FIELDS.filter((field) => !samePolicyValue(field, existing[field], inputs[field])).map((field) => [
         field,
-        inputs[field] ?? POLICY_DEFAULTS[field],
+        inputs[field] ?? POLICY_DEFAULTS[field as keyof typeof POLICY_DEFAULTS],
       ]),
     );
     const adopted = Object.keys(patch).length ? await client.keys.update(keyId, patch as never) : existing;
@@ -260,22 +266,10 @@ class CreatedButFailed extends Error {
   }
 }
 
-/** What the server stores when a field is left out; a program that omits it means the same. */
-const POLICY_DEFAULTS: Record<string, unknown> = {
-  description: null,
-  expiresAt: null,
-  rateLimit: null,
-  scopes: [],
-  ipAllowlist: [],
-  metadata: {},
-  maxAgeDays: 180,
-  signedScopes: [],
-  requireSignature: false,
-};
-
 /** Compares a policy field as the server sees it, so an omitted field equals its default (no spurious diff after refresh or import). */
 function samePolicyValue(field: string, a: unknown, b: unknown): boolean {
-  const normal = (value: unknown) => JSON.stringify(value ?? POLICY_DEFAULTS[field] ?? null);
+  const defaults: Record<string, unknown> = policy().POLICY_DEFAULTS;
+  const normal = (value: unknown) => JSON.stringify(value ?? defaults[field] ?? null);
   return normal(a) === normal(b);
 }
 

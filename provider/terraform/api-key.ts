@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { CreateKeyBodySchema, type CtyType, durationSeconds, RotationSchema, snakeCase } from '../../schema';
+import { CreateKeyBodySchema, durationSeconds, RotationSchema, snakeCase } from '../../schema';
 import type { ApiKey, Keyward } from '../../sdk';
-import { type CtyObject, type CtyValue, containsUnknown, DynamicValue, inferType, toJson, UNKNOWN } from './cty';
+import { type CtyObject, type CtyValue, containsUnknown, toJson, UNKNOWN } from './cty';
 import { type Diagnostic, diagnostic } from './diagnostics';
+import { apiPolicyOf, defaultOf, POLICY_ATTRIBUTES, policyStateOf, SERVER_DEFAULTS } from './policy';
+import type { CtyType } from './schema';
 
 /*
  * keyward_api_key: what each RPC means for a key. Policy arguments map 1:1 to the API's fields
@@ -11,53 +13,7 @@ import { type Diagnostic, diagnostic } from './diagnostics';
  * in the state and drive replacement and retirement.
  */
 
-/** Policy attributes, in Terraform spelling, with the API field each one is. */
-const POLICY = [
-  'name',
-  'description',
-  'scopes',
-  'ip_allowlist',
-  'expires_at',
-  'metadata',
-  'rate_limit',
-  'max_age_days',
-  'signed_scopes',
-  'require_signature',
-] as const;
-
-/** What the server stores for an argument left out (those attributes are optional+computed). */
-const SERVER_DEFAULTS: CtyObject = {
-  scopes: [],
-  ip_allowlist: [],
-  metadata: new DynamicValue(['object', {}], {}),
-  max_age_days: 180,
-  environment: 'live',
-  grace_period: '24h',
-  signed_scopes: [],
-  require_signature: false,
-};
-
 const COMPUTED_ONLY = ['id', 'key', 'signing_secret', 'start', 'status', 'created_at'] as const;
-
-/** A rate limit as Terraform holds it. */
-type RateLimitValue = { limit: number; window_seconds: number } | null;
-
-/** The API body for the policy attributes of a (possibly partly unknown) config; unknown ones are left out. */
-function apiPolicyOf(
-  config: CtyObject,
-  fields: readonly string[] = [...POLICY, 'environment'],
-): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const field of fields) {
-    const value = config[field];
-    if (value === undefined || value === null || containsUnknown(value)) continue;
-    if (field === 'rate_limit') {
-      const limit = toJson(value) as { limit: number; window_seconds: number };
-      body.rateLimit = { limit: limit.limit, windowSeconds: limit.window_seconds };
-    } else body[field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())] = toJson(value);
-  }
-  return body;
-}
 
 /** zod issues as diagnostics pointing at the attribute (and element) that is wrong. */
 function issuesToDiagnostics(issues: z.core.$ZodIssue[]): Diagnostic[] {
@@ -169,20 +125,15 @@ export async function applyApiKey(
     const created = await client.keys.create(apiPolicyOf(planned) as never, idempotencyKey ? { idempotencyKey } : {});
     return { ...stateOf(created, planned, created.key), signing_secret: created.signingSecret };
   }
-  const before = apiPolicyOf(prior, POLICY);
-  const after = apiPolicyOf(planned, POLICY);
+  const before = apiPolicyOf(prior, POLICY_ATTRIBUTES);
+  const after = apiPolicyOf(planned, POLICY_ATTRIBUTES);
   const patch = Object.fromEntries(
     Object.entries({ ...Object.fromEntries(Object.keys(before).map((field) => [field, null])), ...after }).filter(
       ([field, value]) => JSON.stringify(before[field] ?? null) !== JSON.stringify(value),
     ),
   );
-  // A removed optional argument goes back to the server's empty value.
-  for (const [field, value] of Object.entries(patch))
-    if (value === null && ['scopes', 'ipAllowlist'].includes(field)) patch[field] = [];
-  for (const [field, value] of Object.entries(patch)) if (value === null && field === 'metadata') patch[field] = {};
-  for (const [field, value] of Object.entries(patch)) if (value === null && field === 'signedScopes') patch[field] = [];
-  for (const [field, value] of Object.entries(patch))
-    if (value === null && field === 'requireSignature') patch[field] = false;
+  // A removed argument goes back to the policy's default.
+  for (const [field, value] of Object.entries(patch)) if (value === null) patch[field] = defaultOf(field);
   const key = Object.keys(patch).length
     ? await client.keys.update(String(prior.id), patch as never)
     : await client.keys.get(String(prior.id));
@@ -217,19 +168,10 @@ export async function readApiKeyData(client: Keyward, id: string): Promise<CtyOb
   const key = await client.keys.get(id);
   return {
     id: key.id,
-    name: key.name,
-    description: key.description,
+    ...policyStateOf(key, {}),
     environment: key.environment,
     start: key.start,
     status: key.status,
-    scopes: key.scopes,
-    ip_allowlist: key.ipAllowlist,
-    expires_at: key.expiresAt,
-    metadata: new DynamicValue(inferType(key.metadata as CtyValue), key.metadata as CtyValue),
-    rate_limit: key.rateLimit ? { limit: key.rateLimit.limit, window_seconds: key.rateLimit.windowSeconds } : null,
-    max_age_days: key.maxAgeDays,
-    signed_scopes: key.signedScopes,
-    require_signature: key.requireSignature,
     created_at: key.createdAt,
     last_used_at: key.lastUsedAt,
     last_used_ip: key.lastUsedIp,
@@ -237,38 +179,12 @@ export async function readApiKeyData(client: Keyward, id: string): Promise<CtyOb
   };
 }
 
-/**
- * The state for a key as the server returns it. Where the server's value means the same as what
- * Terraform holds (an instant in another spelling, metadata of the same JSON), Terraform's own
- * spelling is kept, so nothing shows as drift.
- */
+/** The state for a key as the server returns it, keeping Terraform's spelling where it means the same. */
 function stateOf(key: ApiKey, held: CtyObject, secret: CtyValue): CtyObject {
-  const metadata =
-    held.metadata instanceof DynamicValue && JSON.stringify(toJson(held.metadata)) === JSON.stringify(key.metadata)
-      ? held.metadata
-      : new DynamicValue(inferType(key.metadata as CtyValue), key.metadata as CtyValue);
-  const expiresAt =
-    typeof held.expires_at === 'string' &&
-    key.expiresAt !== null &&
-    Date.parse(held.expires_at) === Date.parse(key.expiresAt)
-      ? held.expires_at
-      : key.expiresAt;
-  const rateLimit: RateLimitValue = key.rateLimit
-    ? { limit: key.rateLimit.limit, window_seconds: key.rateLimit.windowSeconds }
-    : null;
   return {
     id: key.id,
-    name: key.name,
-    description: key.description,
+    ...policyStateOf(key, held),
     environment: key.environment,
-    scopes: key.scopes,
-    ip_allowlist: key.ipAllowlist,
-    expires_at: expiresAt,
-    metadata,
-    rate_limit: rateLimit,
-    max_age_days: key.maxAgeDays,
-    signed_scopes: key.signedScopes,
-    require_signature: key.requireSignature,
     rotate_after: held.rotate_after ?? null,
     rotate_every_days: held.rotate_every_days ?? null,
     grace_period: held.grace_period ?? '24h',

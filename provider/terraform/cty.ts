@@ -1,6 +1,6 @@
 import { decode, ExtData, encode } from '@msgpack/msgpack';
 import { jsonDepthBeyond } from '../../schema/common';
-import type { CtyType } from '../../schema/terraform';
+import type { CtyType } from './schema';
 
 /*
  * Terraform values on the wire: DynamicValue.msgpack is cty's msgpack encoding, read and written

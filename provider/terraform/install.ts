@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { TERRAFORM_PROVIDER_SOURCE } from '../../schema/terraform';
+import { TERRAFORM_PROVIDER_SOURCE } from './schema';
 
 /*
  * Puts the provider where Terraform and OpenTofu look for it. Both find providers in a filesystem

@@ -1,11 +1,17 @@
 import { z } from 'zod';
-import { ApiKeySchema, CreateKeyBodySchema } from './keys';
-import { RotationSchema } from './rotation';
+import {
+  ApiKeySchema,
+  CreateKeyBodySchema,
+  POLICY_DEFAULTS,
+  POLICY_FIELDS,
+  RotationSchema,
+  snakeCase,
+} from '../../schema';
 
 /*
  * The Terraform provider's schema, derived from the zod schemas: the same fields, limits and
  * descriptions the API validates, in the format `tofu providers schema -json` prints. It is
- * committed as schema/terraform-provider.json (a test fails when the two drift); the provider
+ * committed as provider/terraform/schema.json (a test fails when the two drift); the provider
  * serves that file and the CDKTF bindings are generated from it.
  */
 
@@ -46,7 +52,7 @@ export interface TerraformProviderSchemaDocument {
 }
 
 type JsonSchema = {
-  type?: string;
+  type?: string | string[];
   anyOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
@@ -55,16 +61,6 @@ type JsonSchema = {
   $ref?: string;
   enum?: unknown[];
 };
-
-/** camelCase → snake_case, the Terraform spelling of a field. */
-export function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-}
-
-/** snake_case → camelCase, the API spelling of a Terraform attribute. */
-export function camelCase(name: string): string {
-  return name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
-}
 
 function propertiesOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, JsonSchema> {
   const document = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema & {
@@ -75,7 +71,9 @@ function propertiesOf(schema: z.ZodType, io: 'input' | 'output'): Record<string,
 }
 
 function ctyTypeOf(node: JsonSchema): CtyType {
-  const concrete = node.anyOf?.find((option) => option.type !== 'null') ?? node;
+  // A nullable value is `anyOf` with null, or (a plain type) a list of types with "null".
+  const listed = Array.isArray(node.type) ? { ...node, type: node.type.find((type) => type !== 'null') } : node;
+  const concrete = listed.anyOf?.find((option) => option.type !== 'null') ?? listed;
   if (concrete.type === 'string') return 'string';
   if (concrete.type === 'integer' || concrete.type === 'number') return 'number';
   if (concrete.type === 'boolean') return 'bool';
@@ -116,18 +114,19 @@ function attribute(
 }
 
 /*
- * Which policy fields the server fills in when they are left out: those are optional+computed, so
- * an unset argument shows the server's value instead of a perpetual diff.
+ * Which fields the server fills in when they are left out (a policy field with a default, and the
+ * environment): those are optional+computed, so an unset argument shows the server's value
+ * instead of a perpetual diff.
  */
-const SERVER_DEFAULTED = new Set([
-  'scopes',
-  'ipAllowlist',
-  'metadata',
-  'maxAgeDays',
+const SERVER_DEFAULTED: ReadonlySet<string> = new Set([
+  ...Object.entries(POLICY_DEFAULTS)
+    .filter(([, value]) => value !== null)
+    .map(([field]) => field),
   'environment',
-  'signedScopes',
-  'requireSignature',
 ]);
+
+/** What the data source shows besides the policy: what the key is and how it is used. */
+const KEY_FACTS = ['environment', 'start', 'status', 'createdAt', 'lastUsedAt', 'lastUsedIp', 'graceUntil'] as const;
 
 /** Builds the provider schema document from the zod schemas. */
 export function terraformProviderSchema(): TerraformProviderSchemaDocument {
@@ -161,25 +160,7 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
   const dataAttributes: Record<string, TerraformAttribute> = {
     id: attribute(string, 'required', { description: 'The key id to look up' }),
   };
-  for (const name of [
-    'name',
-    'description',
-    'environment',
-    'start',
-    'status',
-    'scopes',
-    'ipAllowlist',
-    'expiresAt',
-    'metadata',
-    'rateLimit',
-    'maxAgeDays',
-    'signedScopes',
-    'requireSignature',
-    'createdAt',
-    'lastUsedAt',
-    'lastUsedIp',
-    'graceUntil',
-  ] as const) {
+  for (const name of [...POLICY_FIELDS, ...KEY_FACTS]) {
     // The output schema leaves out what the input schema already explains.
     dataAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed', {
       description: descriptionOf(shown[name]!) ?? resourceAttributes[snakeCase(name)]?.description,
@@ -233,5 +214,5 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
   };
 }
 
-// `node dist/schema/terraform.js > schema/terraform-provider.json` regenerates the committed file.
+// `node dist/provider/terraform/schema.js > provider/terraform/schema.json` regenerates the committed file.
 if (require.main === module) process.stdout.write(`${JSON.stringify(terraformProviderSchema(), null, 2)}\n`);

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TerraformProviderSchemaDocument, TerraformSchema } from '../../schema/terraform';
-import { TERRAFORM_PROVIDER_SOURCE } from '../../schema/terraform';
 import { Keyward } from '../../sdk';
 import {
   applyApiKey,
@@ -14,6 +12,7 @@ import {
 } from './api-key';
 import { type CtyObject, type CtyValue, decodeValue, encodeValue, fromStateJson, UNKNOWN } from './cty';
 import { type Diagnostic, diagnostic, errorDiagnostic } from './diagnostics';
+import { TERRAFORM_PROVIDER_SOURCE, type TerraformProviderSchemaDocument, type TerraformSchema } from './schema';
 
 /*
  * The tfplugin6.Provider service: decodes each request against the served schema, hands it to
@@ -28,7 +27,7 @@ type Handler = (request: any) => Promise<Record<string, unknown>>;
 /** The committed schema document: what the provider serves, byte for byte the generated one. */
 export function loadProviderSchema(root: string): TerraformProviderSchemaDocument {
   return JSON.parse(
-    readFileSync(join(root, 'schema', 'terraform-provider.json'), 'utf8'),
+    readFileSync(join(root, 'provider', 'terraform', 'schema.json'), 'utf8'),
   ) as TerraformProviderSchemaDocument;
 }
 

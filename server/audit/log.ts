@@ -4,6 +4,7 @@ import { KeywardError } from '../errors';
 import { maskSecrets } from '../keys/format';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
+import { operatorWorkspaceId } from '../workspaces/repository';
 
 /** Who did something, as every management request carries it. */
 export interface Actor {
@@ -122,18 +123,6 @@ export async function listAudit(
   return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
 }
 
-/** Creates a workspace with an empty audit chain, unless one of that name exists; returns its id. */
-export async function ensureWorkspace(db: Db, name: string, genesisHash: string): Promise<string> {
-  const id = `ws_${name}`;
-  await db
-    .insertInto('workspaces')
-    .values({ id, name, audit_seq: 0, audit_head: genesisHash, created_at: new Date() })
-    .onConflict((conflict) => conflict.column('name').doNothing())
-    .execute();
-  const row = await db.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-  return row.id;
-}
-
 /**
  * Records a security event (a throttled source, a locked-out address) in a workspace's audit log,
  * in its own transaction. Without a workspace (an unknown root key), it goes to the first one:
@@ -146,10 +135,7 @@ export async function auditSecurityEvent(
   entry: { action: 'security.verify_throttled' | 'security.root_key_lockout'; changes: Record<string, unknown> },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const workspace =
-      workspaceId ??
-      (await trx.selectFrom('workspaces').select('id').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst())
-        ?.id;
+    const workspace = workspaceId ?? (await operatorWorkspaceId(trx));
     if (!workspace) return;
     await appendAudit(
       trx,

@@ -1,21 +1,17 @@
-import type { ApiKey, KeyStatus, RateLimit } from '../../schema';
+import { z } from 'zod';
+import { type ApiKey, KEY_POLICY, type KeyPolicy, type KeyStatus, POLICY_FIELDS, TimestampSchema } from '../../schema';
 
-/** A key as the server holds it in memory: the stored row with parsed fields. */
-export interface KeyRecord {
+/** The policy as held in memory: as the API shows it, but with instants as Dates. */
+export type StoredPolicy = Omit<KeyPolicy, 'expiresAt'> & { expiresAt: Date | null };
+
+/** A key as the server holds it in memory: its policy plus what keyward keeps about it. */
+export interface KeyRecord extends StoredPolicy {
   id: string;
   workspaceId: string;
   kind: 'api' | 'root';
   secretHash: string;
   start: string;
   environment: 'live' | 'test';
-  name: string;
-  description: string | null;
-  scopes: string[];
-  ipAllowlist: string[];
-  expiresAt: Date | null;
-  metadata: Record<string, unknown>;
-  rateLimit: RateLimit | null;
-  maxAgeDays: number;
   status: KeyStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -25,10 +21,37 @@ export interface KeyRecord {
   predecessorId: string | null;
   successorId: string | null;
   graceUntil: Date | null;
-  signedScopes: string[];
-  requireSignature: boolean;
   /** The signing secret sealed under the master key (never sent out after the response that created it). */
   signingSecretSealed: string | null;
+}
+
+/** Policy fields that hold an instant: a Date in memory, an RFC 3339 string in the API. */
+const INSTANT_FIELDS: ReadonlySet<string> = new Set(
+  POLICY_FIELDS.filter((field) => {
+    const shows: z.ZodType = KEY_POLICY[field].shows;
+    return (shows instanceof z.ZodNullable ? shows.unwrap() : shows) === TimestampSchema;
+  }),
+);
+
+/** A policy (or part of one) in the API's spelling, as held in memory: instants become Dates. */
+export function storedPolicyOf<Policy extends Record<string, unknown>>(policy: Policy): Record<string, unknown> {
+  const stored: Record<string, unknown> = {};
+  for (const field of POLICY_FIELDS) {
+    const value = policy[field];
+    if (value === undefined) continue;
+    stored[field] = INSTANT_FIELDS.has(field) && typeof value === 'string' ? new Date(value) : value;
+  }
+  return stored;
+}
+
+/** A record's policy in the API's spelling: Dates become RFC 3339 strings. */
+export function apiPolicyOf(record: StoredPolicy): KeyPolicy {
+  const policy: Record<string, unknown> = {};
+  for (const field of POLICY_FIELDS) {
+    const value: unknown = record[field];
+    policy[field] = value instanceof Date ? value.toISOString() : value;
+  }
+  return policy as KeyPolicy;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,18 +82,9 @@ export function toApiKey(record: KeyRecord, now: number = Date.now()): ApiKey {
     id: record.id,
     kind: record.kind,
     workspaceId: record.workspaceId,
-    name: record.name,
-    description: record.description,
+    ...apiPolicyOf(record),
     environment: record.environment,
     start: record.start,
-    scopes: record.scopes,
-    ipAllowlist: record.ipAllowlist,
-    expiresAt: record.expiresAt?.toISOString() ?? null,
-    metadata: record.metadata as ApiKey['metadata'],
-    rateLimit: record.rateLimit,
-    maxAgeDays: record.maxAgeDays,
-    signedScopes: record.signedScopes,
-    requireSignature: record.requireSignature,
     rotationDueAt: dueAt.toISOString(),
     rotationDue: dueAt.getTime() <= now,
     status: effectiveStatus(record, now),

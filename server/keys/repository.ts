@@ -1,38 +1,32 @@
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import type { ListKeysQuery } from '../../schema';
+import {
+  KEY_POLICY,
+  type ListKeysQuery,
+  POLICY_FIELDS,
+  type PolicyField,
+  type SnakeCase,
+  snakeCase,
+} from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { KeysTable } from '../store/schema';
 import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
 import type { KeyRecord } from './record';
 
-/** Fields a key service may write; JSON fields are given as values and encoded here. */
-export type KeyWrite = Partial<
-  Omit<KeyRecord, 'scopes' | 'ipAllowlist' | 'metadata' | 'rateLimit' | 'signedScopes'> & {
-    scopes: string[];
-    signedScopes: string[];
-    ipAllowlist: string[];
-    metadata: Record<string, unknown>;
-    rateLimit: KeyRecord['rateLimit'];
-  }
->;
+/** Fields a key service may write. */
+export type KeyWrite = Partial<KeyRecord>;
 
 /** Which column holds each field of a key record: the one place the two namings meet. */
 const COLUMN_OF = {
+  ...(Object.fromEntries(POLICY_FIELDS.map((field) => [field, snakeCase(field)])) as {
+    [Field in PolicyField]: SnakeCase<Field>;
+  }),
   id: 'id',
   workspaceId: 'workspace_id',
   kind: 'kind',
   secretHash: 'secret_hash',
   start: 'start',
   environment: 'environment',
-  name: 'name',
-  description: 'description',
-  scopes: 'scopes',
-  ipAllowlist: 'ip_allowlist',
-  expiresAt: 'expires_at',
-  metadata: 'metadata',
-  rateLimit: 'rate_limit',
-  maxAgeDays: 'max_age_days',
   status: 'status',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
@@ -42,24 +36,16 @@ const COLUMN_OF = {
   predecessorId: 'predecessor_id',
   successorId: 'successor_id',
   graceUntil: 'grace_until',
-  signedScopes: 'signed_scopes',
-  requireSignature: 'require_signature',
   signingSecretSealed: 'signing_secret_sealed',
 } as const satisfies Record<keyof KeyRecord, keyof KeysTable>;
-
-const JSON_FIELDS: ReadonlySet<keyof KeyRecord> = new Set([
-  'scopes',
-  'ipAllowlist',
-  'metadata',
-  'rateLimit',
-  'signedScopes',
-]);
 
 function toColumns(write: KeyWrite): Updateable<KeysTable> {
   const columns: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(write) as [keyof KeyRecord, unknown][]) {
     if (value === undefined) continue;
-    columns[COLUMN_OF[field]] = JSON_FIELDS.has(field) && value !== null ? jsonb(value) : value;
+    // Lists and objects are jsonb columns; instants and scalars are stored as they are.
+    columns[COLUMN_OF[field]] =
+      value !== null && typeof value === 'object' && !(value instanceof Date) ? jsonb(value) : value;
   }
   return columns as Updateable<KeysTable>;
 }
@@ -135,8 +121,15 @@ export async function listKeys(
 ): Promise<{ items: KeyRecord[]; nextCursor: string | null }> {
   let select = db.selectFrom('keys').selectAll().where('workspace_id', '=', workspaceId).where('kind', '=', kind);
   if (query.status) select = select.where(effectiveStatusSql(now), '=', query.status);
-  if (query.scope) select = select.where(sql<boolean>`scopes @> ${jsonb([query.scope])}`);
-  if (query.name) select = select.where(sql<boolean>`starts_with(name, ${query.name})`);
+  for (const field of POLICY_FIELDS) {
+    const spec: { flag: string; filter?: 'exact' | 'prefix' | 'contains' } = KEY_POLICY[field];
+    const wanted = spec.filter ? (query as Record<string, unknown>)[spec.flag] : undefined;
+    if (typeof wanted !== 'string') continue;
+    const column = sql.ref(COLUMN_OF[field]);
+    if (spec.filter === 'exact') select = select.where(sql<boolean>`${column} = ${wanted}`);
+    if (spec.filter === 'prefix') select = select.where(sql<boolean>`starts_with(${column}, ${wanted})`);
+    if (spec.filter === 'contains') select = select.where(sql<boolean>`${column} @> ${jsonb([wanted])}`);
+  }
   if (query.rotationDue !== undefined) {
     const due = sql<boolean>`created_at + make_interval(days => max_age_days) <= ${now}`;
     select = select.where(query.rotationDue ? due : sql<boolean>`not (${due})`);

@@ -1,58 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import {
   type ApiKey,
-  AUDIT_GENESIS_HASH,
   type AuditAction,
   type CreatedKey,
   canonicalJson,
+  type KeyPolicy,
   type ListKeysQuery,
-  type RateLimit,
+  POLICY_DEFAULTS,
+  POLICY_FIELDS,
 } from '../../schema';
-import { type Actor, appendAudit, ensureWorkspace } from '../audit/log';
+import { type Actor, appendAudit } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
 import { generateKey, keyStart } from './format';
 import { requireGrants } from './grants';
-import { effectiveStatus, type KeyRecord, toApiKey } from './record';
+import { apiPolicyOf, effectiveStatus, type KeyRecord, type StoredPolicy, storedPolicyOf, toApiKey } from './record';
 import * as repository from './repository';
 import { generateSigningSecret, type MasterKey, type Pepper, seal, unseal } from './secrets';
 
 export type KeyKind = 'api' | 'root';
 
-/** The policy a create request carries, after schema defaults. */
-export interface KeyPolicy {
-  name: string;
-  description?: string | null | undefined;
-  scopes: string[];
-  ipAllowlist: string[];
-  expiresAt?: string | null | undefined;
-  metadata: Record<string, unknown>;
-  rateLimit?: RateLimit | null | undefined;
-  maxAgeDays: number;
-  environment?: 'live' | 'test';
-  signedScopes?: string[];
-  requireSignature?: boolean;
-}
+/** The policy a create request carries (schema defaults applied or not), and the environment of an API key. */
+export type NewKeyPolicy = { name: string; scopes: readonly string[] } & Partial<Omit<KeyPolicy, 'name' | 'scopes'>> & {
+    environment?: 'live' | 'test';
+  };
 
-export type KeyPatch = Partial<Omit<KeyPolicy, 'environment'>>;
+/** A policy change: any subset of the policy, never the secret. */
+export type KeyPatch = Partial<KeyPolicy>;
 
-const POLICY_FIELDS = [
-  'name',
-  'description',
-  'scopes',
-  'ipAllowlist',
-  'expiresAt',
-  'metadata',
-  'rateLimit',
-  'maxAgeDays',
-  'signedScopes',
-  'requireSignature',
-] as const;
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
-const BOOTSTRAP_LOCK = 7_242_001;
 
 /** A key just issued: its record, its secret and (for a key that signs) its signing secret, each shown once. */
 interface Minted {
@@ -74,8 +52,7 @@ function auditAction(kind: KeyKind, verb: string): AuditAction {
 
 /** The policy part of a record, as audit entries show it (never the secret or its hash). */
 function policyOf(record: KeyRecord): Record<string, unknown> {
-  const api = toApiKey(record);
-  return Object.fromEntries(POLICY_FIELDS.map((field) => [field, api[field]]));
+  return apiPolicyOf(record);
 }
 
 /**
@@ -102,7 +79,7 @@ export class KeyService {
   async create(
     kind: KeyKind,
     actor: Actor,
-    policy: KeyPolicy,
+    policy: NewKeyPolicy,
     idempotencyKey?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
     if (kind === 'root') requireGrants(actor.scopes, policy.scopes);
@@ -168,9 +145,7 @@ export class KeyService {
         (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
       if (signs && !current.signingSecretSealed) issuedSigningSecret = generateSigningSecret();
       const updated = await repository.updateKey(trx, current.id, {
-        ...patch,
-        expiresAt:
-          patch.expiresAt === undefined ? undefined : patch.expiresAt === null ? null : new Date(patch.expiresAt),
+        ...storedPolicyOf(patch),
         ...(issuedSigningSecret ? { signingSecretSealed: this.#masterKey.seal(issuedSigningSecret, current.id) } : {}),
         updatedAt: now,
         version: current.version + 1,
@@ -217,7 +192,7 @@ export class KeyService {
       const minted = this.#mint(
         kind,
         actor.workspaceId,
-        { ...old, environment: old.environment, expiresAt: old.expiresAt?.toISOString() ?? null },
+        { ...apiPolicyOf(old), environment: old.environment },
         now,
         old.id,
       );
@@ -287,137 +262,46 @@ export class KeyService {
   }
 
   /**
-   * Creates a tenant with its first root key (`*` within it). Only root keys of the operator's
-   * workspace (the first, `default`) may, and only with the workspaces:create scope.
+   * Issues a root key inside a transaction that is making its workspace (the first root key of a
+   * workspace), and records it in that workspace's audit chain.
    */
-  async createWorkspace(
+  async issueRootKey(
+    trx: Db,
     actor: Actor,
-    name: string,
-    rootKeyScopes: string[] = ['*'],
-  ): Promise<{ workspace: { id: string; name: string; createdAt: string }; rootKey: CreatedKey }> {
-    return this.#db.transaction().execute(async (trx) => {
-      const operator = await trx
-        .selectFrom('workspaces')
-        .select('id')
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(1)
-        .executeTakeFirstOrThrow();
-      if (actor.workspaceId !== operator.id)
-        throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may create workspaces");
-      requireGrants(actor.scopes, rootKeyScopes, 'body.rootKeyScopes');
-      const taken = await trx.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirst();
-      if (taken) throw new KeywardError('KW_ERR_CONFLICT', `a workspace named ${name} already exists`);
-      const workspaceId = await ensureWorkspace(trx, name, AUDIT_GENESIS_HASH);
-      const now = new Date();
-      const { record, secret } = this.#mint(
-        'root',
-        workspaceId,
-        { name: `${name} bootstrap`, scopes: rootKeyScopes, ipAllowlist: [], metadata: {}, maxAgeDays: 180 },
-        now,
-        null,
-      );
-      await repository.insertKey(trx, record);
-      const inWorkspace: Actor = { ...actor, workspaceId, rootKeyId: null };
-      await appendAudit(trx, inWorkspace, {
-        action: 'workspace.bootstrap',
-        targetKeyId: null,
-        changes: { workspace: name, createdBy: actor.rootKeyId },
-      });
-      await appendAudit(trx, inWorkspace, {
-        action: 'root_key.create',
-        targetKeyId: record.id,
-        changes: { ...policyOf(record), start: record.start },
-      });
-      await appendAudit(trx, actor, {
-        action: 'workspace.create',
-        targetKeyId: null,
-        changes: { workspaceId, name, rootKeyId: record.id },
-      });
-      return {
-        workspace: { id: workspaceId, name, createdAt: now.toISOString() },
-        rootKey: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null },
-      };
+    policy: NewKeyPolicy,
+    now: Date,
+  ): Promise<{ record: KeyRecord; created: CreatedKey }> {
+    const { record, secret } = this.#mint('root', actor.workspaceId, policy, now, null);
+    await repository.insertKey(trx, record);
+    await appendAudit(trx, actor, {
+      action: 'root_key.create',
+      targetKeyId: record.id,
+      changes: { ...policyOf(record), start: record.start },
     });
+    return { record, created: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null } };
   }
 
-  /**
-   * On an empty store: creates the `default` workspace and a root key with `*`, and returns its
-   * secret. Returns null when root keys already exist. Also pins the pepper's fingerprint, so a
-   * restart with another pepper fails loudly instead of rejecting every key.
-   */
-  async bootstrap(): Promise<{ secret: string; record: KeyRecord } | null> {
-    return this.#db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-      const fingerprint = this.#pepper.fingerprint();
-      const pinned = await trx
-        .selectFrom('settings')
-        .select('value')
-        .where('name', '=', 'pepper_fingerprint')
-        .executeTakeFirst();
-      if (pinned && pinned.value !== fingerprint) {
-        throw new Error(
-          'this store was initialised with a different pepper (KEYWARD_PEPPER or <data dir>/pepper); refusing to start',
-        );
-      }
-      if (!pinned)
-        await trx.insertInto('settings').values({ name: 'pepper_fingerprint', value: fingerprint }).execute();
-      if (await repository.hasRootKeys(trx)) return null;
-      const workspaceId = await ensureWorkspace(trx, 'default', AUDIT_GENESIS_HASH);
-      const actor: Actor = {
-        workspaceId,
-        rootKeyId: null,
-        scopes: ['*'],
-        ip: null,
-        userAgent: 'keyward bootstrap',
-        requestId: null,
-      };
-      const now = new Date();
-      const { record, secret } = this.#mint(
-        'root',
-        workspaceId,
-        { name: 'bootstrap', scopes: ['*'], ipAllowlist: [], metadata: {}, maxAgeDays: 180 },
-        now,
-        null,
-      );
-      await repository.insertKey(trx, record);
-      await appendAudit(trx, actor, {
-        action: 'workspace.bootstrap',
-        targetKeyId: null,
-        changes: { workspace: 'default' },
-      });
-      await appendAudit(trx, actor, {
-        action: 'root_key.create',
-        targetKeyId: record.id,
-        changes: { ...policyOf(record), start: record.start },
-      });
-      return { secret, record };
-    });
+  /** Whether the store holds any root key: an empty store needs bootstrapping. */
+  anyRootKey(db: Db): Promise<boolean> {
+    return repository.hasRootKeys(db);
   }
 
-  #mint(kind: KeyKind, workspaceId: string, policy: KeyPolicy, now: Date, predecessorId: string | null): Minted {
+  #mint(kind: KeyKind, workspaceId: string, policy: NewKeyPolicy, now: Date, predecessorId: string | null): Minted {
     const environment = policy.environment ?? 'live';
     const secret = generateKey(kind === 'root' ? 'root' : environment);
     const id = newKeyId(kind);
-    const signedScopes = policy.signedScopes ?? [];
-    const requireSignature = policy.requireSignature ?? false;
+    // A field the request left out is stored as the policy's default.
+    const stored = { ...POLICY_DEFAULTS, ...storedPolicyOf(policy) } as StoredPolicy;
     // A key that signs gets its own signing secret; a rotation gives the successor a new one too.
-    const signingSecret = signedScopes.length > 0 || requireSignature ? generateSigningSecret() : null;
+    const signingSecret = stored.signedScopes.length > 0 || stored.requireSignature ? generateSigningSecret() : null;
     const record: KeyRecord = {
+      ...stored,
       id,
       workspaceId,
       kind,
       secretHash: this.#pepper.hashKey(secret),
       start: keyStart(secret),
       environment,
-      name: policy.name,
-      description: policy.description ?? null,
-      scopes: policy.scopes,
-      ipAllowlist: policy.ipAllowlist,
-      expiresAt: policy.expiresAt ? new Date(policy.expiresAt) : null,
-      metadata: policy.metadata,
-      rateLimit: policy.rateLimit ?? null,
-      maxAgeDays: policy.maxAgeDays,
       status: 'active',
       createdAt: now,
       updatedAt: now,
@@ -427,8 +311,6 @@ export class KeyService {
       predecessorId,
       successorId: null,
       graceUntil: null,
-      signedScopes,
-      requireSignature,
       signingSecretSealed: signingSecret ? this.#masterKey.seal(signingSecret, id) : null,
     };
     return { record, secret, signingSecret };

@@ -168,6 +168,18 @@ const migrations: Record<string, Migration> = {
       await rewriteOldCallSegments(db);
     },
   },
+  '0006_key_owner': {
+    async up(db: Kysely<unknown>) {
+      // The policy field `owner` (schema/keys.ts): the team or person responsible for a key.
+      await runScript(
+        db,
+        `
+        alter table keys add column owner text;
+        create index keys_owner on keys (workspace_id, kind, owner)
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */

@@ -1,4 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { PolicyField, SnakeCase } from '../../schema';
+import type { StoredPolicy } from '../keys/record';
 
 /** Row types of the tables created by ./migrations.ts. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -12,21 +14,23 @@ export interface WorkspacesTable {
   audit_head: string;
 }
 
-export interface KeysTable {
+/** The column a policy field is stored in: instants as timestamps, lists and objects as jsonb. */
+type PolicyColumn<Value> = Value extends Date | null
+  ? Timestamp | Extract<Value, null>
+  : NonNullable<Value> extends object
+    ? Json<Value> | Extract<Value, null>
+    : Value;
+
+/** One column per policy field (schema/keys.ts), named in snake_case. */
+type PolicyColumns = { [Field in PolicyField as SnakeCase<Field>]: PolicyColumn<StoredPolicy[Field]> };
+
+export type KeysTable = PolicyColumns & {
   id: string;
   workspace_id: string;
   kind: 'api' | 'root';
   secret_hash: string;
   start: string;
   environment: 'live' | 'test';
-  name: string;
-  description: string | null;
-  scopes: Json<string[]>;
-  ip_allowlist: Json<string[]>;
-  expires_at: Timestamp | null;
-  metadata: Json<Record<string, unknown>>;
-  rate_limit: Json<{ limit: number; windowSeconds: number } | null> | null;
-  max_age_days: number;
   status: 'active' | 'suspended' | 'retiring' | 'expired' | 'revoked';
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -36,11 +40,9 @@ export interface KeysTable {
   predecessor_id: string | null;
   successor_id: string | null;
   grace_until: Timestamp | null;
-  signed_scopes: Json<string[]>;
-  require_signature: boolean;
   /** The signing secret, AES-256-GCM under the master key; null for a key that does not sign. */
   signing_secret_sealed: string | null;
-}
+};
 
 /** Nonces of signed requests already seen, kept until their signature could no longer be fresh. */
 export interface SignatureNoncesTable {

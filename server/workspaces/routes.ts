@@ -1,15 +1,15 @@
 import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CreatedWorkspaceSchema, CreateWorkspaceBodySchema, ErrorBodySchema, type ManagementScope } from '../../schema';
-import type { KeyService } from '../keys/service';
+import type { WorkspaceService } from './service';
 
 export interface WorkspaceRoutesOptions {
-  keys: KeyService;
+  workspaces: WorkspaceService;
   guard: (scope: ManagementScope) => preHandlerHookHandler;
 }
 
 /** POST /v1/workspaces: a new tenant and its first root key, for the operator. */
-export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async (app, { keys, guard }) => {
+export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async (app, { workspaces, guard }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/workspaces', {
     preHandler: guard('workspaces:create'),
     schema: {
@@ -25,7 +25,7 @@ export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async
       },
     },
     handler: async (request, reply) => {
-      const created = await keys.createWorkspace(request.actor, request.body.name, request.body.rootKeyScopes);
+      const created = await workspaces.create(request.actor, request.body.name, request.body.rootKeyScopes);
       return reply.code(201).send(created);
     },
   });

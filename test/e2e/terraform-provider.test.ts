@@ -91,7 +91,7 @@ describe('terraform-provider-keyward', () => {
       const shown = await project.run(['providers', 'schema', '-json']);
       expect(shown.code).toBe(0);
       const served = JSON.parse(shown.out).provider_schemas['registry.terraform.io/keyward/keyward'];
-      const committed = JSON.parse(readFileSync(resolve(__dirname, '../../schema/terraform-provider.json'), 'utf8'))
+      const committed = JSON.parse(readFileSync(resolve(__dirname, '../../provider/terraform/schema.json'), 'utf8'))
         .provider_schemas['registry.terraform.io/keyward/keyward'];
       expect({
         provider: served.provider,

@@ -11,11 +11,11 @@ function filesUnder(dir: string): string[] {
 
 /* provider/cdktf/generated is what @cdktf/provider-generator makes of the committed provider schema. */
 describe('the CDKTF bindings', () => {
-  it('match a fresh generation from schema/terraform-provider.json (regenerate: npm run build && node dist/provider/cdktf/generate.js)', async () => {
+  it('match a fresh generation from provider/terraform/schema.json (regenerate: npm run build && node dist/provider/cdktf/generate.js)', async () => {
     const root = join(__dirname, '../..');
     const target = mkdtempSync(join(tmpdir(), 'keyward-cdktf-'));
     try {
-      await generateBindings(join(root, 'schema', 'terraform-provider.json'), target);
+      await generateBindings(join(root, 'provider', 'terraform', 'schema.json'), target);
       const fresh = join(target, 'providers', 'keyward');
       const committed = join(root, 'provider', 'cdktf', 'generated');
       const contents = (dir: string) =>

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { terraformProviderSchema } from '../../schema';
+import { terraformProviderSchema } from '../../provider/terraform/schema';
 
-/* schema/terraform-provider.json is generated from the zod schemas and committed; the provider serves it. */
+/* provider/terraform/schema.json is generated from the zod schemas and committed; the provider serves it. */
 describe('the Terraform provider schema', () => {
-  it('matches what the zod schemas generate (regenerate: npm run build && node dist/schema/terraform.js > schema/terraform-provider.json)', () => {
-    const committed = JSON.parse(readFileSync(join(__dirname, '../../schema/terraform-provider.json'), 'utf8'));
+  it('matches what the zod schemas generate (regenerate: npm run build && node dist/provider/terraform/schema.js > provider/terraform/schema.json)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '../../provider/terraform/schema.json'), 'utf8'));
     expect(committed).toEqual(terraformProviderSchema());
   });
 

@@ -8,7 +8,7 @@ import * as cdktf from 'cdktf';
 
 export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   /**
-  * Free text, e.g. the owning team
+  * Free text: what the key is for
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#description ApiKey#description}
   */
@@ -55,6 +55,12 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#name ApiKey#name}
   */
   readonly name: string;
+  /**
+  * The team or person responsible for the key, e.g. team-crm
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#owner ApiKey#owner}
+  */
+  readonly owner?: string;
   /**
   * At most `limit` successful verifications per `windowSeconds`
   *
@@ -277,6 +283,7 @@ export class ApiKey extends cdktf.TerraformResource {
     this._maxAgeDays = config.maxAgeDays;
     this._metadata = config.metadata;
     this._name = config.name;
+    this._owner = config.owner;
     this._rateLimit.internalValue = config.rateLimit;
     this._requireSignature = config.requireSignature;
     this._rotateAfter = config.rotateAfter;
@@ -429,6 +436,22 @@ export class ApiKey extends cdktf.TerraformResource {
     return this._name;
   }
 
+  // owner - computed: false, optional: true, required: false
+  private _owner?: string; 
+  public get owner() {
+    return this.getStringAttribute('owner');
+  }
+  public set owner(value: string) {
+    this._owner = value;
+  }
+  public resetOwner() {
+    this._owner = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ownerInput() {
+    return this._owner;
+  }
+
   // rate_limit - computed: false, optional: true, required: false
   private _rateLimit = new ApiKeyRateLimitOutputReference(this, "rate_limit");
   public get rateLimit() {
@@ -554,6 +577,7 @@ export class ApiKey extends cdktf.TerraformResource {
       max_age_days: cdktf.numberToTerraform(this._maxAgeDays),
       metadata: cdktf.hashMapper(cdktf.anyToTerraform)(this._metadata),
       name: cdktf.stringToTerraform(this._name),
+      owner: cdktf.stringToTerraform(this._owner),
       rate_limit: apiKeyRateLimitToTerraform(this._rateLimit.internalValue),
       require_signature: cdktf.booleanToTerraform(this._requireSignature),
       rotate_after: cdktf.stringToTerraform(this._rotateAfter),
@@ -609,6 +633,12 @@ export class ApiKey extends cdktf.TerraformResource {
       },
       name: {
         value: cdktf.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      owner: {
+        value: cdktf.stringToHclTerraform(this._owner),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

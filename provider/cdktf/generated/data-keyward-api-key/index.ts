@@ -139,9 +139,8 @@ export class DataKeywardApiKey extends cdktf.TerraformDataSource {
   }
 
   // description - computed: true, optional: false, required: false
-  private _description = new cdktf.AnyMap(this, "description");
   public get description() {
-    return this._description;
+    return this.getStringAttribute('description');
   }
 
   // environment - computed: true, optional: false, required: false
@@ -183,9 +182,8 @@ export class DataKeywardApiKey extends cdktf.TerraformDataSource {
   }
 
   // last_used_ip - computed: true, optional: false, required: false
-  private _lastUsedIp = new cdktf.AnyMap(this, "last_used_ip");
   public get lastUsedIp() {
-    return this._lastUsedIp;
+    return this.getStringAttribute('last_used_ip');
   }
 
   // max_age_days - computed: true, optional: false, required: false
@@ -202,6 +200,11 @@ export class DataKeywardApiKey extends cdktf.TerraformDataSource {
   // name - computed: true, optional: false, required: false
   public get name() {
     return this.getStringAttribute('name');
+  }
+
+  // owner - computed: true, optional: false, required: false
+  public get owner() {
+    return this.getStringAttribute('owner');
   }
 
   // rate_limit - computed: true, optional: false, required: false
