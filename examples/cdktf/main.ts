@@ -1,6 +1,6 @@
+import { KeywardProvider, RotatingApiKey } from '@keyward/cdktf';
 import { App, DataResource, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { KeywardProvider, RotatingApiKey } from '../../provider/cdktf';
 
 /*
  * A CDKTF app: a CRM integration's key, rotated with zero downtime, and the consumer that writes it

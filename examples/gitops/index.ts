@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { ApiKey, ConfigFile } from '@keyward/pulumi';
+import type { CreateKeyInput } from '@keyward/sdk/schema';
 import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
-import { ApiKey, ConfigFile } from '../../provider/pulumi';
-import type { CreateKeyInput } from '../../schema';
 
 /*
  * GitOps: the keys live in keys.yaml, reviewed in pull requests. CI runs `pulumi preview` on a

@@ -1,5 +1,5 @@
+import { ApiKey, ConfigFile } from '@keyward/pulumi';
 import * as pulumi from '@pulumi/pulumi';
-import { ApiKey, ConfigFile } from '../../provider/pulumi';
 
 /*
  * A platform team's keys for three vendors, each scoped to what that vendor does and limited to

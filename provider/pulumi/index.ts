@@ -50,7 +50,7 @@ export type ApiKeyArgs = PolicyArgs & {
  * the state, so they load the schema with require rather than capture it.
  */
 function policy(): Pick<typeof import('../../schema'), 'POLICY_FIELDS' | 'POLICY_DEFAULTS' | 'CreateKeyBodySchema'> {
-  return require('keyward/schema') as typeof import('../../schema');
+  return require('@keyward/sdk/schema') as typeof import('../../schema');
 }
 
 /** `24h`, `30m`, `90s`, `2d`, or a number of seconds, as seconds. */
@@ -274,7 +274,7 @@ function samePolicyValue(field: string, a: unknown, b: unknown): boolean {
 }
 
 function clientFor(inputs: { url?: string; rootKey?: string }, settings: { url?: string; rootKey?: string }) {
-  const { Keyward } = require('keyward/sdk') as typeof import('../../sdk');
+  const { Keyward } = require('@keyward/sdk') as typeof import('../../sdk');
   const baseUrl = inputs.url ?? settings.url ?? process.env.KEYWARD_URL;
   const rootKey = inputs.rootKey ?? settings.rootKey ?? process.env.KEYWARD_ROOT_KEY;
   if (!baseUrl || !rootKey)
