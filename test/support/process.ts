@@ -15,12 +15,27 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** How to start the CLI: the checkout's by default; an installed package's with `npx keyward` from its project. */
+export interface Launcher {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
 /** Starts `keyward serve --port 0` and waits until it prints where it listens. */
-export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ServeProcess> {
+export function spawnServe(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+  launcher: Launcher = { command: process.execPath, args: [CLI] },
+): Promise<ServeProcess> {
   // Started from the data dir, not the checkout, as a user would: nothing may depend on the cwd.
-  const cwd = env.KEYWARD_DATA_DIR ?? process.cwd();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+  const cwd = launcher.cwd ?? env.KEYWARD_DATA_DIR ?? process.cwd();
+  // A launcher such as npx runs the server as its grandchild: give it a process group to stop as one.
+  const group = launcher.command !== process.execPath;
+  const child = spawn(launcher.command, [...launcher.args, 'serve', '--port', '0', ...args], {
     cwd,
+    detached: group,
     env: { ...env, KEYWARD_LOG_LEVEL: env.KEYWARD_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,7 +66,10 @@ export function spawnServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 3
           stdout: () => out,
           stderr: () => err,
           async stop(signal = 'SIGTERM') {
-            if (child.exitCode === null) child.kill(signal);
+            if (child.exitCode === null) {
+              if (group && child.pid) process.kill(-child.pid, signal);
+              else child.kill(signal);
+            }
             return exited;
           },
         });
