@@ -23,7 +23,10 @@ import type { KeyService } from './keys/service';
 import type { Metrics } from './metrics';
 import type { Db } from './store/database';
 import type { BruteForceGuard } from './verify/brute-force';
-import { verifyLane } from './verify/lane';
+import { clientAddresses } from './verify/fast/address';
+import { readBody } from './verify/fast/body';
+import { verifyLane } from './verify/fast/lane';
+import { requestMetrics } from './verify/fast/metrics';
 import type { Verifier } from './verify/pipeline';
 import { verifyRoutes } from './verify/routes';
 import { verifyService } from './verify/service';
@@ -60,7 +63,9 @@ function requestIdFor(headers: IncomingHttpHeaders): string {
 /** Builds the HTTP app: every route, the OpenAPI document at /openapi.json and docs at /docs. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const bruteForce = deps.bruteForce;
-  const authenticate = rootKeyAuthenticator(deps.verifier, deps.recorder, bruteForce, (origin, until) => {
+  const addresses = clientAddresses(deps.config.trustedProxies);
+  const routeMetrics = requestMetrics(deps.metrics);
+  const authenticator = rootKeyAuthenticator(deps.verifier, deps.recorder, bruteForce, (origin, until) => {
     deps.logger.warn(
       { ip: origin.ip, until: until.toISOString() },
       'too many failed root-key attempts: source locked out of the management API',
@@ -71,7 +76,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
   });
   const outcomeTally = deps.metrics.verifications.tallyBy('code');
-  const answer = verifyService({
+  const service = verifyService({
     verifier: deps.verifier,
     recorder: deps.recorder,
     keepQueryInCallLog: deps.config.callLogKeepQuery,
@@ -96,26 +101,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a throttle failed'));
     },
   });
-  // At info, fastify would write two lines per verification, several times the cost of the
-  // verification itself; the call log already records each one. Warnings and errors still show.
+  // Fastify's own request lines for the verify route: not at info, where they would cost more than
+  // the verification and the call log has every one; the lane writes its one line at debug and trace.
   const verifyLogLevel = deps.config.logLevel === 'info' ? 'warn' : deps.config.logLevel;
-  // When verifications are logged per request (debug, trace), fastify answers them all and logs them.
-  const lane =
-    verifyLogLevel === 'debug' || verifyLogLevel === 'trace'
-      ? null
-      : verifyLane({
-          answer,
-          authenticate,
-          bodyLimitBytes: deps.config.bodyLimitBytes,
-          trustedProxies: deps.config.trustedProxies,
-          requestId: requestIdFor,
-          metrics: deps.metrics,
-          logger: deps.logger,
-        });
+  const lane = verifyLane({
+    service,
+    authenticator,
+    bodyLimitBytes: deps.config.bodyLimitBytes,
+    addresses,
+    requestId: requestIdFor,
+    metrics: routeMetrics('POST', '/v1/verify'),
+    logger: deps.logger,
+  });
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimitBytes,
-    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
+    // The same trust test the lane and the root-key guard resolve addresses with (fast/address.ts).
+    trustProxy: addresses.trust,
     genReqId: (request) => requestIdFor(request.headers),
     // The verify lane sees each request first; what it does not take goes to fastify. The server
     // is set up as fastify sets up its own.
@@ -126,9 +128,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         connectionTimeout?: number;
         maxRequestsPerSocket?: number;
       };
-      const server = createServer(
-        lane ? (request, response) => lane(request, response) || handler(request, response) : handler,
-      );
+      const server = createServer((request, response) => lane(request, response) || handler(request, response));
       server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
       server.requestTimeout = options.requestTimeout ?? 0;
       server.setTimeout(options.connectionTimeout ?? 0);
@@ -139,30 +139,32 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
-  if (lane)
-    app.addHook('preClose', (done) => {
-      lane.close();
-      done();
-    });
+  app.addHook('preClose', (done) => {
+    lane.close();
+    done();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  // Bodiless POSTs (suspend, revoke…) arrive with whatever Content-Type a client sets by default;
-  // an empty body is fine whatever its type, a non-empty one must be JSON.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
-    if (body.length === 0) done(null, undefined);
-    else done(new KeywardError('KW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'), undefined);
+  // Every body is read by readBody(), which the lane shares: JSON in UTF-8, or an empty body of any
+  // type (bodiless POSTs such as suspend or revoke carry whatever Content-Type a client sets by default).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, text: string, done) => {
+    const body = readBody(request.headers['content-type'], text);
+    if (body instanceof KeywardError) done(body, undefined);
+    else done(null, body);
   });
 
-  // Callback-style hooks: on the verify hot path an async hook costs a promise per request.
+  // Callback-style hooks: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    routeMetrics(request.method, request.routeOptions.url ?? 'unmatched').record(
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 
@@ -185,10 +187,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const guard = rootKeyGuard(authenticate);
+  const guard = rootKeyGuard(authenticator, addresses.clientAddress);
   await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
   await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
-  await app.register(verifyRoutes, { answer, guard, requestLogLevel: verifyLogLevel });
+  await app.register(verifyRoutes, { service, guard, requestLogLevel: verifyLogLevel });
   await app.register(workspaceRoutes, { workspaces: deps.workspaces, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });

@@ -44,23 +44,63 @@ interface CachedKey {
   /** Scopes that count only on a signed request; null when there are none. */
   signedScopes: ScopeMatcher | null;
   signingSecret: string | null;
-  /** The VALID outcome of a key without a rate limit: the same every time, so made once and shared (frozen). */
-  valid: VerifyOutcome;
 }
 
 /** A hash with no key behind it; cached too, so a flood of unknown keys does not reach the store. */
 const UNKNOWN = Symbol('unknown');
 
+/** A presented key that fails its format or checksum: never looked up, so never cached. */
+const MALFORMED = Symbol('malformed');
+
+/** What a key id in a signature's keyid must look like before it is looked up. */
+const KEY_ID = /^key_[A-Za-z0-9]{1,40}$/;
+
 /**
  * The cache key of a presented key: its SHA-256. The stored form stays HMAC-SHA256(pepper, key),
  * computed only on a cache miss; the pepper guards the database, and SHA-256 of 256 random bits is
- * as irreversible in memory, at about a third of an HMAC's cost on the hot path. (crypto.hash is
+ * as irreversible in memory, for less than an HMAC costs (docs/benchmarks.md). (crypto.hash is
  * Node ≥ 20.12; older 20.x fall back to createHash.)
  */
-const fingerprint: (key: string) => string =
+export const keyFingerprint: (key: string) => string =
   typeof oneShotHash === 'function'
     ? (key) => oneShotHash('sha256', key, 'base64')
     : (key) => createHash('sha256').update(key).digest('base64');
+
+/** A refusal of a known key. */
+function refused(record: KeyRecord, code: Exclude<VerifyCode, 'VALID' | 'MALFORMED' | 'NOT_FOUND'>): VerifyOutcome {
+  return { valid: false, code, key: record, rateLimit: null };
+}
+
+/** The cached key if it is one the request may use: known, of the kind and in the workspace asked for; else null (NOT_FOUND). */
+function usable(entry: CachedKey | typeof UNKNOWN, input: VerifyInput): CachedKey | null {
+  if (entry === UNKNOWN || entry.record.kind !== input.kind) return null;
+  if (input.workspaceId !== undefined && entry.record.workspaceId !== input.workspaceId) return null;
+  return entry;
+}
+
+/** The checks that need only the key: status, expiry, IP, scopes. The first refusal, or null. */
+function refusal(key: CachedKey, input: VerifyInput, now: number): VerifyOutcome | null {
+  const status = effectiveStatus(key.record, now);
+  if (status === 'revoked') return refused(key.record, 'REVOKED');
+  if (status === 'suspended') return refused(key.record, 'SUSPENDED');
+  if (status === 'expired') return refused(key.record, 'EXPIRED');
+  if (!key.allowlist.allows(input.ip)) return refused(key.record, 'IP_NOT_ALLOWED');
+  if (input.scopes && input.scopes.length > 0 && !key.scopes.allows(input.scopes))
+    return refused(key.record, 'INSUFFICIENT_SCOPE');
+  return null;
+}
+
+/**
+ * Whether the request's signature is checked: when the key requires one, a signed scope is asked
+ * for, or the request carries no key; and whenever a key that signs arrives with a signature.
+ */
+function signatureChecked(key: CachedKey, input: VerifyInput): boolean {
+  const needed =
+    key.record.requireSignature ||
+    input.key === undefined ||
+    (key.signedScopes !== null && (input.scopes ?? []).some((scope) => key.signedScopes!.allows([scope])));
+  return needed || (input.request?.headers['signature-input'] !== undefined && key.signingSecret !== null);
+}
 
 export interface VerifierOptions {
   cacheTtlMs: number;
@@ -69,14 +109,14 @@ export interface VerifierOptions {
 
 /**
  * The verification pipeline: format/checksum → lookup → status → expiry → IP → scopes →
- * signature → rate limit, in that order, each check able to end it with its code. A known key is served
- * from memory; the store is read only on a cache miss.
+ * signature → rate limit, in that order, each check able to end it with its code. A known key is
+ * served from memory; the store is read only on a cache miss and to claim a signature's nonce.
  */
 export class Verifier {
   readonly #db: Db;
   readonly #pepper: Pepper;
   readonly #masterKey: MasterKey;
-  /** By fingerprint() of the presented key. */
+  /** By keyFingerprint() of the presented key. */
   readonly #cache: LRUCache<string, CachedKey | typeof UNKNOWN>;
   /**
    * Stored hash → fingerprint of each cached known key, so forget(secretHash) finds its entry. An
@@ -87,13 +127,6 @@ export class Verifier {
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
-  /**
-   * Per connection, the last key it presented and that key's fingerprint. A gateway sends the same
-   * root key on every request of a keep-alive connection; it then pays the parse, checksum and hash
-   * once per connection, not per request. The key is held only while the connection lives, and a
-   * memo hit still goes through the cache, so expiry and invalidation apply as before.
-   */
-  readonly #presented = new WeakMap<object, { key: string; kind: VerifyInput['kind']; cacheKey: string }>();
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
   #epoch = 0;
 
@@ -113,91 +146,73 @@ export class Verifier {
   }
 
   /**
-   * Runs every check and returns the first failing code, or VALID. A cached key that needs no
-   * nonce is answered synchronously: the hot path allocates no promise. `connection` (the socket)
-   * lets a connection that repeats its key skip re-parsing and re-hashing it.
+   * Verifies from memory alone: the outcome when the presented key is cached and no check needs
+   * the store, else undefined (a key not cached, a signature whose nonce is to be claimed, a
+   * request without a key), and then verify() answers. `fingerprint` is keyFingerprint(input.key)
+   * when the caller has it already.
    */
-  verify(input: VerifyInput, now: number = Date.now(), connection?: object): VerifyOutcome | Promise<VerifyOutcome> {
-    if (input.key !== undefined) {
-      const memo = connection && this.#presented.get(connection);
-      const remembered = memo !== undefined && memo.key === input.key && memo.kind === input.kind;
-      const cacheKey = remembered ? memo.cacheKey : fingerprint(input.key);
-      const cached = this.#cache.get(cacheKey);
-      // Format and checksum come first, but only keys that pass them are ever looked up, so only
-      // such keys are cached: a hit has passed them already, and checking again could not change
-      // the answer (a key of the other kind is NOT_FOUND either way).
-      if (cached === undefined) {
-        const shape = parseKey(input.key);
-        if (!shape || (shape.tag === 'root') !== (input.kind === 'root')) {
-          return shape
-            ? { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null }
-            : { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
-        }
-      }
-      if (connection && !remembered) this.#presented.set(connection, { key: input.key, kind: input.kind, cacheKey });
-      if (cached !== undefined) return this.#check(cached, input, now);
-      return this.#load(cacheKey, this.#pepper.hashKey(input.key)).then((loaded) => this.#check(loaded, input, now));
-    }
-    // A signed request without the key names it in the signature's keyid.
-    const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
-    if (!keyId || !/^key_[A-Za-z0-9]{1,40}$/.test(keyId))
-      return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
-    const cached = this.#byId.get(keyId);
-    if (cached !== undefined) return this.#check(cached, input, now);
-    return this.#loadById(keyId).then((loaded) => this.#check(loaded, input, now));
+  verifyCached(input: VerifyInput, now: number, fingerprint?: string): VerifyOutcome | undefined {
+    if (input.key === undefined) return undefined;
+    const entry = this.#cache.get(fingerprint ?? keyFingerprint(input.key));
+    if (entry === undefined) return undefined;
+    const key = usable(entry, input);
+    if (key === null) return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
+    const refusing = refusal(key, input, now);
+    if (refusing !== null) return refusing;
+    return signatureChecked(key, input) ? undefined : this.#limit(key.record, now);
   }
 
-  /** The checks after lookup, in order: status → expiry → IP → scopes → signature → rate limit. */
-  #check(cached: CachedKey | typeof UNKNOWN, input: VerifyInput, now: number): VerifyOutcome | Promise<VerifyOutcome> {
-    if (
-      cached === UNKNOWN ||
-      cached.record.kind !== input.kind ||
-      (input.workspaceId !== undefined && cached.record.workspaceId !== input.workspaceId)
-    ) {
-      return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
-    }
-    const { record } = cached;
-
-    const status = effectiveStatus(record, now);
-    if (status === 'revoked') return { valid: false, code: 'REVOKED', key: record, rateLimit: null };
-    if (status === 'suspended') return { valid: false, code: 'SUSPENDED', key: record, rateLimit: null };
-    if (status === 'expired') return { valid: false, code: 'EXPIRED', key: record, rateLimit: null };
-
-    if (!cached.allowlist.allows(input.ip))
-      return { valid: false, code: 'IP_NOT_ALLOWED', key: record, rateLimit: null };
-    if (input.scopes && input.scopes.length > 0 && !cached.scopes.allows(input.scopes)) {
-      return { valid: false, code: 'INSUFFICIENT_SCOPE', key: record, rateLimit: null };
-    }
-
-    // Signature: required by the key, by a signed scope asked for, or by a request that carries no key;
-    // checked too whenever a key that signs arrives with a signature.
-    const signatureNeeded =
-      record.requireSignature ||
-      input.key === undefined ||
-      (cached.signedScopes !== null && (input.scopes ?? []).some((scope) => cached.signedScopes!.allows([scope])));
-    const signaturePresent = input.request?.headers['signature-input'] !== undefined;
-    if (signatureNeeded || (signaturePresent && cached.signingSecret)) {
-      if (!cached.signingSecret) return { valid: false, code: 'SIGNATURE_INVALID', key: record, rateLimit: null };
-      const verdict = checkSignature(input.request, record.id, cached.signingSecret, now);
-      if (!verdict.ok) return { valid: false, code: verdict.code, key: record, rateLimit: null };
+  /** Runs every check, reading the store when it must, and returns the first failing code, or VALID. */
+  async verify(input: VerifyInput, now: number = Date.now()): Promise<VerifyOutcome> {
+    const entry = await this.#find(input);
+    if (entry === MALFORMED) return { valid: false, code: 'MALFORMED', key: null, rateLimit: null };
+    const key = usable(entry, input);
+    if (key === null) return { valid: false, code: 'NOT_FOUND', key: null, rateLimit: null };
+    const refusing = refusal(key, input, now);
+    if (refusing !== null) return refusing;
+    if (signatureChecked(key, input)) {
+      if (!key.signingSecret) return refused(key.record, 'SIGNATURE_INVALID');
+      const signature = checkSignature(input.request, key.record.id, key.signingSecret, now);
+      if (!signature.ok) return refused(key.record, signature.code);
       // Kept until `created` is too old to pass the freshness check anyway.
-      const keepUntil = new Date((verdict.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
-      return claimNonce(this.#db, record.id, verdict.nonce, keepUntil).then(
-        (fresh): VerifyOutcome =>
-          fresh ? this.#limit(cached, now) : { valid: false, code: 'REPLAYED', key: record, rateLimit: null },
-      );
+      const keepUntil = new Date((signature.created + SIGNATURE_MAX_SKEW_SECONDS + 1) * 1000);
+      if (!(await claimNonce(this.#db, key.record.id, signature.nonce, keepUntil)))
+        return refused(key.record, 'REPLAYED');
     }
-    return this.#limit(cached, now);
+    return this.#limit(key.record, now);
   }
 
   /** The last check: the key's rate limit, when it has one. */
-  #limit({ record, valid }: CachedKey, now: number): VerifyOutcome {
-    if (record.rateLimit) {
-      const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
-      if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
-      return { valid: true, code: 'VALID', key: record, rateLimit: state };
+  #limit(record: KeyRecord, now: number): VerifyOutcome {
+    if (!record.rateLimit) return { valid: true, code: 'VALID', key: record, rateLimit: null };
+    const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
+    if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
+    return { valid: true, code: 'VALID', key: record, rateLimit: state };
+  }
+
+  /**
+   * The key a request presents, from the cache or the store: by the key itself, or for a signed
+   * request without one, by its signature's keyid. Format and checksum are checked only on a
+   * cache miss: only keys that pass them are looked up, so a cached key has passed them already.
+   */
+  async #find(input: VerifyInput): Promise<CachedKey | typeof UNKNOWN | typeof MALFORMED> {
+    if (input.key === undefined) {
+      const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
+      if (!keyId || !KEY_ID.test(keyId)) return MALFORMED;
+      return this.#byId.get(keyId) ?? this.#loadInto(this.#byId, keyId, () => findKeyById(this.#db, keyId));
     }
-    return valid;
+    const cacheKey = keyFingerprint(input.key);
+    const cached = this.#cache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const shape = parseKey(input.key);
+    if (!shape) return MALFORMED;
+    // A key of the other kind is NOT_FOUND without a lookup.
+    if ((shape.tag === 'root') !== (input.kind === 'root')) return UNKNOWN;
+    const secretHash = this.#pepper.hashKey(input.key);
+    const epoch = this.#epoch;
+    const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
+    if (epoch === this.#epoch && entry !== UNKNOWN) this.#fingerprints.set(secretHash, cacheKey);
+    return entry;
   }
 
   /** Drops a key from the cache at once; key services call it after every change to a key. */
@@ -214,17 +229,7 @@ export class Verifier {
     this.#limiter.sweep(now);
   }
 
-  async #load(cacheKey: string, secretHash: string): Promise<CachedKey | typeof UNKNOWN> {
-    const epoch = this.#epoch;
-    const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
-    if (epoch === this.#epoch && entry !== UNKNOWN) this.#fingerprints.set(secretHash, cacheKey);
-    return entry;
-  }
-
-  #loadById(id: string): Promise<CachedKey | typeof UNKNOWN> {
-    return this.#loadInto(this.#byId, id, () => findKeyById(this.#db, id));
-  }
-
+  /** Reads a key from the store and caches it compiled, unless a forget() ran meanwhile. */
   async #loadInto(
     cache: LRUCache<string, CachedKey | typeof UNKNOWN>,
     cacheKey: string,
@@ -237,6 +242,7 @@ export class Verifier {
     return entry;
   }
 
+  /** What the checks need of a key, worked out once per cached key. */
   #compile(record: KeyRecord): CachedKey {
     return {
       record,
@@ -244,7 +250,6 @@ export class Verifier {
       allowlist: compileAllowlist(record.ipAllowlist),
       signedScopes: record.signedScopes.length ? compileScopes(record.signedScopes) : null,
       signingSecret: record.signingSecretSealed ? this.#masterKey.unseal(record.signingSecretSealed, record.id) : null,
-      valid: Object.freeze({ valid: true, code: 'VALID', key: record, rateLimit: null }),
     };
   }
 }

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import type { KeyStatus, VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
+import type { VerifyCode, VerifyRequest, VerifyResponse } from '../../schema';
 import type { Actor } from '../audit/log';
 import { callLogPath } from '../calls/path';
 import type { CallRecorder } from '../calls/recorder';
 import { presentedStart } from '../keys/format';
-import { effectiveStatus, type KeyRecord } from '../keys/record';
+import { effectiveStatus } from '../keys/record';
 import type { BruteForceGuard } from './brute-force';
-import type { Verifier, VerifyOutcome } from './pipeline';
+import type { Verifier, VerifyInput, VerifyOutcome } from './pipeline';
 
 /** Outcomes that count toward brute-force throttling: guessing keys, forging or replaying signatures. */
 const GUESSES: ReadonlySet<VerifyCode> = new Set(['MALFORMED', 'NOT_FOUND', 'SIGNATURE_INVALID', 'REPLAYED']);
@@ -34,76 +34,52 @@ export interface VerifyServiceOptions {
   onThrottled: (actor: Actor, reason: 'ip' | 'prefix', source: ThrottledSource) => void;
 }
 
-/**
- * Answers without a rate limit depend only on the key record, the code and the key's status at
- * that moment, so each is shaped and serialized once per cached record: the hot path then builds
- * no object and calls no JSON.stringify. A changed key is a new record (the verifier reloads it),
- * so an entry can never outlive what it was made from.
- */
-const answersByRecord = new WeakMap<KeyRecord, Map<VerifyCode, Map<KeyStatus | null, VerifyResponse>>>();
-/** The JSON text of each shared answer; verifyResponseJson() reads it. */
-const answerTexts = new WeakMap<VerifyResponse, string>();
+/** What the verify service answers: the pipeline's outcome, or BLOCKED when the source is throttled. */
+export type Verdict = VerifyOutcome | typeof BLOCKED;
 
-function shape(
-  outcome: VerifyOutcome | typeof BLOCKED,
-  key: KeyRecord | null,
-  status: KeyStatus | null,
-): VerifyResponse {
+/** A verdict as the API answers it, with the key's status at `now`. */
+export function verifyResponse(verdict: Verdict, now: number): VerifyResponse {
+  const key = verdict.key;
+  const status = key ? effectiveStatus(key, now) : null;
   return {
-    valid: outcome.valid,
-    code: outcome.code,
+    valid: verdict.valid,
+    code: verdict.code,
     keyId: key?.id ?? null,
-    scopes: outcome.valid ? key!.scopes : [],
-    metadata: outcome.valid ? (key!.metadata as VerifyResponse['metadata']) : null,
+    scopes: verdict.valid ? verdict.key.scopes : [],
+    metadata: verdict.valid ? (verdict.key.metadata as VerifyResponse['metadata']) : null,
     expiresAt: key?.expiresAt?.toISOString() ?? null,
     status,
     deprecated: status === 'retiring',
     graceUntil: key?.graceUntil?.toISOString() ?? null,
     successorId: key?.successorId ?? null,
-    rateLimit: outcome.rateLimit
+    rateLimit: verdict.rateLimit
       ? {
-          limit: outcome.rateLimit.limit,
-          remaining: outcome.rateLimit.remaining,
-          resetAt: outcome.rateLimit.resetAt.toISOString(),
+          limit: verdict.rateLimit.limit,
+          remaining: verdict.rateLimit.remaining,
+          resetAt: verdict.rateLimit.resetAt.toISOString(),
         }
       : null,
   };
 }
 
-/** Shapes a pipeline outcome as the API answers it; the answer may be shared, and is frozen. */
-export function verifyResponse(outcome: VerifyOutcome | typeof BLOCKED, now: number): VerifyResponse {
-  const key = outcome.key;
-  const status = key ? effectiveStatus(key, now) : null;
-  if (!key || outcome.rateLimit) return shape(outcome, key, status);
-  let byCode = answersByRecord.get(key);
-  if (!byCode) {
-    byCode = new Map();
-    answersByRecord.set(key, byCode);
-  }
-  // Looked up by the code, then the status: both are constant strings, so nothing is built per call.
-  let byStatus = byCode.get(outcome.code);
-  if (!byStatus) {
-    byStatus = new Map();
-    byCode.set(outcome.code, byStatus);
-  }
-  let answer = byStatus.get(status);
-  if (!answer) {
-    answer = Object.freeze(shape(outcome, key, status));
-    byStatus.set(status, answer);
-    answerTexts.set(answer, JSON.stringify(answer));
-  }
-  return answer;
-}
-
-/** The JSON text of a verify answer, serialized once for answers that are shared. */
-export function verifyResponseJson(response: VerifyResponse): string {
-  return answerTexts.get(response) ?? JSON.stringify(response);
+/** The verify service: answer() for one request, and answerCached() for the same answer from memory alone. */
+export interface VerifyService {
+  /**
+   * Answers from memory alone, exactly as answer() would: the verdict, or undefined when the store
+   * must be asked (then call answer()). Nothing is counted or logged when it returns undefined.
+   */
+  answerCached(body: VerifyRequest, actor: Actor, now: number, started: number): Verdict | undefined;
+  /**
+   * Verifies one validated request from an authenticated caller. `now` (epoch ms) and `started`
+   * (performance.now() when the request arrived) are the caller's clock readings; the call log
+   * keeps the latency from the request's arrival, when known, to the verdict.
+   */
+  answer(body: VerifyRequest, actor: Actor, now?: number, started?: number): Promise<Verdict>;
 }
 
 /**
  * The verify service: brute-force throttling, the pipeline, the call log and the outcome metric
- * for one validated request from an authenticated caller. Synchronous for a cached key, so the hot
- * path allocates no promise; both the verify lane and the fastify route answer through it.
+ * for one validated request from an authenticated caller.
  */
 export function verifyService({
   verifier,
@@ -112,32 +88,47 @@ export function verifyService({
   bruteForce,
   onOutcome,
   onThrottled,
-}: VerifyServiceOptions) {
+}: VerifyServiceOptions): VerifyService {
   /** The key's display prefix, for throttling and for calls with no known key: computed only when needed. */
   const prefixOf = (key: string | undefined): string | null => (key === undefined ? null : presentedStart(key));
 
+  /** Whether the source (the end client's address when the caller passes it, else the caller's own) or the key prefix is throttled. */
+  const blocked = (body: VerifyRequest, source: string | null, now: number): boolean =>
+    bruteForce.blocked(source, bruteForce.watchingPrefixes ? prefixOf(body.key) : null, now) !== null;
+
+  /** The pipeline's input for a request: every field, in one order, so the pipeline sees one shape. */
+  const input = (body: VerifyRequest, actor: Actor): VerifyInput => ({
+    key: body.key,
+    request: body.request,
+    kind: 'api',
+    workspaceId: actor.workspaceId,
+    ip: body.ip,
+    scopes: body.scopes,
+  });
+
+  /** Counts failures toward throttling, the outcome metric and the call-log row of a verdict. */
   const finish = (
     body: VerifyRequest,
     actor: Actor,
     source: string | null,
     started: number,
     now: number,
-    outcome: VerifyOutcome | typeof BLOCKED,
-  ): VerifyResponse => {
+    verdict: Verdict,
+  ): Verdict => {
     const { key, ip, scopes, request: signed, path } = body;
     // The presented key's prefix when no key was found: it is throttled and logged in the key's place.
-    const unknownPrefix = outcome.key === null ? prefixOf(key) : null;
-    if (GUESSES.has(outcome.code)) {
+    const unknownPrefix = verdict.key === null ? prefixOf(key) : null;
+    if (GUESSES.has(verdict.code)) {
       // Only an unknown key counts against its prefix: a real key's prefix is not being guessed.
       const throttled = bruteForce.failed(source, unknownPrefix, now);
       if (throttled) onThrottled(actor, throttled, { ip: source, prefix: unknownPrefix ?? prefixOf(key) });
     }
-    onOutcome(outcome.code);
+    onOutcome(verdict.code);
     recorder.record({
       workspaceId: actor.workspaceId,
       at: now,
-      keyId: outcome.key?.id ?? null,
-      keyStart: outcome.key ? outcome.key.start : unknownPrefix,
+      keyId: verdict.key?.id ?? null,
+      keyStart: verdict.key ? verdict.key.start : unknownPrefix,
       ip: ip ?? null,
       scopes: scopes ?? NO_SCOPES,
       // The signed request, when given, says what the call was; method and path default to it.
@@ -148,42 +139,24 @@ export function verifyService({
           : signed
             ? callLogPath(new URL(signed.url).pathname, false)
             : null,
-      code: outcome.code,
+      code: verdict.code,
       latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
-    return verifyResponse(outcome, now);
+    return verdict;
   };
 
-  /**
-   * Verifies one request. `now` (epoch ms) and `started` (performance.now() when the request
-   * arrived) come from a caller that has read the clock already, so a verification reads it
-   * once more, for the latency the call log keeps: from the request's arrival, when known, to the verdict.
-   */
-  return (
-    body: VerifyRequest,
-    actor: Actor,
-    now: number = Date.now(),
-    started: number = performance.now(),
-  ): VerifyResponse | Promise<VerifyResponse> => {
-    // Brute force: the end client's address when the caller passes it, else the caller's own.
-    const source = body.ip ?? actor.ip;
-    const blocked = bruteForce.blocked(source, bruteForce.watchingPrefixes ? prefixOf(body.key) : null, now) !== null;
-    const outcome = blocked
-      ? BLOCKED
-      : verifier.verify(
-          {
-            key: body.key,
-            request: body.request,
-            kind: 'api',
-            workspaceId: actor.workspaceId,
-            ip: body.ip,
-            scopes: body.scopes,
-          },
-          now,
-        );
-    return outcome instanceof Promise
-      ? outcome.then((settled) => finish(body, actor, source, started, now, settled))
-      : finish(body, actor, source, started, now, outcome);
+  return {
+    answerCached(body, actor, now, started) {
+      const source = body.ip ?? actor.ip;
+      if (blocked(body, source, now)) return finish(body, actor, source, started, now, BLOCKED);
+      const outcome = verifier.verifyCached(input(body, actor), now);
+      return outcome === undefined ? undefined : finish(body, actor, source, started, now, outcome);
+    },
+    async answer(body, actor, now = Date.now(), started = performance.now()) {
+      const source = body.ip ?? actor.ip;
+      if (blocked(body, source, now)) return finish(body, actor, source, started, now, BLOCKED);
+      const outcome = await verifier.verify(input(body, actor), now);
+      return finish(body, actor, source, started, now, outcome);
+    },
   };
 }
-export type VerifyService = ReturnType<typeof verifyService>;

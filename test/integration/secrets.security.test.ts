@@ -113,7 +113,8 @@ describe('no secret in logs, errors, audit entries or metrics', () => {
     const keyViews: string[] = [];
     for await (const key of kw.client.keys.list()) keyViews.push(JSON.stringify(key));
 
-    expect(kw.logLines.length).toBeGreaterThan(50);
+    // At trace every request is logged: fastify's two lines per request, the verify lane's one.
+    expect(kw.logLines.length).toBeGreaterThan(40);
     expect(audit.length).toBeGreaterThan(5);
     const haystacks = {
       logs: kw.logLines.join('\n'),

@@ -1,12 +1,15 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { generateKey } from '../../server/keys/format';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
 /*
- * POST /v1/verify is answered by the verify lane ahead of fastify, except when requests are logged
- * one by one (debug), where fastify answers it. An API owner must not be able to tell which one
- * answered: the same requests get the same status, headers and body from both servers.
+ * POST /v1/verify is answered by the verify lane ahead of fastify, at every log level; the lane
+ * passes a request with a chunked body to fastify untouched. So the same request, framed with a
+ * Content-Length (the lane answers) and chunked (fastify answers), tells the lane from the plain
+ * path. An API owner must not be able to tell which one answered: the same requests get the same
+ * status, headers and body from both. The reference server logs at debug, where fastify writes an
+ * "incoming request" line, so each case also checks that fastify did answer the reference.
  */
 
 /** What must match between the two servers: ids, keys and times differ by nature, so they are masked. */
@@ -23,51 +26,68 @@ function normalize(value: unknown): unknown {
   return value;
 }
 
-/** Sends a request as a raw string, for framing the SDK and fetch would not produce (chunked bodies). */
-function chunked(base: string, rootKey: string, parts: string[]): Promise<{ status: number; body: unknown }> {
+/** How a body is framed: with a Content-Length, which the lane takes, or chunked, which it passes to fastify. */
+type Framing = 'length' | 'chunked';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** Sends a request with its body framed as asked; the body goes in two chunks when chunked. */
+function post(
+  base: string,
+  framing: Framing,
+  sent: { path?: string; headers: Record<string, string>; body: string },
+  agent?: Agent,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/v1/verify', base);
+    const headers: Record<string, string | number> = { ...sent.headers };
+    if (framing === 'chunked') headers['transfer-encoding'] = 'chunked';
+    else headers['content-length'] = Buffer.byteLength(sent.body);
     const request = httpRequest(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${rootKey}`,
-          'transfer-encoding': 'chunked',
-        },
-      },
+      new URL(sent.path ?? '/v1/verify', base),
+      { method: 'POST', headers, ...(agent ? { agent } : {}) },
       (response) => {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += String(chunk)));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        response.on('end', () => {
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: compared as text
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+        });
       },
     );
     request.on('error', reject);
-    for (const part of parts) request.write(part);
-    request.end();
+    if (framing === 'chunked') {
+      const half = Math.floor(sent.body.length / 2);
+      if (half > 0) request.write(sent.body.slice(0, half));
+      request.end(sent.body.slice(half));
+    } else request.end(sent.body);
   });
 }
 
 /** Sends header lines exactly as given (repeats, odd spellings), which fetch would merge or normalise. */
 function rawLines(
   base: string,
+  framing: Framing,
   headerLines: string[],
   body: string,
 ): Promise<{ status: number; requestId: string | null; body: unknown }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => {
+      const framed =
+        framing === 'chunked'
+          ? ['Transfer-Encoding: chunked', '', `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`]
+          : [`Content-Length: ${Buffer.byteLength(body)}`, '', body];
       socket.write(
-        [
-          `POST /v1/verify HTTP/1.1`,
-          `Host: ${url.host}`,
-          ...headerLines,
-          `Content-Length: ${Buffer.byteLength(body)}`,
-          'Connection: close',
-          '',
-          body,
-        ].join('\r\n'),
+        [`POST /v1/verify HTTP/1.1`, `Host: ${url.host}`, ...headerLines, 'Connection: close', ...framed].join('\r\n'),
       );
     });
     let text = '';
@@ -87,12 +107,25 @@ function rawLines(
   });
 }
 
+/** The server's log lines about one request, parsed. */
+function linesAbout(t: TestServer, requestId: string | null): Array<Record<string, unknown>> {
+  return t.logLines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => requestId !== null && line.reqId === requestId);
+}
+
+/** Whether fastify answered a request: at debug it logs "incoming request" for every request it routes. */
+function fastifyAnswered(t: TestServer, requestId: string | null): boolean {
+  return linesAbout(t, requestId).some((line) => line.msg === 'incoming request');
+}
+
 describe('verify lane: answers exactly as the fastify route does', () => {
   let laned: TestServer;
   let reference: TestServer;
   const keys = new Map<TestServer, { live: string; reader: string }>();
 
   beforeAll(async () => {
+    // The same server twice; the reference logs at debug, to show that fastify answered it.
     [laned, reference] = await Promise.all([startTestServer(), startTestServer({ logLevel: 'debug' })]);
     for (const t of [laned, reference]) {
       const live = await t.client.keys.create({
@@ -235,15 +268,21 @@ describe('verify lane: answers exactly as the fastify route does', () => {
 
   it.each(cases)('%s', async (_name, make) => {
     const answers = await Promise.all(
-      [laned, reference].map(async (t) => {
+      ([laned, reference] as const).map(async (t) => {
         const sent = make({ ...keys.get(t)!, root: t.rootKey });
-        const answer = await raw(t.url, 'POST', sent.path ?? '/v1/verify', sent);
+        const headers: Record<string, string> = { ...(sent.headers ?? {}) };
+        if (sent.rootKey) headers.authorization = `Bearer ${sent.rootKey}`;
+        if (sent.body !== undefined) headers['content-type'] ??= 'application/json';
+        const body = sent.rawBody ?? (sent.body === undefined ? '' : JSON.stringify(sent.body));
+        const answer = await post(t.url, t === laned ? 'length' : 'chunked', { path: sent.path, headers, body });
+        const requestId = answer.headers['x-request-id'] as string | undefined;
+        if (t === reference) expect(fastifyAnswered(t, requestId ?? null)).toBe(true);
         return {
           status: answer.status,
           body: normalize(answer.body),
-          contentType: answer.headers.get('content-type'),
-          requestId: normalize(answer.headers.get('x-request-id')),
-          retryAfter: answer.headers.get('retry-after') !== null,
+          contentType: answer.headers['content-type'],
+          requestId: normalize(requestId),
+          retryAfter: answer.headers['retry-after'] !== undefined,
         };
       }),
     );
@@ -301,9 +340,11 @@ describe('verify lane: answers exactly as the fastify route does', () => {
 
   it.each(headerCases)('%s', async (_name, make) => {
     const answers = await Promise.all(
-      [laned, reference].map(async (t) => {
+      ([laned, reference] as const).map(async (t) => {
         const k = { ...keys.get(t)!, root: t.rootKey };
-        const answer = await rawLines(t.url, make(k), JSON.stringify({ key: k.live, ip: '10.1.2.3' }));
+        const framing = t === laned ? 'length' : 'chunked';
+        const answer = await rawLines(t.url, framing, make(k), JSON.stringify({ key: k.live, ip: '10.1.2.3' }));
+        if (t === reference) expect(fastifyAnswered(t, answer.requestId)).toBe(true);
         return { status: answer.status, body: normalize(answer.body), requestId: normalize(answer.requestId) };
       }),
     );
@@ -313,9 +354,85 @@ describe('verify lane: answers exactly as the fastify route does', () => {
       expect(answers[0]).toMatchObject({ status: 200, body: { code: 'VALID' }, requestId: 'trace-abcdefgh01' });
   });
 
+  it('serves POST /v1/verify at debug too, logging each request in one line with the fields fastify logs', async () => {
+    const { live } = keys.get(reference)!;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${reference.rootKey}` };
+    const body = JSON.stringify({ key: live, ip: '10.1.2.3', path: `/export?api_key=${live}` });
+    const laneAnswer = await post(reference.url, 'length', { headers, body });
+    const fastifyAnswer = await post(reference.url, 'chunked', { headers, body });
+    expect([laneAnswer.status, fastifyAnswer.status]).toEqual([200, 200]);
+    expect((laneAnswer.body as { code: string }).code).toBe('VALID');
+
+    const laneLines = linesAbout(reference, laneAnswer.headers['x-request-id'] as string);
+    // One line, at debug, and no "incoming request": fastify never saw the request.
+    expect(laneLines).toEqual([
+      expect.objectContaining({
+        level: 20,
+        msg: 'request completed',
+        req: {
+          method: 'POST',
+          url: '/v1/verify',
+          host: '127.0.0.1',
+          remoteAddress: '127.0.0.1',
+          remotePort: expect.any(Number),
+        },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
+    // The same request fields fastify logs for the request it answered.
+    const incoming = linesAbout(reference, fastifyAnswer.headers['x-request-id'] as string).find(
+      (line) => line.msg === 'incoming request',
+    );
+    expect(Object.keys(laneLines[0]!.req as object).sort()).toEqual(Object.keys(incoming!.req as object).sort());
+    expect({ ...(laneLines[0]!.req as object), remotePort: 0 }).toEqual({
+      ...(incoming!.req as object),
+      remotePort: 0,
+    });
+    // Neither key is ever written.
+    const written = JSON.stringify(laneLines);
+    expect(written).not.toContain(live);
+    expect(written).not.toContain(reference.rootKey);
+  });
+
+  it('remembers a root key per connection without mixing up keys that take turns on it', async () => {
+    const { live, reader } = keys.get(reference)!;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const body = JSON.stringify({ key: live, ip: '10.1.2.3' });
+    const send = (authorization?: string) =>
+      post(
+        reference.url,
+        'length',
+        {
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body,
+        },
+        agent,
+      );
+    try {
+      const statuses: number[] = [];
+      for (const authorization of [
+        `Bearer ${reference.rootKey}`,
+        `Bearer ${reader}`,
+        `Bearer ${reference.rootKey}`,
+        `Bearer ${generateKey('root')}`,
+        `Bearer ${reference.rootKey}`,
+        undefined,
+        `Bearer ${reference.rootKey}`,
+      ])
+        statuses.push((await send(authorization)).status);
+      expect(statuses).toEqual([200, 403, 200, 401, 200, 401, 200]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('takes a chunked body too (through fastify), and counts every answer in the metrics', async () => {
     const body = JSON.stringify({ key: keys.get(laned)!.live, ip: '10.9.9.9' });
-    const answer = await chunked(laned.url, laned.rootKey, [body.slice(0, 20), body.slice(20)]);
+    const answer = await post(laned.url, 'chunked', {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${laned.rootKey}` },
+      body,
+    });
     expect(answer).toMatchObject({ status: 200, body: { code: 'VALID' } });
     const metrics = await raw(laned.url, 'GET', '/metrics');
     expect(metrics.body).toMatch(/keyward_http_requests_total\{method="POST",route="\/v1\/verify",status="200"\} \d+/);
@@ -443,11 +560,11 @@ describe('verify lane: answers exactly as the fastify route does', () => {
   it('resolves the caller’s address through trusted proxies as fastify does', async () => {
     const pair = await Promise.all([
       startTestServer({ trustedProxies: '127.0.0.1/32' }),
-      startTestServer({ trustedProxies: '127.0.0.1/32', logLevel: 'debug' }),
+      startTestServer({ trustedProxies: '127.0.0.1/32' }),
     ]);
     try {
       const answers = await Promise.all(
-        pair.map(async (t) => {
+        pair.map(async (t, index) => {
           // A root key that works only from the end client's network, behind the trusted proxy.
           const behind = await t.client.rootKeys.create({
             name: 'edge',
@@ -456,15 +573,18 @@ describe('verify lane: answers exactly as the fastify route does', () => {
           });
           const key = await t.client.keys.create({ name: 'k', scopes: ['contacts:read'] });
           const send = (forwardedFor?: string) =>
-            raw(t.url, 'POST', '/v1/verify', {
-              rootKey: behind.key,
-              body: { key: key.key },
-              headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+            post(t.url, index === 0 ? 'length' : 'chunked', {
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${behind.key}`,
+                ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+              },
+              body: JSON.stringify({ key: key.key }),
             });
           const direct = await send();
           const forwarded = await send('198.51.100.1, 203.0.113.9');
           const spoofed = await send('203.0.113.9, 198.51.100.1');
-          return [direct.status, forwarded.status, forwarded.body.code, spoofed.status];
+          return [direct.status, forwarded.status, (forwarded.body as { code?: string }).code, spoofed.status];
         }),
       );
       expect(answers[0]).toEqual([403, 200, 'VALID', 403]);

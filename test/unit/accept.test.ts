@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { $ZodType } from 'zod/v4/core';
 import * as schemas from '../../schema';
-import { compileAcceptor } from '../../schema/accept';
+import { compileAcceptor } from '../../server/verify/fast/accept';
 
 /*
  * The verify lane takes a body without running zod when compileAcceptor() says yes. That is safe

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { bearerToken } from '../../server/http/auth';
+import { bearerToken } from '../../server/verify/fast/bearer';
 
 /*
  * Every management and verify request reads its root key from `Authorization: Bearer <key>`.

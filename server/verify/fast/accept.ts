@@ -9,14 +9,19 @@ import type { $ZodCheck, $ZodType } from 'zod/v4/core';
  * rules stay zod's. Anything else in a schema (defaults, transforms, coercion, unions, other
  * types, checks that rewrite the value) is never accepted here and always goes to zod.
  * Why: on the verify hot path, zod's general machinery (a payload and an issue list per field,
- * dispatch through every schema instance) cost a third of keyward's own work per verification.
+ * dispatch through every schema instance) was a large share of keyward's own work per
+ * verification (docs/benchmarks.md). The verify lane (./lane.ts) is its only user.
  *
  * The predicate is generated source, one small function per schema node, compiled once with
  * `new Function`: each field is then read by its own name and each node's function called
  * directly, so V8 inlines the whole walk. Closures composed at run time share one call site per
- * kind of node, which V8 cannot inline, and read fields by a variable key; that cost twice as
- * much. The generated text holds no value from the schema but property names, written as JSON
+ * kind of node, which V8 cannot inline, and read fields by a variable key, which is slower.
+ * The generated text holds no value from the schema but property names, written as JSON
  * string literals; checks and patterns are passed in as arguments.
+ *
+ * It reads zod's internals (`_zod.def`, `_zod.check`, `_zod.traits`), which may change in any
+ * zod release: package.json pins zod to one minor version, and test/unit/accept.test.ts holds
+ * every yes to zod's own answer.
  */
 
 /** True only for a value the schema accepts unchanged; false sends it to zod. */
