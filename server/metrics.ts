@@ -181,6 +181,21 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: 'keyward_cluster_leader',
+      help: '1 while this replica runs the store-wide maintenance, else 0',
+      registers: [registry],
+    }),
+    cacheResets: new Counter({
+      name: 'keyward_verify_cache_resets_total',
+      help: 'Whole verify-cache drops because the key-change listener lost its connection',
+      registers: [registry],
+    }),
+    keyChangesHeard: new Counter({
+      name: 'keyward_key_changes_heard_total',
+      help: 'Key changes announced by any replica and heard by this one',
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

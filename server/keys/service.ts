@@ -11,6 +11,7 @@ import {
 } from '../../schema';
 import { type Actor, appendAudit } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
+import { announceKeyChange } from '../cluster/invalidation';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
@@ -178,47 +179,58 @@ export class KeyService {
     gracePeriodSeconds: number,
     idempotencyKey?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
-    return this.#idempotent(actor, `rotate:${kind}:${id}`, { gracePeriodSeconds }, idempotencyKey, async (trx, now) => {
-      const old = await this.#require(trx, kind, actor, id, true);
-      if (kind === 'root') requireTargetWithinGrants(actor, old);
-      const status = effectiveStatus(old, now.getTime());
-      if (status !== 'active') {
-        const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
-        throw new KeywardError(
-          'KW_ERR_INVALID_STATE',
-          `only an active key can be rotated; this one is ${status}${hint}`,
+    let retired: string | undefined;
+    const result = await this.#idempotent(
+      actor,
+      `rotate:${kind}:${id}`,
+      { gracePeriodSeconds },
+      idempotencyKey,
+      async (trx, now) => {
+        const old = await this.#require(trx, kind, actor, id, true);
+        retired = old.secretHash;
+        if (kind === 'root') requireTargetWithinGrants(actor, old);
+        const status = effectiveStatus(old, now.getTime());
+        if (status !== 'active') {
+          const hint = status === 'retiring' ? `; it was already rotated to ${old.successorId}` : '';
+          throw new KeywardError(
+            'KW_ERR_INVALID_STATE',
+            `only an active key can be rotated; this one is ${status}${hint}`,
+          );
+        }
+        const minted = this.#mint(
+          kind,
+          actor.workspaceId,
+          { ...apiPolicyOf(old), environment: old.environment },
+          now,
+          old.id,
         );
-      }
-      const minted = this.#mint(
-        kind,
-        actor.workspaceId,
-        { ...apiPolicyOf(old), environment: old.environment },
-        now,
-        old.id,
-      );
-      const { record } = minted;
-      await repository.insertKey(trx, record);
-      const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
-      await repository.updateKey(trx, old.id, {
-        status: gracePeriodSeconds === 0 ? 'expired' : 'retiring',
-        successorId: record.id,
-        graceUntil,
-        updatedAt: now,
-        version: old.version + 1,
-      });
-      await appendAudit(trx, actor, {
-        action: auditAction(kind, 'rotate'),
-        targetKeyId: old.id,
-        changes: { successorId: record.id, gracePeriodSeconds, graceUntil: graceUntil.toISOString() },
-      });
-      await appendAudit(trx, actor, {
-        action: auditAction(kind, 'create'),
-        targetKeyId: record.id,
-        changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
-      });
-      this.#verifier.forget(old.secretHash);
-      return minted;
-    });
+        const { record } = minted;
+        await repository.insertKey(trx, record);
+        const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
+        await repository.updateKey(trx, old.id, {
+          status: gracePeriodSeconds === 0 ? 'expired' : 'retiring',
+          successorId: record.id,
+          graceUntil,
+          updatedAt: now,
+          version: old.version + 1,
+        });
+        await appendAudit(trx, actor, {
+          action: auditAction(kind, 'rotate'),
+          targetKeyId: old.id,
+          changes: { successorId: record.id, gracePeriodSeconds, graceUntil: graceUntil.toISOString() },
+        });
+        await appendAudit(trx, actor, {
+          action: auditAction(kind, 'create'),
+          targetKeyId: record.id,
+          changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
+        });
+        await announceKeyChange(trx, old.secretHash);
+        return minted;
+      },
+    );
+    // After the commit: a verification that reloaded the key before it must not keep the old state.
+    if (retired) this.#verifier.forget(retired);
+    return result;
   }
 
   /** Stops a key until it is resumed. */
@@ -330,9 +342,12 @@ export class KeyService {
     apply: (trx: Db, current: KeyRecord, now: Date) => Promise<KeyRecord>,
   ): Promise<ApiKey> {
     const now = new Date();
-    const updated = await this.#db
-      .transaction()
-      .execute(async (trx) => apply(trx, await this.#require(trx, kind, actor, id, true), now));
+    const updated = await this.#db.transaction().execute(async (trx) => {
+      const changed = await apply(trx, await this.#require(trx, kind, actor, id, true), now);
+      // Other replicas drop the key when this commits; this one drops it below, after the commit.
+      await announceKeyChange(trx, changed.secretHash);
+      return changed;
+    });
     this.#verifier.forget(updated.secretHash);
     return toApiKey(updated, now.getTime());
   }

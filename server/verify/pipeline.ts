@@ -1,6 +1,6 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { SignedRequest, VerifyCode } from '../../schema';
+import type { RateLimit, SignedRequest, VerifyCode } from '../../schema';
 import { SIGNATURE_MAX_SKEW_SECONDS } from '../../schema';
 import { parseKey } from '../keys/format';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
@@ -102,9 +102,29 @@ function signatureChecked(key: CachedKey, input: VerifyInput): boolean {
   return needed || (input.request?.headers['signature-input'] !== undefined && key.signingSecret !== null);
 }
 
+/**
+ * Rate limits held by the whole cluster (server/cluster/rate-leases.ts): a token spent from this
+ * replica's lease in memory, or, when it has none, leased from the store first.
+ */
+export interface ClusterRateLimiter {
+  /** A verdict from memory, or undefined when only the store can give one. */
+  tryLocal(keyId: string, rule: RateLimit, now: number): { allowed: boolean; state: RateLimitState } | undefined;
+  consume(keyId: string, rule: RateLimit, now: number): Promise<{ allowed: boolean; state: RateLimitState }>;
+  sweep(now: number): void;
+}
+
+/** A rate-limit verdict as the pipeline's outcome. */
+function limitedBy(record: KeyRecord, { allowed, state }: { allowed: boolean; state: RateLimitState }): VerifyOutcome {
+  return allowed
+    ? { valid: true, code: 'VALID', key: record, rateLimit: state }
+    : { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
+}
+
 export interface VerifierOptions {
   cacheTtlMs: number;
   cacheMaxEntries?: number;
+  /** With several replicas on one store: each key's limit is the cluster's. Else the limit is this process's. */
+  clusterLimiter?: ClusterRateLimiter;
 }
 
 /**
@@ -127,6 +147,7 @@ export class Verifier {
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
+  readonly #clusterLimiter: ClusterRateLimiter | undefined;
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
   #epoch = 0;
 
@@ -134,6 +155,7 @@ export class Verifier {
     this.#db = db;
     this.#pepper = pepper;
     this.#masterKey = masterKey;
+    this.#clusterLimiter = options.clusterLimiter;
     this.#cache = new LRUCache({
       max: options.cacheMaxEntries ?? 100_000,
       ttl: options.cacheTtlMs,
@@ -179,15 +201,22 @@ export class Verifier {
       if (!(await claimNonce(this.#db, key.record.id, signature.nonce, keepUntil)))
         return refused(key.record, 'REPLAYED');
     }
-    return this.#limit(key.record, now);
+    const limited = this.#limit(key.record, now);
+    if (limited !== undefined) return limited;
+    return limitedBy(key.record, await this.#clusterLimiter!.consume(key.record.id, key.record.rateLimit!, now));
   }
 
-  /** The last check: the key's rate limit, when it has one. */
-  #limit(record: KeyRecord, now: number): VerifyOutcome {
+  /**
+   * The last check: the key's rate limit, when it has one. Undefined when the cluster's limiter
+   * must lease tokens from the store first (verify() then waits for it).
+   */
+  #limit(record: KeyRecord, now: number): VerifyOutcome | undefined {
     if (!record.rateLimit) return { valid: true, code: 'VALID', key: record, rateLimit: null };
-    const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
-    if (!allowed) return { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
-    return { valid: true, code: 'VALID', key: record, rateLimit: state };
+    if (this.#clusterLimiter) {
+      const verdict = this.#clusterLimiter.tryLocal(record.id, record.rateLimit, now);
+      return verdict && limitedBy(record, verdict);
+    }
+    return limitedBy(record, this.#limiter.consume(record.id, record.rateLimit, now));
   }
 
   /**
@@ -224,9 +253,18 @@ export class Verifier {
     this.#byId.clear();
   }
 
+  /** Drops every cached key: the cluster listener was away and cannot know what changed meanwhile. */
+  forgetAll(): void {
+    this.#epoch += 1;
+    this.#cache.clear();
+    this.#fingerprints.clear();
+    this.#byId.clear();
+  }
+
   /** Periodic housekeeping of in-memory state. */
   sweep(now: number = Date.now()): void {
     this.#limiter.sweep(now);
+    this.#clusterLimiter?.sweep(now);
   }
 
   /** Reads a key from the store and caches it compiled, unless a forget() ran meanwhile. */
