@@ -180,6 +180,31 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0007_cluster_counters': {
+    async up(db: Kysely<unknown>) {
+      // Cluster-wide counters (server/cluster/): rate-limit tokens leased per key and window, and
+      // brute-force failures per source and window. UNLOGGED: they are rebuilt by use after a
+      // crash, and each write would otherwise cost a WAL flush on the hot path.
+      await runScript(
+        db,
+        `
+        create unlogged table rate_limit_leases (
+          key_id text not null,
+          window_start bigint not null,
+          taken integer not null,
+          primary key (key_id, window_start)
+        );
+        create unlogged table failure_counts (
+          kind text not null,
+          source text not null,
+          window_start bigint not null,
+          failures integer not null,
+          primary key (kind, source, window_start)
+        )
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */
