@@ -255,7 +255,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // One write, so a reader never sees the banner without the key that belongs to it.
   process.stdout.write(banner);
   await stopped;
-  await server.close();
+  // A stop signal drains: not ready at once, requests in flight finish, buffers are written.
+  await server.drain();
   return 0;
 }
 

@@ -38,6 +38,8 @@ export interface AppDependencies {
   db: Db;
   keys: KeyService;
   workspaces: WorkspaceService;
+  /** Set while the replica drains (SIGTERM): /readyz then answers 503. */
+  readiness: { draining: boolean };
   verifier: Verifier;
   recorder: CallRecorder;
   metrics: Metrics;
@@ -194,6 +196,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(workspaceRoutes, { workspaces: deps.workspaces, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
-  await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry });
+  await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry, readiness: deps.readiness });
   return app;
 }

@@ -3,7 +3,12 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { buildApp } from './app';
+import { auditSecurityEvent } from './audit/log';
 import { CallRecorder } from './calls/recorder';
+import { ClusterListener } from './cluster/invalidation';
+import { advisoryLeadership, soleLeader } from './cluster/leader';
+import { LeasedRateLimiter } from './cluster/rate-leases';
+import { parseBlock, SharedFailureCounter } from './cluster/shared-failures';
 import { type Config, type ConfigInput, loadConfig } from './config';
 import { maskSecrets } from './keys/format';
 import { loadMasterKey, loadPepper } from './keys/secrets';
@@ -31,6 +36,12 @@ export interface RunningServer {
   maintain(): Promise<void>;
   /** Writes buffered call-log rows and last-use times now. */
   flush(): Promise<void>;
+  /**
+   * Leaves a cluster gracefully (SIGTERM): /readyz answers 503 at once, the listener stops taking
+   * connections, requests in flight finish (for at most KEYWARD_DRAIN_TIMEOUT_MS), buffered call-log
+   * rows and last-use times are written, and the store is closed.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -122,7 +133,11 @@ export async function startServer(
     const masterKey = loadMasterKey(config.masterKey, config.dataDir);
     store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
     const db = store.db;
-    const verifier = new Verifier(db, pepper, masterKey, { cacheTtlMs: config.verifyCacheTtlMs });
+    const verifier = new Verifier(db, pepper, masterKey, {
+      cacheTtlMs: config.verifyCacheTtlMs,
+      // Replicas on one Postgres share each key's rate limit; the embedded store is one process.
+      ...(config.databaseUrl ? { clusterLimiter: new LeasedRateLimiter(db) } : {}),
+    });
     const recorder = new CallRecorder(db, {
       flushIntervalMs: config.callFlushIntervalMs,
       onError: (error) => logger.error({ err: error }, 'writing the call log failed'),
@@ -141,9 +156,71 @@ export async function startServer(
 
     const metrics = createMetrics();
     const bruteForce = new BruteForceGuard(config);
+    const clusterError = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
+    const sharedFailures = config.databaseUrl
+      ? new SharedFailureCounter(db, config, {
+          onError: clusterError('counting failures across the cluster failed'),
+          onBlocked: (block) => {
+            // A source this replica already blocked on its own count was logged and audited then.
+            const now = Date.now();
+            const already =
+              block.kind === 'root'
+                ? bruteForce.lockedOut(block.source, now) !== null
+                : bruteForce.blocked(
+                    block.kind === 'ip' ? block.source : null,
+                    block.kind === 'prefix' ? block.source : null,
+                    now,
+                  ) !== null;
+            if (already) return;
+            logger.warn(
+              { kind: block.kind, source: block.source, until: new Date(block.until).toISOString() },
+              'too many failures across the cluster: source blocked on every replica',
+            );
+            void auditSecurityEvent(
+              db,
+              null,
+              { ip: block.kind === 'prefix' ? null : block.source, userAgent: null, requestId: null },
+              {
+                action: block.kind === 'root' ? 'security.root_key_lockout' : 'security.verify_throttled',
+                changes: {
+                  reason: block.kind,
+                  cluster: true,
+                  source: block.source,
+                  until: new Date(block.until).toISOString(),
+                },
+              },
+            ).catch(clusterError('auditing a cluster block failed'));
+          },
+        })
+      : null;
+    if (sharedFailures) bruteForce.reportTo(sharedFailures);
+    // One Postgres shared by replicas: changes are announced through it, and one replica leads.
+    const listener = config.databaseUrl
+      ? new ClusterListener(config.listenDatabaseUrl ?? config.databaseUrl, {
+          forget: (secretHash) => {
+            metrics.keyChangesHeard.inc();
+            verifier.forget(secretHash);
+          },
+          forgetAll: () => {
+            metrics.cacheResets.inc();
+            verifier.forgetAll();
+          },
+          blocked: (payload) => {
+            const block = parseBlock(payload);
+            if (block) bruteForce.blockFromCluster(block.kind, block.source, block.until);
+          },
+          onError: clusterError('the key-change listener lost its connection; the verify cache was dropped'),
+        })
+      : null;
+    await listener?.ready();
+    const leadership = config.databaseUrl
+      ? advisoryLeadership(config.databaseUrl, clusterError('the maintenance leader lost its connection'))
+      : soleLeader;
     const maintenance = startMaintenance({
       db,
       verifier,
+      leadership,
+      onLeadership: (leading) => metrics.leader.set(leading ? 1 : 0),
       sweepers: [bruteForce],
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
@@ -159,7 +236,19 @@ export async function startServer(
       },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),
     });
-    const app = await buildApp({ config, db, keys, workspaces, verifier, recorder, metrics, logger, bruteForce });
+    const readiness = { draining: false };
+    const app = await buildApp({
+      config,
+      db,
+      keys,
+      workspaces,
+      verifier,
+      recorder,
+      metrics,
+      logger,
+      bruteForce,
+      readiness,
+    });
     await app.listen({ port: config.port, host: config.host });
     void maintenance.run();
     const address = app.server.address();
@@ -167,6 +256,19 @@ export async function startServer(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const openedStore = store;
     let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await maintenance.stop();
+      // Requests in flight finish first, with the cache still kept current; then the buffers are written.
+      await app.close();
+      await recorder.close();
+      await sharedFailures?.close();
+      await listener?.close();
+      await leadership.release();
+      await openedStore.close();
+      unlock();
+    };
     return {
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       app,
@@ -176,15 +278,18 @@ export async function startServer(
       bootstrapRootKeyFile,
       maintain: () => maintenance.run(),
       flush: () => recorder.flush(),
-      async close() {
-        if (closed) return;
-        closed = true;
-        await maintenance.stop();
-        await app.close();
-        await recorder.close();
-        await openedStore.close();
-        unlock();
+      async drain() {
+        readiness.draining = true;
+        // Requests in flight get the drain timeout to finish; then their connections are cut.
+        const cut = setTimeout(() => app.server.closeAllConnections(), config.drainTimeoutMs);
+        cut.unref();
+        try {
+          await close();
+        } finally {
+          clearTimeout(cut);
+        }
       },
+      close,
     };
   } catch (error) {
     await store?.close().catch(() => undefined);

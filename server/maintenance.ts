@@ -1,4 +1,7 @@
 import { pruneCalls } from './calls/repository';
+import type { Leadership } from './cluster/leader';
+import { pruneRateLeases } from './cluster/rate-leases';
+import { pruneFailureCounts } from './cluster/shared-failures';
 import { countRotationDue, deleteExpiredNonces, persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
@@ -6,13 +9,20 @@ import type { Verifier } from './verify/pipeline';
 const DAY_MS = 86_400_000;
 
 /**
- * Periodic housekeeping: persists expiries that time has decided, prunes the call log past its
- * retention, idempotency records past 24 h and signature nonces too old to matter, sweeps idle rate-limit counters, and reports keys
- * that are due for rotation (the reminder: a log line and a gauge to alert on).
+ * Periodic housekeeping. Every replica sweeps its own in-memory counters. The leader alone (one
+ * replica at a time, see server/cluster/leader.ts) does the store-wide work: persists expiries
+ * that time has decided, prunes the call log past its retention, idempotency records past 24 h and
+ * signature nonces too old to matter, and reports keys that are due for rotation.
  */
 export function startMaintenance(options: {
   db: Db;
   verifier: Verifier;
+  /** Whether this replica runs the store-wide work this round. */
+  leadership: Leadership;
+  /** Told each round whether this replica led it. */
+  onLeadership?: (leading: boolean) => void;
+  /** Each key that time expired this round (its cache entry is dropped here; other replicas hear of it through the store). */
+  onLapsed?: (lapsed: { id: string; secretHash: string }[]) => void;
   /** In-memory state to sweep each round (brute-force counters…). */
   sweepers?: { sweep(now: number): void }[];
   intervalMs: number;
@@ -24,12 +34,19 @@ export function startMaintenance(options: {
   let running: Promise<void> | null = null;
   const run = async () => {
     const now = new Date();
-    for (const lapsed of await persistLapsedKeys(options.db, now)) options.verifier.forget(lapsed.secretHash);
+    options.verifier.sweep(now.getTime());
+    for (const sweeper of options.sweepers ?? []) sweeper.sweep(now.getTime());
+    const leading = await options.leadership.holds();
+    options.onLeadership?.(leading);
+    if (!leading) return;
+    const lapsed = await persistLapsedKeys(options.db, now);
+    for (const key of lapsed) options.verifier.forget(key.secretHash);
+    if (lapsed.length > 0) options.onLapsed?.(lapsed);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
     await deleteExpiredNonces(options.db, now);
-    options.verifier.sweep(now.getTime());
-    for (const sweeper of options.sweepers ?? []) sweeper.sweep(now.getTime());
+    await pruneRateLeases(options.db, now.getTime() - 2 * DAY_MS);
+    await pruneFailureCounts(options.db, now.getTime() - 2 * DAY_MS);
     options.onRotationDue(await countRotationDue(options.db, now));
   };
   const tick = () => {

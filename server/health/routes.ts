@@ -3,11 +3,17 @@ import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Db } from '../store/database';
 
-/** Liveness, readiness (the store answers) and Prometheus metrics. */
-export const healthRoutes: FastifyPluginAsync<{ db: Db; registry: Registry }> = async (app, { db, registry }) => {
+/** Liveness, readiness (not draining, and the store answers) and Prometheus metrics. */
+export const healthRoutes: FastifyPluginAsync<{
+  db: Db;
+  registry: Registry;
+  readiness: { draining: boolean };
+}> = async (app, { db, registry, readiness }) => {
   const hidden = { hide: true } as const;
   app.get('/healthz', { schema: hidden }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: hidden }, async (_request, reply) => {
+    // A replica that is stopping says so first, so the load balancer sends it nothing new.
+    if (readiness.draining) return reply.code(503).send({ status: 'unavailable', reason: 'draining' });
     try {
       await sql`select 1`.execute(db);
       return { status: 'ready' };
