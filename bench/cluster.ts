@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Keyward } from '../sdk';
-import { root, runBench } from './iac-run';
+import { runBench, serve } from './iac-run';
 
 /*
  * bench/cluster: replicas of keyward on one Postgres, each its own process.
@@ -33,23 +33,9 @@ interface Replica {
   dataDir: string;
 }
 
-function serve(env: NodeJS.ProcessEnv): Promise<Replica> {
+async function startReplica(env: NodeJS.ProcessEnv): Promise<Replica> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-cluster-'));
-  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
-    cwd: dataDir,
-    env: { ...env, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      const bannerDone = !out.includes('First start') || out.includes('(mode 0600)');
-      if (match?.[1] && bannerDone) resolve({ child, url: match[1], dataDir });
-    });
-    child.once('exit', (code) => reject(new Error(`keyward serve exited with ${code}: ${out}`)));
-  });
+  return { ...(await serve(dataDir, env)), dataDir };
 }
 
 function percentile(sorted: number[], share: number): number {
@@ -90,7 +76,7 @@ async function main(): Promise<void> {
   };
   const replicas: Replica[] = [];
   try {
-    for (let index = 0; index < replicaCount; index += 1) replicas.push(await serve(env));
+    for (let index = 0; index < replicaCount; index += 1) replicas.push(await startReplica(env));
     const rootKey = readFileSync(join(replicas[0]!.dataDir, 'root-key'), 'utf8').trim();
     const [a, b] = [replicas[0]!, replicas[1]!];
     const onA = new Keyward({ baseUrl: a.url, rootKey });

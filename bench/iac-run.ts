@@ -56,9 +56,9 @@ export function runBench(main: () => Promise<void>): void {
 }
 
 /** Starts `keyward serve` on a free port; resolves once it listens and, on a first start, has written its root key. */
-function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+export function serve(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, ...env, KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { type Cluster, metricValue, startCluster } from '../support/cluster';
+import { type Cluster, metricValue, startCluster, within } from '../support/cluster';
 import { raw, sleep, TEST_STORE } from '../support/harness';
 
 /*
@@ -9,16 +9,6 @@ import { raw, sleep, TEST_STORE } from '../support/harness';
  * (PGlite is one process: this story needs Postgres, KEYWARD_TEST_STORE=postgres.)
  */
 const onPostgres = TEST_STORE === 'postgres' ? describe : describe.skip;
-
-/** Polls until `check` holds and returns how long that took, failing past `limitMs`. */
-async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - started;
-    if (performance.now() - started > limitMs) throw new Error(`not reached within ${limitMs} ms`);
-    await sleep(5);
-  }
-}
 
 onPostgres('cluster mode: three replicas on one Postgres', () => {
   let cluster: Cluster;

@@ -86,3 +86,13 @@ export async function metricValue(url: string, name: string): Promise<number | n
   const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : null;
 }
+
+/** Polls until `check` holds and returns how long that took, failing past `limitMs`. */
+export async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - started;
+    if (performance.now() - started > limitMs) throw new Error(`not reached within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
