@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { installForDevOverrides, installIntoMirror } from '../provider/terraform/install';
+import { installForDevOverrides, installIntoMirror, installReleaseIntoMirror } from '../provider/terraform/install';
 import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
 import { type KeysClient, Keyward, KeywardError, KeywardValidationError } from '../sdk';
 import { startServer } from '../server';
@@ -37,6 +37,8 @@ Usage:
   keyward calls [--key-id ID] [--code CODE] [--ip IP] [--since ISO] [--limit N]
   keyward terraform install [--mirror DIR]          the provider into a filesystem mirror (default ~/.terraform.d/plugins)
   keyward terraform install --dev-overrides DIR     a launcher in DIR, and the dev_overrides block to use it
+  keyward terraform install --release DIR [--mirror DIR]
+                                                   a release zip (npm run release:terraform) into the mirror, packed
 
 POLICY (any of): ${policyUsage()}
   A list flag repeats (--scope a:read --scope b:write); \`none\` clears a list or an optional value.
@@ -353,15 +355,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const { values, positionals } = parse(rest, {
           mirror: { type: 'string' },
           'dev-overrides': { type: 'string' },
+          release: { type: 'string' },
         });
         if (positionals[0] !== 'install')
           throw new UsageError(`unknown command: terraform ${positionals[0] ?? ''}; try \`keyward terraform install\``);
         if (values.mirror !== undefined && values['dev-overrides'] !== undefined)
           throw new UsageError('--mirror and --dev-overrides are two ways to install: pick one');
+        if (values.release !== undefined && values['dev-overrides'] !== undefined)
+          throw new UsageError('--release installs into a mirror; dev_overrides takes the launcher only');
         const installed =
           values['dev-overrides'] !== undefined
             ? installForDevOverrides(values['dev-overrides'])
-            : installIntoMirror(values.mirror);
+            : values.release !== undefined
+              ? installReleaseIntoMirror(values.release, values.mirror)
+              : installIntoMirror(values.mirror);
         print(values.json, installed, () =>
           values['dev-overrides'] !== undefined
             ? `Wrote ${installed.path}.\nAdd this to your CLI config (~/.tofurc or ~/.terraformrc, or TF_CLI_CONFIG_FILE); no \`init\` is needed for keyward then:\n\n${installed.cliConfig}`

@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as sea from 'node:sea';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as x509 from '@peculiar/x509';
+import type { TerraformProviderSchemaDocument } from './schema';
 import { loadProviderSchema, providerService } from './service';
 
 /*
@@ -23,6 +25,37 @@ const APP_PROTOCOL_VERSION = 6;
 /** The checkout or installed package: the nearest dir up with a package.json. */
 function packageRoot(from: string): string {
   return existsSync(join(from, 'package.json')) ? from : packageRoot(dirname(from));
+}
+
+/** How proto-loader turns the .proto files into gRPC definitions; the release build parses with keepCase too. */
+export const PROTO_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+
+/** The .proto files the provider serves, in this order. */
+export const PROTO_FILES = ['tfplugin6.proto', 'health.proto', 'controller.proto'];
+
+/** SEA asset names: the release build embeds these, as a single executable has no package dir to read. */
+export const SEA_ASSETS = { protocol: 'protocol.json', schema: 'schema.json' } as const;
+
+/** The gRPC definitions and the schema document: from the SEA's assets, or from the package's files. */
+function providerAssets(): { definitions: protoLoader.PackageDefinition; schema: TerraformProviderSchemaDocument } {
+  // isSea arrived in Node 20.12; an older Node is never a single executable of ours.
+  if (sea.isSea?.()) {
+    return {
+      definitions: protoLoader.fromJSON(
+        JSON.parse(sea.getAsset(SEA_ASSETS.protocol, 'utf8')) as Parameters<typeof protoLoader.fromJSON>[0],
+        PROTO_OPTIONS,
+      ),
+      schema: JSON.parse(sea.getAsset(SEA_ASSETS.schema, 'utf8')) as TerraformProviderSchemaDocument,
+    };
+  }
+  const root = packageRoot(__dirname);
+  return {
+    definitions: protoLoader.loadSync(PROTO_FILES, {
+      includeDirs: [join(root, 'provider', 'terraform', 'protocol')],
+      ...PROTO_OPTIONS,
+    }),
+    schema: loadProviderSchema(root),
+  };
 }
 
 /** A fresh ECDSA P-256 certificate for localhost, valid as its own CA (go-plugin pins it as the root). */
@@ -79,16 +112,7 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
     process.exit(1);
   }
 
-  const root = packageRoot(__dirname);
-  const protocolDir = join(root, 'provider', 'terraform', 'protocol');
-  const definitions = protoLoader.loadSync(['tfplugin6.proto', 'health.proto', 'controller.proto'], {
-    includeDirs: [protocolDir],
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
+  const { definitions, schema } = providerAssets();
   // biome-ignore lint/suspicious/noExplicitAny: the package object is built at run time from the .proto files
   const loaded = grpc.loadPackageDefinition(definitions) as any;
 
@@ -96,7 +120,7 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
     'grpc.max_receive_message_length': 256 << 20,
     'grpc.max_send_message_length': 256 << 20,
   });
-  const handlers = providerService(loadProviderSchema(root), environment);
+  const handlers = providerService(schema, environment);
   server.addService(
     loaded.tfplugin6.Provider.service,
     Object.fromEntries(
