@@ -19,6 +19,12 @@ export const AUDIT_ACTIONS = [
   'root_key.resume',
   'root_key.revoke',
   'root_key.retire',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.rotate_secret',
+  'webhook.disable',
+  'webhook.redeliver',
   'security.verify_throttled',
   'security.root_key_lockout',
 ] as const;

@@ -8,4 +8,5 @@ export * from './rotation';
 export * from './scopes';
 export * from './signing';
 export * from './verify';
+export * from './webhooks';
 export * from './workspaces';

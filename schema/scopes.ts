@@ -43,6 +43,7 @@ export const MANAGEMENT_SCOPES = [
   'calls:read',
   'root-keys:manage',
   'workspaces:create',
+  'webhooks:manage',
   '*',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];

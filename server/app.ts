@@ -15,6 +15,8 @@ import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
 import { KeywardError } from './errors';
+import { webhookRoutes } from './events/routes';
+import type { WebhookService } from './events/service';
 import { healthRoutes } from './health/routes';
 import { rootKeyAuthenticator, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
@@ -38,6 +40,7 @@ export interface AppDependencies {
   db: Db;
   keys: KeyService;
   workspaces: WorkspaceService;
+  webhooks: WebhookService;
   /** Set while the replica drains (SIGTERM): /readyz then answers 503. */
   readiness: { draining: boolean };
   verifier: Verifier;
@@ -195,6 +198,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(verifyRoutes, { service, guard, requestLogLevel: verifyLogLevel });
   await app.register(workspaceRoutes, { workspaces: deps.workspaces, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
+  await app.register(webhookRoutes, { webhooks: deps.webhooks, guard });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
   await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry, readiness: deps.readiness });
   return app;

@@ -49,6 +49,16 @@ export const ConfigSchema = z.object({
   verifyFailuresPerPrefix: PerWindowSchema.prefault('20/60'),
   rootKeyFailures: PerWindowSchema.prefault('10/300'),
   rootKeyLockoutSeconds: z.coerce.number().int().min(1).max(86_400).default(900),
+  // Webhook URLs on loopback, private, link-local or metadata addresses are refused (SSRF) unless this is set.
+  webhookAllowPrivate: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((text) => text === 'true' || text === '1')])
+    .default(false),
+  // Plain-http webhook URLs are refused unless this is set (a receiver on a private network, tests).
+  webhookAllowHttp: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((text) => text === 'true' || text === '1')])
+    .default(false),
+  webhookDispatchIntervalMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -76,6 +86,10 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   verifyFailuresPerPrefix: 'KEYWARD_VERIFY_FAILURES_PER_PREFIX',
   rootKeyFailures: 'KEYWARD_ROOT_KEY_FAILURES',
   rootKeyLockoutSeconds: 'KEYWARD_ROOT_KEY_LOCKOUT_SECONDS',
+  webhookAllowPrivate: 'KEYWARD_WEBHOOK_ALLOW_PRIVATE',
+  webhookAllowHttp: 'KEYWARD_WEBHOOK_ALLOW_HTTP',
+  webhookDispatchIntervalMs: 'KEYWARD_WEBHOOK_DISPATCH_INTERVAL_MS',
+  webhookTimeoutMs: 'KEYWARD_WEBHOOK_TIMEOUT_MS',
 };
 
 /**

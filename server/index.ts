@@ -10,6 +10,8 @@ import { advisoryLeadership, soleLeader } from './cluster/leader';
 import { LeasedRateLimiter } from './cluster/rate-leases';
 import { parseBlock, SharedFailureCounter } from './cluster/shared-failures';
 import { type Config, type ConfigInput, loadConfig } from './config';
+import { Dispatcher } from './events/dispatcher';
+import { WebhookService } from './events/service';
 import { maskSecrets } from './keys/format';
 import { loadMasterKey, loadPepper } from './keys/secrets';
 import { KeyService } from './keys/service';
@@ -34,6 +36,8 @@ export interface RunningServer {
   bootstrapRootKeyFile: string | null;
   /** Runs one round of maintenance now (expiry, retention, pruning). */
   maintain(): Promise<void>;
+  /** Runs one round of webhook delivery now; resolves with how many attempts it made. */
+  dispatch(): Promise<number>;
   /** Writes buffered call-log rows and last-use times now. */
   flush(): Promise<void>;
   /**
@@ -84,7 +88,12 @@ function isAlive(pid: number): boolean {
 /** Opens the store, bootstraps an empty one, and starts listening. */
 export async function startServer(
   overrides: Partial<ConfigInput> = {},
-  options: { env?: NodeJS.ProcessEnv; logDestination?: DestinationStream } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    logDestination?: DestinationStream;
+    /** The webhook dispatcher's clock (ms since the epoch): tests move it forward instead of sleeping. */
+    clock?: () => number;
+  } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(options.env ?? process.env, overrides);
   const logger = pino(
@@ -128,6 +137,7 @@ export async function startServer(
   );
   const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   let store: Store | undefined;
+  let dispatcher: Dispatcher | undefined;
   try {
     const pepper = loadPepper(config.pepper, config.dataDir);
     const masterKey = loadMasterKey(config.masterKey, config.dataDir);
@@ -145,6 +155,8 @@ export async function startServer(
     const keys = new KeyService({ db, pepper, masterKey, verifier, recorder });
 
     const workspaces = new WorkspaceService({ db, pepper, keys });
+    const addressPolicy = { allowPrivate: config.webhookAllowPrivate, allowHttp: config.webhookAllowHttp };
+    const webhooks = new WebhookService({ db, masterKey, policy: addressPolicy });
     const bootstrap = await workspaces.bootstrap();
     let bootstrapRootKeyFile: string | null = null;
     if (bootstrap) {
@@ -236,12 +248,23 @@ export async function startServer(
       },
       onError: (error) => logger.error({ err: error }, 'maintenance failed'),
     });
+    // Every replica delivers: claims skip rows another replica holds (server/events/repository.ts).
+    dispatcher = new Dispatcher({
+      db,
+      webhooks,
+      policy: addressPolicy,
+      ...(options.clock ? { clock: options.clock } : {}),
+      intervalMs: config.webhookDispatchIntervalMs,
+      timeoutMs: config.webhookTimeoutMs,
+      onError: (error) => logger.error({ err: error }, 'delivering webhooks failed'),
+    });
     const readiness = { draining: false };
     const app = await buildApp({
       config,
       db,
       keys,
       workspaces,
+      webhooks,
       verifier,
       recorder,
       metrics,
@@ -255,11 +278,13 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const openedStore = store;
+    const running = dispatcher;
     let closed = false;
     const close = async () => {
       if (closed) return;
       closed = true;
       await maintenance.stop();
+      await running.stop();
       // Requests in flight finish first, with the cache still kept current; then the buffers are written.
       await app.close();
       await recorder.close();
@@ -277,6 +302,7 @@ export async function startServer(
       bootstrapRootKey: bootstrap?.secret ?? null,
       bootstrapRootKeyFile,
       maintain: () => maintenance.run(),
+      dispatch: () => running.run(),
       flush: () => recorder.flush(),
       async drain() {
         readiness.draining = true;
@@ -292,6 +318,7 @@ export async function startServer(
       close,
     };
   } catch (error) {
+    await dispatcher?.stop();
     await store?.close().catch(() => undefined);
     unlock();
     throw error;

@@ -13,6 +13,7 @@ import { type Actor, appendAudit } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { announceKeyChange } from '../cluster/invalidation';
 import { KeywardError } from '../errors';
+import { appendEvent } from '../events/outbox';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
 import { generateKey, keyStart } from './format';
@@ -56,10 +57,30 @@ function policyOf(record: KeyRecord): Record<string, unknown> {
   return apiPolicyOf(record);
 }
 
+/** A key as events describe it: ids, name, display prefix and scopes, never a secret or its hash. */
+function eventKey(record: KeyRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    kind: record.kind,
+    name: record.name,
+    start: record.start,
+    environment: record.environment,
+    scopes: record.scopes,
+    status: record.status,
+  };
+}
+
+const TRANSITION_EVENTS = {
+  suspend: 'key.suspended',
+  resume: 'key.resumed',
+  revoke: 'key.revoked',
+  retire: 'key.retired',
+} as const;
+
 /**
  * Key lifecycle: create, read, update, rotate, suspend, resume, revoke, retire, for API keys and
- * root keys alike. Every change commits together with its audit entry, and drops the key from the
- * verification cache.
+ * root keys alike. Every change commits together with its audit entry and its event (the webhook
+ * outbox, server/events/outbox.ts), and drops the key from the verification cache.
  */
 export class KeyService {
   readonly #db: Db;
@@ -92,6 +113,7 @@ export class KeyService {
         targetKeyId: minted.record.id,
         changes: { ...policyOf(minted.record), environment: minted.record.environment, start: minted.record.start },
       });
+      await appendEvent(trx, actor, 'key.created', { key: eventKey(minted.record) }, now);
       return minted;
     });
   }
@@ -163,6 +185,8 @@ export class KeyService {
           ...(issuedSigningSecret ? { signingSecretIssued: true } : {}),
         },
       });
+      if (fields.length > 0 || issuedSigningSecret)
+        await appendEvent(trx, actor, 'key.updated', { key: eventKey(updated), fields }, now);
       return updated;
     });
     return issuedSigningSecret ? { ...updated, signingSecret: issuedSigningSecret } : updated;
@@ -224,6 +248,17 @@ export class KeyService {
           targetKeyId: record.id,
           changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
         });
+        await appendEvent(
+          trx,
+          actor,
+          'key.rotated',
+          {
+            key: { ...eventKey(old), status: gracePeriodSeconds === 0 ? 'expired' : 'retiring' },
+            successor: eventKey(record),
+            graceUntil: graceUntil.toISOString(),
+          },
+          now,
+        );
         await announceKeyChange(trx, old.secretHash);
         return minted;
       },
@@ -376,6 +411,17 @@ export class KeyService {
           graceUntil: updated.graceUntil?.toISOString() ?? null,
         },
       });
+      await appendEvent(
+        trx,
+        actor,
+        TRANSITION_EVENTS[verb],
+        {
+          key: eventKey(updated),
+          previousStatus: current.status,
+          graceUntil: updated.graceUntil?.toISOString() ?? null,
+        },
+        now,
+      );
       return updated;
     });
   }

@@ -205,6 +205,53 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0008_webhooks': {
+    async up(db: Kysely<unknown>) {
+      // Webhooks (server/events/): endpoints per workspace, an outbox of events written in the
+      // transaction of the change that causes them, and one delivery per event and endpoint.
+      await runScript(
+        db,
+        `
+        create table webhook_endpoints (
+          id text primary key,
+          workspace_id text not null references workspaces(id),
+          url text not null,
+          description text,
+          event_types jsonb not null,
+          enabled boolean not null,
+          disabled_reason text,
+          secret_sealed text not null,
+          previous_secret_sealed text,
+          previous_secret_until timestamptz,
+          created_at timestamptz not null,
+          updated_at timestamptz not null
+        );
+        create index webhook_endpoints_by_workspace on webhook_endpoints (workspace_id, created_at, id);
+        create table events (
+          id text primary key,
+          workspace_id text not null references workspaces(id),
+          type text not null,
+          occurred_at timestamptz not null,
+          payload text not null
+        );
+        create index events_by_workspace on events (workspace_id, occurred_at);
+        create table webhook_deliveries (
+          id text primary key,
+          workspace_id text not null,
+          endpoint_id text not null references webhook_endpoints(id) on delete cascade,
+          event_id text not null references events(id),
+          status text not null check (status in ('pending', 'succeeded', 'failed')),
+          attempt_count integer not null default 0,
+          next_attempt_at timestamptz,
+          created_at timestamptz not null,
+          attempts jsonb not null default '[]'::jsonb
+        );
+        create index webhook_deliveries_due on webhook_deliveries (next_attempt_at) where status = 'pending';
+        create index webhook_deliveries_by_endpoint on webhook_deliveries (endpoint_id, created_at desc, id desc)
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */

@@ -94,6 +94,44 @@ export interface SettingsTable {
   value: string;
 }
 
+/** A webhook endpoint; its secrets are AES-256-GCM under the master key, bound to the endpoint id. */
+export interface WebhookEndpointsTable {
+  id: string;
+  workspace_id: string;
+  url: string;
+  description: string | null;
+  event_types: Json<string[]>;
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_until: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The outbox: one row per event, its payload the exact JSON body every delivery sends. */
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  type: string;
+  occurred_at: Timestamp;
+  payload: string;
+}
+
+/** One event on its way to one endpoint. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  workspace_id: string;
+  endpoint_id: string;
+  event_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempt_count: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  created_at: Timestamp;
+  attempts: ColumnType<unknown[], string | undefined, string>;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   keys: KeysTable;
@@ -102,4 +140,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   signature_nonces: SignatureNoncesTable;
   settings: SettingsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  events: EventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

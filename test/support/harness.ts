@@ -45,8 +45,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-/** Starts a server on a fresh store. */
-export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+/** Starts a server on a fresh store; `clock` drives its webhook dispatcher. */
+export async function startTestServer(
+  overrides: Partial<ConfigInput> = {},
+  options: { clock?: () => number } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
   const database = TEST_STORE === 'postgres' ? await createTestDatabase() : undefined;
   const template = process.env.KEYWARD_TEST_PGLITE_TEMPLATE;
@@ -68,7 +71,7 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
       callFlushIntervalMs: 20,
       ...overrides,
     },
-    { env: {}, logDestination },
+    { env: {}, logDestination, ...options },
   );
   if (!server.bootstrapRootKey) throw new Error('a fresh store must bootstrap a root key');
   const rootKey = server.bootstrapRootKey;

@@ -1,0 +1,268 @@
+import { type Selectable, sql } from 'kysely';
+import type { DeliveryAttempt, DeliveryStatus, EventType, ListDeliveriesQuery, WebhookDelivery } from '../../schema';
+import { KeywardError } from '../errors';
+import type { Db } from '../store/database';
+import type { WebhookEndpointsTable } from '../store/schema';
+import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
+
+/** A stored endpoint, secrets still sealed. */
+export interface EndpointRecord {
+  id: string;
+  workspaceId: string;
+  url: string;
+  description: string | null;
+  eventTypes: EventType[];
+  enabled: boolean;
+  disabledReason: string | null;
+  secretSealed: string;
+  previousSecretSealed: string | null;
+  previousSecretUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The fields an update may write. */
+export type EndpointWrite = Partial<Omit<EndpointRecord, 'id' | 'workspaceId' | 'createdAt'>>;
+
+/** How many attempts a delivery keeps for GET …/deliveries; older ones are dropped. */
+const ATTEMPTS_KEPT = 20;
+
+type EndpointRow = Selectable<WebhookEndpointsTable>;
+
+function toRecord(row: EndpointRow): EndpointRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    url: row.url,
+    description: row.description,
+    eventTypes: row.event_types as EventType[],
+    enabled: row.enabled,
+    disabledReason: row.disabled_reason,
+    secretSealed: row.secret_sealed,
+    previousSecretSealed: row.previous_secret_sealed,
+    previousSecretUntil: row.previous_secret_until,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Stores a new endpoint. */
+export async function insertEndpoint(db: Db, record: EndpointRecord): Promise<void> {
+  await db
+    .insertInto('webhook_endpoints')
+    .values({
+      id: record.id,
+      workspace_id: record.workspaceId,
+      url: record.url,
+      description: record.description,
+      event_types: jsonb(record.eventTypes),
+      enabled: record.enabled,
+      disabled_reason: record.disabledReason,
+      secret_sealed: record.secretSealed,
+      previous_secret_sealed: record.previousSecretSealed,
+      previous_secret_until: record.previousSecretUntil,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+    })
+    .execute();
+}
+
+/** One endpoint of a workspace (locked for update inside a transaction when asked), or null. */
+export async function findEndpoint(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  forUpdate = false,
+): Promise<EndpointRecord | null> {
+  let query = db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+/** One endpoint by id alone (the dispatcher's view), or null. */
+export async function findEndpointById(db: Db, id: string): Promise<EndpointRecord | null> {
+  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+/** Every endpoint of a workspace, oldest first (a workspace has few). */
+export async function listEndpoints(db: Db, workspaceId: string): Promise<EndpointRecord[]> {
+  const rows = await db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => toRecord(row));
+}
+
+/** Writes some fields of an endpoint and returns it. */
+export async function updateEndpoint(db: Db, id: string, write: EndpointWrite): Promise<EndpointRecord> {
+  const row = await db
+    .updateTable('webhook_endpoints')
+    .set({
+      ...(write.url !== undefined ? { url: write.url } : {}),
+      ...(write.description !== undefined ? { description: write.description } : {}),
+      ...(write.eventTypes !== undefined ? { event_types: jsonb(write.eventTypes) } : {}),
+      ...(write.enabled !== undefined ? { enabled: write.enabled } : {}),
+      ...(write.disabledReason !== undefined ? { disabled_reason: write.disabledReason } : {}),
+      ...(write.secretSealed !== undefined ? { secret_sealed: write.secretSealed } : {}),
+      ...(write.previousSecretSealed !== undefined ? { previous_secret_sealed: write.previousSecretSealed } : {}),
+      ...(write.previousSecretUntil !== undefined ? { previous_secret_until: write.previousSecretUntil } : {}),
+      ...(write.updatedAt !== undefined ? { updated_at: write.updatedAt } : {}),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
+/** Deletes an endpoint and its deliveries. */
+export async function deleteEndpoint(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+}
+
+/** A delivery claimed for one attempt: what the dispatcher needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  attemptCount: number;
+  payload: string;
+}
+
+/**
+ * Claims up to `limit` due deliveries of enabled endpoints. Each is leased (its next attempt moved
+ * to `leaseUntil`) in the claiming transaction, whose `FOR UPDATE SKIP LOCKED` keeps two replicas
+ * from claiming one row; a replica that dies mid-delivery leaves the lease to run out, and the
+ * delivery is tried again (at least once, never lost).
+ */
+export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .innerJoin('events as v', 'v.id', 'd.event_id')
+      .select(['d.id', 'd.endpoint_id', 'd.event_id', 'd.attempt_count', 'v.payload'])
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where('e.enabled', '=', true)
+      .orderBy('d.next_attempt_at')
+      .limit(limit)
+      .forUpdate('d')
+      .skipLocked()
+      .execute();
+    if (due.length === 0) return [];
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: leaseUntil })
+      .where(
+        'id',
+        'in',
+        due.map((row) => row.id),
+      )
+      .execute();
+    return due.map((row) => ({
+      id: row.id,
+      endpointId: row.endpoint_id,
+      eventId: row.event_id,
+      attemptCount: row.attempt_count,
+      payload: row.payload,
+    }));
+  });
+}
+
+/** Records one attempt: the delivery's new status, when (if ever) it is tried next, and what happened. */
+export async function recordAttempt(
+  db: Db,
+  id: string,
+  outcome: { status: DeliveryStatus; nextAttemptAt: Date | null; attempt: DeliveryAttempt },
+): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: outcome.status,
+      next_attempt_at: outcome.nextAttemptAt,
+      attempt_count: sql`attempt_count + 1`,
+      // Only the latest attempts are kept: a receiver failing for a day makes ~10, not thousands.
+      attempts: sql`(select coalesce(jsonb_agg(value order by ordinality), '[]'::jsonb) from jsonb_array_elements(attempts || ${jsonb([outcome.attempt])}) with ordinality where ordinality > jsonb_array_length(attempts) + 1 - ${ATTEMPTS_KEPT})`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Makes a delivery due again now (a manual redelivery), whatever its status. */
+export async function requeueDelivery(db: Db, endpointId: string, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: now })
+    .where('endpoint_id', '=', endpointId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A page of an endpoint's deliveries, newest first. */
+export async function listDeliveries(
+  db: Db,
+  endpointId: string,
+  query: ListDeliveriesQuery,
+): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
+  let select = db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as v', 'v.id', 'd.event_id')
+    .select([
+      'd.id',
+      'd.endpoint_id',
+      'd.event_id',
+      'v.type',
+      'd.status',
+      'd.attempt_count',
+      'd.next_attempt_at',
+      'd.created_at',
+      'd.attempts',
+    ])
+    .where('d.endpoint_id', '=', endpointId);
+  if (query.status) select = select.where('d.status', '=', query.status);
+  if (query.cursor !== undefined) {
+    const position = decodeCursor(query.cursor, 2);
+    if (!position || typeof position[0] !== 'string' || typeof position[1] !== 'string')
+      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    const [at, id] = position as [string, string];
+    select = select.where((eb) =>
+      eb.or([
+        eb('d.created_at', '<', new Date(at)),
+        eb.and([eb('d.created_at', '=', new Date(at)), eb('d.id', '<', id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy('d.created_at', 'desc')
+    .orderBy('d.id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
+  const items = rows.slice(0, query.limit).map(
+    (row): WebhookDelivery => ({
+      id: row.id,
+      webhookId: row.endpoint_id,
+      eventId: row.event_id,
+      eventType: row.type as EventType,
+      status: row.status,
+      attemptCount: row.attempt_count,
+      nextAttemptAt: row.status === 'pending' && row.next_attempt_at ? row.next_attempt_at.toISOString() : null,
+      createdAt: row.created_at.toISOString(),
+      attempts: row.attempts as DeliveryAttempt[],
+    }),
+  );
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+  };
+}
