@@ -1,4 +1,4 @@
-import { raw, startTestServer, type TestServer } from '../support/harness';
+import { eventually, raw, startTestServer, type TestServer } from '../support/harness';
 
 /*
  * An attacker guesses keys and root keys. Failed verifications are throttled per source IP and
@@ -19,6 +19,18 @@ describe('brute-force limits', () => {
 
   const guess = (prefix: string) => `${prefix}${'x'.repeat(45)}`;
 
+  /** The audit entries of one action, once there is at least one and the count has settled (they are written asynchronously). */
+  const auditEntries = async (action: 'security.verify_throttled' | 'security.root_key_lockout') => {
+    const read = async () => {
+      const entries: { action: string; changes: Record<string, unknown> }[] = [];
+      for await (const entry of kw.client.audit.list({ action })) entries.push(entry);
+      return entries;
+    };
+    await eventually(async () => (await read()).length > 0);
+    await new Promise((settle) => setTimeout(settle, 300));
+    return read();
+  };
+
   it('throttles guesses against one key prefix, whatever the source, without touching real keys', async () => {
     const real = await kw.client.keys.create({ name: 'real', scopes: ['a:read'] });
     const codes: string[] = [];
@@ -28,8 +40,8 @@ describe('brute-force limits', () => {
     expect((await kw.client.verify({ key: guess('kw_live_BBBB'), ip: '203.0.113.50' })).code).toBe('MALFORMED');
     expect((await kw.client.verify({ key: real.key, scopes: ['a:read'], ip: '203.0.113.1' })).code).toBe('VALID');
 
-    const audit: { action: string; changes: Record<string, unknown> }[] = [];
-    for await (const entry of kw.client.audit.list({ action: 'security.verify_throttled' })) audit.push(entry);
+    // Throttles are audited off the request path: wait for the entry, then make sure it is the only one.
+    const audit = await auditEntries('security.verify_throttled');
     expect(audit).toEqual([
       expect.objectContaining({ changes: { reason: 'prefix', ip: null, keyPrefix: 'kw_live_AAAA' } }),
     ]);
@@ -59,8 +71,7 @@ describe('brute-force limits', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(locked.body)).not.toContain('kw_root_ZZZZ');
     await new Promise((wait) => setTimeout(wait, 2100));
-    const lockouts: { changes: Record<string, unknown> }[] = [];
-    for await (const entry of kw.client.audit.list({ action: 'security.root_key_lockout' })) lockouts.push(entry);
+    const lockouts = await auditEntries('security.root_key_lockout');
     expect(lockouts).toHaveLength(1);
     expect(lockouts[0]!.changes).toMatchObject({ ip: '127.0.0.1', lockedUntil: expect.any(String) });
     expect(kw.logLines.join('\n')).toContain('source locked out of the management API');
