@@ -3,12 +3,9 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { buildApp } from './app';
-import { auditSecurityEvent } from './audit/log';
 import { CallRecorder } from './calls/recorder';
-import { ClusterListener } from './cluster/invalidation';
-import { advisoryLeadership, soleLeader } from './cluster/leader';
+import { joinCluster } from './cluster';
 import { LeasedRateLimiter } from './cluster/rate-leases';
-import { parseBlock, SharedFailureCounter } from './cluster/shared-failures';
 import { type Config, type ConfigInput, loadConfig } from './config';
 import { Dispatcher } from './events/dispatcher';
 import { WebhookService } from './events/service';
@@ -168,66 +165,9 @@ export async function startServer(
 
     const metrics = createMetrics();
     const bruteForce = new BruteForceGuard(config);
-    const clusterError = (what: string) => (error: unknown) => logger.warn({ err: error }, what);
-    const sharedFailures = config.databaseUrl
-      ? new SharedFailureCounter(db, config, {
-          onError: clusterError('counting failures across the cluster failed'),
-          onBlocked: (block) => {
-            // A source this replica already blocked on its own count was logged and audited then.
-            const now = Date.now();
-            const already =
-              block.kind === 'root'
-                ? bruteForce.lockedOut(block.source, now) !== null
-                : bruteForce.blocked(
-                    block.kind === 'ip' ? block.source : null,
-                    block.kind === 'prefix' ? block.source : null,
-                    now,
-                  ) !== null;
-            if (already) return;
-            logger.warn(
-              { kind: block.kind, source: block.source, until: new Date(block.until).toISOString() },
-              'too many failures across the cluster: source blocked on every replica',
-            );
-            void auditSecurityEvent(
-              db,
-              null,
-              { ip: block.kind === 'prefix' ? null : block.source, userAgent: null, requestId: null },
-              {
-                action: block.kind === 'root' ? 'security.root_key_lockout' : 'security.verify_throttled',
-                changes: {
-                  reason: block.kind,
-                  cluster: true,
-                  source: block.source,
-                  until: new Date(block.until).toISOString(),
-                },
-              },
-            ).catch(clusterError('auditing a cluster block failed'));
-          },
-        })
-      : null;
-    if (sharedFailures) bruteForce.reportTo(sharedFailures);
     // One Postgres shared by replicas: changes are announced through it, and one replica leads.
-    const listener = config.databaseUrl
-      ? new ClusterListener(config.listenDatabaseUrl ?? config.databaseUrl, {
-          forget: (secretHash) => {
-            metrics.keyChangesHeard.inc();
-            verifier.forget(secretHash);
-          },
-          forgetAll: () => {
-            metrics.cacheResets.inc();
-            verifier.forgetAll();
-          },
-          blocked: (payload) => {
-            const block = parseBlock(payload);
-            if (block) bruteForce.blockFromCluster(block.kind, block.source, block.until);
-          },
-          onError: clusterError('the key-change listener lost its connection; the verify cache was dropped'),
-        })
-      : null;
-    await listener?.ready();
-    const leadership = config.databaseUrl
-      ? advisoryLeadership(config.databaseUrl, clusterError('the maintenance leader lost its connection'))
-      : soleLeader;
+    const membership = await joinCluster({ config, db, verifier, bruteForce, metrics, logger });
+    const leadership = membership.leadership;
     const maintenance = startMaintenance({
       db,
       verifier,
@@ -288,9 +228,7 @@ export async function startServer(
       // Requests in flight finish first, with the cache still kept current; then the buffers are written.
       await app.close();
       await recorder.close();
-      await sharedFailures?.close();
-      await listener?.close();
-      await leadership.release();
+      await membership.close();
       await openedStore.close();
       unlock();
     };
