@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CursorSchema, LimitSchema, TimestampSchema } from './common';
+import type { KeyStatus } from './keys';
 
 /** Every event type keyward emits so far (docs/events.md). */
 export const EVENT_TYPES = [
@@ -148,3 +149,47 @@ export interface EventEnvelope {
   workspaceId: string;
   data: Record<string, unknown>;
 }
+
+/** A key as events describe it: never its secret, hash or signing secret. */
+export interface EventKey {
+  id: string;
+  kind: 'api' | 'root';
+  name: string;
+  /** The display prefix, e.g. `kw_live_AbCd`. */
+  start: string;
+  environment: 'live' | 'test';
+  scopes: string[];
+  status: KeyStatus;
+}
+
+/** Who made the change: the root key and the request, or null for keyward itself. */
+export interface EventActor {
+  rootKeyId: string | null;
+  requestId: string | null;
+}
+
+interface KeyEventData {
+  key: EventKey;
+  actor: EventActor;
+}
+
+interface KeyTransitionData extends KeyEventData {
+  previousStatus: KeyStatus;
+  graceUntil: string | null;
+}
+
+/** The `data` of each event type (docs/events.md, event catalogue). */
+export interface EventDataByType {
+  'key.created': KeyEventData;
+  'key.updated': KeyEventData & { fields: string[] };
+  'key.rotated': KeyEventData & { successor: EventKey; graceUntil: string };
+  'key.suspended': KeyTransitionData;
+  'key.resumed': KeyTransitionData;
+  'key.revoked': KeyTransitionData;
+  'key.retired': KeyTransitionData;
+}
+
+/** A delivered event, typed by its `type`: narrow with `switch (event.type)`. */
+export type WebhookEvent = {
+  [T in EventType]: Omit<EventEnvelope, 'type' | 'data'> & { type: T; data: EventDataByType[T] };
+}[EventType];

@@ -1,4 +1,15 @@
-export type { ApiKey, AuditChainReport, AuditEntry, Call, CreatedKey, VerifyCode, VerifyResponse } from '../schema';
+export type {
+  ApiKey,
+  AuditChainReport,
+  AuditEntry,
+  Call,
+  CreatedKey,
+  EventKey,
+  EventType,
+  VerifyCode,
+  VerifyResponse,
+  WebhookEvent,
+} from '../schema';
 export {
   type CallFilters,
   type KeyFilters,
@@ -21,3 +32,11 @@ export {
   type VerifyRequestResult,
   verifyRequest,
 } from './verify-request';
+export {
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_VERIFICATION_CODES,
+  type WebhookHeaders,
+  type WebhookVerificationCode,
+  WebhookVerificationError,
+} from './webhooks';
