@@ -133,6 +133,12 @@ export const DeliveryPageSchema = z
   .object({ items: z.array(WebhookDeliverySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'WebhookDeliveryPage' });
 
+/** Answer of `POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry`: the delivery is due again. */
+export const RedeliveryAcceptedSchema = z
+  .object({ id: z.string(), status: z.literal('pending') })
+  .meta({ id: 'WebhookRedeliveryAccepted' });
+export type RedeliveryAccepted = z.infer<typeof RedeliveryAcceptedSchema>;
+
 /** Query of `GET /v1/webhooks/{id}/deliveries`: newest first. */
 export const ListDeliveriesQuerySchema = z.strictObject({
   status: DeliveryStatusSchema.optional(),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   type ApiKey,
   ApiKeySchema,
@@ -14,19 +14,31 @@ import {
   type CreatedWorkspace,
   CreatedWorkspaceSchema,
   type CreateKeyInput,
+  type CreateWebhookBodySchema,
+  DeliveryPageSchema,
+  type DeliveryStatus,
   ErrorBodySchema,
   type ErrorCode,
   KeyPageSchema,
   type ListKeysQuerySchema,
   type ManagementScope,
+  type RedeliveryAccepted,
+  RedeliveryAcceptedSchema,
   type SignedRequest,
   type UpdatedKey,
   UpdatedKeySchema,
   type UpdateKeyBodySchema,
+  type UpdateWebhookBodySchema,
   type VerifyCode,
   type VerifyResponse,
   VerifyResponseSchema,
   verifyAuditChain,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  WebhookEndpointSchema,
+  WebhookListSchema,
+  type WebhookWithSecret,
+  WebhookWithSecretSchema,
 } from '../schema';
 import {
   KeywardAuthenticationError,
@@ -254,6 +266,149 @@ export class KeysClient<Spec> {
   }
 }
 
+/** What `kw.webhooks.create` accepts (schema/webhooks.ts). */
+export type WebhookSpec = z.input<typeof CreateWebhookBodySchema>;
+/** What `kw.webhooks.update` accepts: any subset of the endpoint's settings. */
+export type WebhookPatch = z.input<typeof UpdateWebhookBodySchema>;
+
+/** Filters of a delivery listing, newest first. */
+export interface DeliveryFilters {
+  status?: DeliveryStatus;
+  /** Page size used while iterating. */
+  pageSize?: number;
+}
+
+/** Client operations on a workspace's webhook endpoints and their deliveries (docs/events.md). */
+export class WebhooksClient {
+  readonly #client: Keyward;
+
+  /** @internal */
+  constructor(client: Keyward) {
+    this.#client = client;
+  }
+
+  /**
+   * Registers an endpoint; its signing secret is in the result's `secret`, and nowhere else ever again.
+   * @example
+   * const { id, secret } = await kw.webhooks.create({ url: 'https://ops.example.com/keyward', eventTypes: ['key.revoked'] });
+   */
+  create(spec: WebhookSpec): Promise<WebhookWithSecret> {
+    return this.#client.request({
+      method: 'POST',
+      path: '/v1/webhooks',
+      body: spec,
+      schema: WebhookWithSecretSchema,
+      // A repeat would register a second endpoint with a second secret.
+      retryable: false,
+    });
+  }
+
+  /**
+   * Walks every endpoint of the workspace (never their secrets).
+   * @example
+   * for await (const hook of kw.webhooks.list()) console.log(hook.url, hook.enabled);
+   */
+  list(): AsyncIterable<WebhookEndpoint> {
+    const client = this.#client;
+    return {
+      [Symbol.asyncIterator]: async function* () {
+        const page = await client.request({
+          method: 'GET',
+          path: '/v1/webhooks',
+          schema: WebhookListSchema,
+          retryable: true,
+        });
+        yield* page.items;
+      },
+    };
+  }
+
+  /**
+   * Reads one endpoint (never its secret).
+   * @example
+   * const { enabled, disabledReason } = await kw.webhooks.get('wh_123');
+   */
+  get(id: string): Promise<WebhookEndpoint> {
+    return this.#client.request({
+      method: 'GET',
+      path: this.#path(id),
+      schema: WebhookEndpointSchema,
+      retryable: true,
+    });
+  }
+
+  /**
+   * Changes url, description, eventTypes or enabled; enabling clears a disable after a 410.
+   * @example
+   * await kw.webhooks.update('wh_123', { enabled: true, eventTypes: [] });
+   */
+  update(id: string, patch: WebhookPatch): Promise<WebhookEndpoint> {
+    return this.#client.request({
+      method: 'PATCH',
+      path: this.#path(id),
+      body: patch,
+      schema: WebhookEndpointSchema,
+      retryable: true,
+    });
+  }
+
+  /**
+   * Deletes an endpoint and its pending deliveries.
+   * @example
+   * await kw.webhooks.delete('wh_123');
+   */
+  async delete(id: string): Promise<void> {
+    await this.#client.request({ method: 'DELETE', path: this.#path(id), schema: z.unknown(), retryable: true });
+  }
+
+  /**
+   * Issues a new signing secret (shown once); the old one keeps signing for the grace period (24 h by default).
+   * @example
+   * const { secret } = await kw.webhooks.rotateSecret('wh_123', { gracePeriodSeconds: 3600 });
+   */
+  rotateSecret(id: string, options: { gracePeriodSeconds?: number } = {}): Promise<WebhookWithSecret> {
+    return this.#client.request({
+      method: 'POST',
+      path: `${this.#path(id)}/rotate-secret`,
+      body: options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds },
+      schema: WebhookWithSecretSchema,
+      // A repeat would replace the secret just shown, and it would be lost.
+      retryable: false,
+    });
+  }
+
+  /**
+   * Walks an endpoint's deliveries, newest first, each with its latest attempts.
+   * @example
+   * for await (const delivery of kw.webhooks.deliveries('wh_123', { status: 'failed' })) console.log(delivery.eventType);
+   */
+  deliveries(id: string, filters: DeliveryFilters = {}): AsyncIterable<WebhookDelivery> {
+    const { pageSize, ...query } = filters;
+    return this.#client.paginate(`${this.#path(id)}/deliveries`, DeliveryPageSchema, {
+      ...query,
+      limit: pageSize ?? 100,
+    });
+  }
+
+  /**
+   * Sends a delivery again now, with the same event id (a 409 while the endpoint is disabled).
+   * @example
+   * await kw.webhooks.retry('wh_123', 'dlv_456');
+   */
+  retry(id: string, deliveryId: string): Promise<RedeliveryAccepted> {
+    return this.#client.request({
+      method: 'POST',
+      path: `${this.#path(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+      schema: RedeliveryAcceptedSchema,
+      retryable: true,
+    });
+  }
+
+  #path(id: string): string {
+    return `/v1/webhooks/${encodeURIComponent(id)}`;
+  }
+}
+
 /** What create accepts for a root key. */
 export type RootKeySpec = Omit<CreateKeyInput, 'scopes' | 'environment'> & { scopes: ManagementScope[] };
 
@@ -267,6 +422,7 @@ export type RootKeySpec = Omit<CreateKeyInput, 'scopes' | 'environment'> & { sco
 export class Keyward {
   readonly keys: KeysClient<CreateKeyInput>;
   readonly rootKeys: KeysClient<RootKeySpec>;
+  readonly webhooks: WebhooksClient;
   readonly audit: {
     /** Walks the audit log in chain order. */
     list(filters?: { keyId?: string; action?: AuditEntry['action']; pageSize?: number }): AsyncIterable<AuditEntry>;
@@ -307,6 +463,7 @@ export class Keyward {
     });
     this.keys = new KeysClient(this, '/v1/keys');
     this.rootKeys = new KeysClient(this, '/v1/root-keys');
+    this.webhooks = new WebhooksClient(this);
     this.audit = {
       list: (filters = {}) => {
         const { pageSize, ...query } = filters;

@@ -8,10 +8,14 @@ export type {
   EventType,
   VerifyCode,
   VerifyResponse,
+  WebhookDelivery,
+  WebhookEndpoint,
   WebhookEvent,
+  WebhookWithSecret,
 } from '../schema';
 export {
   type CallFilters,
+  type DeliveryFilters,
   type KeyFilters,
   type KeyPatch,
   KeysClient,
@@ -19,6 +23,9 @@ export {
   type KeywardOptions,
   type RootKeySpec,
   type VerifyOptions,
+  type WebhookPatch,
+  type WebhookSpec,
+  WebhooksClient,
 } from './client';
 export * from './errors';
 export { type SigningCredentials, signatureHeaders, signRequest } from './signing';

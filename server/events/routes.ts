@@ -8,6 +8,7 @@ import {
   ErrorBodySchema,
   ListDeliveriesQuerySchema,
   type ManagementScope,
+  RedeliveryAcceptedSchema,
   RotateWebhookSecretBodySchema,
   UpdateWebhookBodySchema,
   WebhookEndpointSchema,
@@ -119,7 +120,7 @@ export const webhookRoutes: FastifyPluginAsync<{
       tags,
       summary: 'Send a delivery again now, with the same event id',
       params: DeliveryIdParamsSchema,
-      response: { 202: z.object({ id: z.string(), status: z.literal('pending') }), ...errors(401, 403, 404, 409) },
+      response: { 202: RedeliveryAcceptedSchema, ...errors(401, 403, 404, 409) },
     },
     handler: async (request, reply) => {
       await webhooks.redeliver(request.actor, request.params.id, request.params.deliveryId);
