@@ -3,8 +3,17 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { installForDevOverrides, installIntoMirror, installReleaseIntoMirror } from '../provider/terraform/install';
-import { MANAGEMENT_SCOPES, type ManagementScope, VERIFY_CODES, type VerifyCode } from '../schema';
-import { type KeysClient, Keyward, KeywardError, KeywardValidationError } from '../sdk';
+import {
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  EVENT_TYPES,
+  type EventType,
+  MANAGEMENT_SCOPES,
+  type ManagementScope,
+  VERIFY_CODES,
+  type VerifyCode,
+} from '../schema';
+import { type KeysClient, Keyward, KeywardError, KeywardValidationError, type WebhookPatch } from '../sdk';
 import { startServer } from '../server';
 import {
   KEY_COLUMNS,
@@ -31,6 +40,14 @@ Usage:
   keyward keys retire ID [--grace SECONDS]
   keyward keys due                      keys past their maxAgeDays
   keyward root-keys create|list|show|update|rotate|suspend|resume|revoke|retire ...
+  keyward webhooks create ENDPOINT_URL [--description D] [--event TYPE]... [--disabled]
+  keyward webhooks list
+  keyward webhooks show ID
+  keyward webhooks update ID [--endpoint URL] [--description D|none] [--event TYPE|none]... [--enable|--disable]
+  keyward webhooks rotate-secret ID [--grace SECONDS]
+  keyward webhooks delete ID
+  keyward webhooks deliveries ID [--status pending|succeeded|failed] [--limit N]
+  keyward webhooks retry ID DELIVERY_ID
   keyward verify KEY [--scope S]... [--ip IP] [--method M] [--path P]
   keyward audit [--key-id ID] [--action A]
   keyward audit verify
@@ -226,6 +243,117 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
   }
 }
 
+const WEBHOOK_COLUMNS = ['id', 'url', 'enabled', 'eventTypes', 'description', 'disabledReason', 'createdAt'];
+const DELIVERY_COLUMNS = ['id', 'eventType', 'status', 'attemptCount', 'lastStatus', 'nextAttemptAt', 'createdAt'];
+
+/** `--event a --event b` as event types; `--event none` for all types (an empty filter). */
+function eventTypesFrom(values: string[] | undefined): EventType[] | undefined {
+  if (values === undefined) return undefined;
+  if (values.length === 1 && values[0] === 'none') return [];
+  for (const value of values)
+    if (!(EVENT_TYPES as readonly string[]).includes(value))
+      throw new UsageError(`--event must be one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+  return values as EventType[];
+}
+
+async function webhooksCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {
+    endpoint: { type: 'string' },
+    description: { type: 'string' },
+    event: { type: 'string', multiple: true },
+    enable: { type: 'boolean' },
+    disable: { type: 'boolean' },
+    disabled: { type: 'boolean' },
+    grace: { type: 'string' },
+    status: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  const webhooks = connect(values, env).webhooks;
+  const json = values.json;
+  const id = () => {
+    const value = positionals[0];
+    if (!value) throw new UsageError(`webhooks ${sub} needs a webhook id`);
+    return value;
+  };
+  const show = (hook: Row, secret?: string) =>
+    print(json, hook, () => {
+      const lines = Object.entries(hook)
+        .filter(([field]) => field !== 'secret')
+        .map(
+          ([field, value]) =>
+            `${field.padEnd(19)} ${Array.isArray(value) ? value.join(',') || '(all)' : String(value)}`,
+        );
+      if (secret) lines.unshift(`secret              ${secret}`, '                    (shown once: store it now)');
+      return lines.join('\n');
+    });
+  switch (sub) {
+    case 'create': {
+      const url = positionals[0];
+      if (!url) throw new UsageError('webhooks create needs the endpoint URL');
+      const created = await webhooks.create({
+        url,
+        ...(values.description === undefined ? {} : { description: values.description }),
+        ...(values.event === undefined ? {} : { eventTypes: eventTypesFrom(values.event) }),
+        ...(values.disabled ? { enabled: false } : {}),
+      });
+      return show(created, created.secret);
+    }
+    case 'list': {
+      const items = await collect(webhooks.list());
+      return print(json, items, () => table(items, WEBHOOK_COLUMNS));
+    }
+    case 'show':
+      return show(await webhooks.get(id()));
+    case 'update': {
+      if (values.enable && values.disable) throw new UsageError('pass --enable or --disable, not both');
+      const patch: WebhookPatch = {};
+      if (values.endpoint !== undefined) patch.url = values.endpoint;
+      if (values.description !== undefined)
+        patch.description = values.description === 'none' ? null : values.description;
+      if (values.event !== undefined) patch.eventTypes = eventTypesFrom(values.event);
+      if (values.enable || values.disable) patch.enabled = Boolean(values.enable);
+      if (Object.keys(patch).length === 0)
+        throw new UsageError('webhooks update needs --endpoint, --description, --event, --enable or --disable');
+      return show(await webhooks.update(id(), patch));
+    }
+    case 'rotate-secret': {
+      const grace = integerFlag('grace', values.grace);
+      const rotated = await webhooks.rotateSecret(id(), grace === undefined ? {} : { gracePeriodSeconds: grace });
+      return show(rotated, rotated.secret);
+    }
+    case 'delete': {
+      const webhookId = id();
+      await webhooks.delete(webhookId);
+      return print(json, { id: webhookId, deleted: true }, () => `deleted ${webhookId}`);
+    }
+    case 'deliveries': {
+      const status = values.status;
+      if (status !== undefined && !(DELIVERY_STATUSES as readonly string[]).includes(status))
+        throw new UsageError(`--status must be one of ${DELIVERY_STATUSES.join(', ')}`);
+      const limit = integerFlag('limit', values.limit) ?? 20;
+      const items = await collect(
+        webhooks.deliveries(id(), { status: status as DeliveryStatus | undefined, pageSize: Math.min(limit, 100) }),
+        limit,
+      );
+      return print(json, items, () =>
+        table(
+          items.map((delivery) => ({ ...delivery, lastStatus: delivery.attempts.at(-1)?.statusCode ?? null })),
+          DELIVERY_COLUMNS,
+        ),
+      );
+    }
+    case 'retry': {
+      const deliveryId = positionals[1];
+      if (!deliveryId) throw new UsageError('webhooks retry needs a webhook id and a delivery id');
+      const accepted = await webhooks.retry(id(), deliveryId);
+      return print(json, accepted, () => `${accepted.id} is due again (${accepted.status})`);
+    }
+    default:
+      throw new UsageError(`unknown command: webhooks ${sub ?? ''}`.trim());
+  }
+}
+
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parse(args, {
     port: { type: 'string' },
@@ -272,6 +400,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case 'keys':
       case 'root-keys':
         await keysCommand(command, rest, env);
+        return 0;
+      case 'webhooks':
+        await webhooksCommand(rest, env);
         return 0;
       case 'verify': {
         const { values, positionals } = parse(rest, {
