@@ -102,9 +102,11 @@ describe('the key policy, from schema/keys.ts to every surface', () => {
       const path = relative(root, file);
       if (path === 'schema/keys.ts') continue;
       const text = readFileSync(file, 'utf8');
-      const fields = new Set([...text.matchAll(quoted)].map((match) => match[1]));
-      // A field named here and there is fine (a message, one special case); a list of them is a copy.
-      if (fields.size >= 3) offenders.push(`${path}: names ${[...fields].join(', ')}`);
+      // A field named here and there is fine (a message, a table column); a list of them is a copy.
+      for (const list of text.matchAll(/\[[^[\]]*\]/g)) {
+        const fields = new Set([...list[0].matchAll(quoted)].map((match) => match[1]));
+        if (fields.size >= 3) offenders.push(`${path}: lists ${[...fields].join(', ')}`);
+      }
       if (defaultAge.test(text)) offenders.push(`${path}: writes the default maxAgeDays`);
     }
     expect(offenders).toEqual([]);
