@@ -167,11 +167,10 @@ export async function startServer(
     const bruteForce = new BruteForceGuard(config);
     // One Postgres shared by replicas: changes are announced through it, and one replica leads.
     const membership = await joinCluster({ config, db, verifier, bruteForce, metrics, logger });
-    const leadership = membership.leadership;
     const maintenance = startMaintenance({
       db,
       verifier,
-      leadership,
+      leadership: membership.leadership,
       onLeadership: (leading) => metrics.leader.set(leading ? 1 : 0),
       sweepers: [bruteForce],
       intervalMs: config.maintenanceIntervalMs,

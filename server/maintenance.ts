@@ -21,8 +21,6 @@ export function startMaintenance(options: {
   leadership: Leadership;
   /** Told each round whether this replica led it. */
   onLeadership?: (leading: boolean) => void;
-  /** Each key that time expired this round (its cache entry is dropped here; other replicas hear of it through the store). */
-  onLapsed?: (lapsed: { id: string; secretHash: string }[]) => void;
   /** In-memory state to sweep each round (brute-force counters…). */
   sweepers?: { sweep(now: number): void }[];
   intervalMs: number;
@@ -39,9 +37,7 @@ export function startMaintenance(options: {
     const leading = await options.leadership.holds();
     options.onLeadership?.(leading);
     if (!leading) return;
-    const lapsed = await persistLapsedKeys(options.db, now);
-    for (const key of lapsed) options.verifier.forget(key.secretHash);
-    if (lapsed.length > 0) options.onLapsed?.(lapsed);
+    for (const lapsed of await persistLapsedKeys(options.db, now)) options.verifier.forget(lapsed.secretHash);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
     await deleteExpiredNonces(options.db, now);

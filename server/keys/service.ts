@@ -52,11 +52,6 @@ function auditAction(kind: KeyKind, verb: string): AuditAction {
   return `${kind === 'root' ? 'root_key' : 'key'}.${verb}` as AuditAction;
 }
 
-/** The policy part of a record, as audit entries show it (never the secret or its hash). */
-function policyOf(record: KeyRecord): Record<string, unknown> {
-  return apiPolicyOf(record);
-}
-
 /** A key as events describe it: ids, name, display prefix and scopes, never a secret or its hash. */
 function eventKey(record: KeyRecord): Record<string, unknown> {
   return {
@@ -111,7 +106,7 @@ export class KeyService {
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'create'),
         targetKeyId: minted.record.id,
-        changes: { ...policyOf(minted.record), environment: minted.record.environment, start: minted.record.start },
+        changes: { ...apiPolicyOf(minted.record), environment: minted.record.environment, start: minted.record.start },
       });
       await appendEvent(trx, actor, 'key.created', { key: eventKey(minted.record) }, now);
       return minted;
@@ -162,7 +157,7 @@ export class KeyService {
         requireTargetWithinGrants(actor, current);
         requireGrants(actor.scopes, patch.scopes ?? []);
       }
-      const before = policyOf(current);
+      const before = apiPolicyOf(current);
       // Turning signing on for a key that never signed gives it its secret, shown in this answer only.
       const signs =
         (patch.signedScopes ?? current.signedScopes).length > 0 || (patch.requireSignature ?? current.requireSignature);
@@ -173,7 +168,7 @@ export class KeyService {
         updatedAt: now,
         version: current.version + 1,
       });
-      const after = policyOf(updated);
+      const after = apiPolicyOf(updated);
       const fields = POLICY_FIELDS.filter((field) => canonicalJson(before[field]) !== canonicalJson(after[field]));
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'update'),
@@ -246,7 +241,12 @@ export class KeyService {
         await appendAudit(trx, actor, {
           action: auditAction(kind, 'create'),
           targetKeyId: record.id,
-          changes: { ...policyOf(record), environment: record.environment, start: record.start, predecessorId: old.id },
+          changes: {
+            ...apiPolicyOf(record),
+            environment: record.environment,
+            start: record.start,
+            predecessorId: old.id,
+          },
         });
         await appendEvent(
           trx,
@@ -323,7 +323,7 @@ export class KeyService {
     await appendAudit(trx, actor, {
       action: 'root_key.create',
       targetKeyId: record.id,
-      changes: { ...policyOf(record), start: record.start },
+      changes: { ...apiPolicyOf(record), start: record.start },
     });
     return { record, created: { ...toApiKey(record, now.getTime()), key: secret, signingSecret: null } };
   }
