@@ -1,7 +1,7 @@
 import { verifyWebhook } from '../../sdk';
 import { startTestServer, type TestServer } from '../support/harness';
 import { runCli } from '../support/process';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /* An operator manages webhook endpoints from the command line alone, against the real server. */
 describe('keyward webhooks', () => {
@@ -10,11 +10,7 @@ describe('keyward webhooks', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     receiver = await startReceiver();
-    t = await startTestServer({
-      webhookAllowPrivate: true,
-      webhookAllowHttp: true,
-      webhookDispatchIntervalMs: 600_000,
-    });
+    t = await startTestServer(LOCAL_RECEIVER_SETTINGS);
     env = { PATH: process.env.PATH, HOME: t.dataDir, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey };
   });
   afterAll(async () => {

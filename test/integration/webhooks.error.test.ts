@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { appendEvent } from '../../server/events/outbox';
 import { raw, startTestServer, type TestServer } from '../support/harness';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /*
  * Receivers that fail: retries on the schedule with the same event id (time moved by the injected
@@ -16,7 +16,7 @@ describe('webhook delivery when things go wrong', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     t = await startTestServer(
-      { webhookAllowPrivate: true, webhookAllowHttp: true, webhookDispatchIntervalMs: 600_000, webhookTimeoutMs: 300 },
+      { ...LOCAL_RECEIVER_SETTINGS, webhookTimeoutMs: 300 },
       { clock: () => Date.now() + offsetMs },
     );
   });

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { raw, startTestServer, type TestServer } from '../support/harness';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /*
  * An owner registers a webhook endpoint, changes keys, and a real receiver on 127.0.0.1 gets one
@@ -12,11 +12,7 @@ describe('webhook endpoints and signed key events', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     // The loop never runs on its own here: each test drives delivery with dispatch().
-    t = await startTestServer({
-      webhookAllowPrivate: true,
-      webhookAllowHttp: true,
-      webhookDispatchIntervalMs: 600_000,
-    });
+    t = await startTestServer(LOCAL_RECEIVER_SETTINGS);
   });
   afterAll(async () => {
     await t.close();

@@ -1,6 +1,6 @@
 import { KeywardNotFoundError, verifyWebhook, type WebhookDelivery } from '../../sdk';
 import { startTestServer, type TestServer } from '../support/harness';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /* kw.webhooks.*, against the real server and a real receiver: what an integrator writes. */
 describe('the SDK webhooks client', () => {
@@ -9,11 +9,7 @@ describe('the SDK webhooks client', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     // Delivery is driven with dispatch(), so the test never waits on the loop.
-    t = await startTestServer({
-      webhookAllowPrivate: true,
-      webhookAllowHttp: true,
-      webhookDispatchIntervalMs: 600_000,
-    });
+    t = await startTestServer(LOCAL_RECEIVER_SETTINGS);
   });
   afterAll(async () => {
     await t.close();

@@ -1,5 +1,5 @@
 import { raw, startTestServer, type TestServer } from '../support/harness';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /** Anything longer than a display prefix after a key or secret prefix: a secret, not a `start`. */
 const KEY_SHAPED = /kw_(?:live|test|root|sig)_[A-Za-z0-9_-]{5,}|whsec_/;
@@ -106,11 +106,7 @@ describe('webhook security', () => {
   });
 
   it('puts no key, signing secret or webhook secret in any payload, header, answer, audit entry or log', async () => {
-    const allowing = await startTestServer({
-      webhookAllowPrivate: true,
-      webhookAllowHttp: true,
-      webhookDispatchIntervalMs: 600_000,
-    });
+    const allowing = await startTestServer(LOCAL_RECEIVER_SETTINGS);
     const secrets: string[] = [allowing.rootKey];
     try {
       const call = (method: string, path: string, body?: unknown) =>

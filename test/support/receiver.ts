@@ -1,6 +1,16 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * Server settings for suites that deliver to a local receiver: it listens on loopback over plain
+ * http, and each test drives delivery with dispatch(), so the loop itself never runs.
+ */
+export const LOCAL_RECEIVER_SETTINGS = {
+  webhookAllowPrivate: true,
+  webhookAllowHttp: true,
+  webhookDispatchIntervalMs: 600_000,
+} as const;
+
 /** One request a receiver got. */
 export interface Received {
   path: string;
