@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'webhook.rotate_secret',
   'webhook.disable',
   'webhook.redeliver',
+  'workspace.update_settings',
+  'key.leak',
+  'root_key.leak',
   'security.verify_throttled',
   'security.root_key_lockout',
 ] as const;

@@ -44,6 +44,7 @@ export const MANAGEMENT_SCOPES = [
   'root-keys:manage',
   'workspaces:create',
   'webhooks:manage',
+  'settings:manage',
   '*',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CursorSchema, LimitSchema, TimestampSchema } from './common';
 import type { KeyStatus } from './keys';
+import type { LeakPolicy } from './workspaces';
 
 /** Every event type keyward emits so far (docs/events.md). */
 export const EVENT_TYPES = [
@@ -11,6 +12,12 @@ export const EVENT_TYPES = [
   'key.resumed',
   'key.revoked',
   'key.retired',
+  'key.expired',
+  'key.rotation_due',
+  'key.expiring',
+  'key.leaked',
+  'security.blocked',
+  'webhook.disabled',
 ] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
@@ -184,6 +191,22 @@ interface KeyTransitionData extends KeyEventData {
   graceUntil: string | null;
 }
 
+/** A reminder: the key reaches `dueAt` in `daysBefore` days (0 on the day itself). */
+interface KeyReminderData extends KeyEventData {
+  dueAt: string;
+  daysBefore: number;
+}
+
+/** Where a leaked key was found, and what the workspace's leak policy did about it. */
+export interface LeakSource {
+  /** `github` for GitHub secret scanning, `report` when a root key reported it. */
+  reporter: 'github' | 'report';
+  /** Where the key was seen (a commit URL, a paste…), if known. */
+  url: string | null;
+  /** The reporter's own label for the place (GitHub's `source`: content, commit, issue…). */
+  source: string | null;
+}
+
 /** The `data` of each event type (docs/events.md, event catalogue). */
 export interface EventDataByType {
   'key.created': KeyEventData;
@@ -193,6 +216,22 @@ export interface EventDataByType {
   'key.resumed': KeyTransitionData;
   'key.revoked': KeyTransitionData;
   'key.retired': KeyTransitionData;
+  'key.expired': KeyTransitionData & { reason: 'grace_ended' | 'expires_at' };
+  'key.rotation_due': KeyReminderData & { maxAgeDays: number };
+  'key.expiring': KeyReminderData;
+  'key.leaked': KeyEventData & { leak: LeakSource; action: LeakPolicy; previousStatus: KeyStatus };
+  'security.blocked': {
+    reason: 'brute_force' | 'root_key_lockout';
+    /** The caller's address that was blocked. */
+    ip: string;
+    blockedUntil: string;
+    actor: EventActor;
+  };
+  'webhook.disabled': {
+    webhook: { id: string; url: string };
+    reason: string;
+    actor: EventActor;
+  };
 }
 
 /** A delivered event, typed by its `type`: narrow with `switch (event.type)`. */

@@ -252,6 +252,28 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0009_workspace_settings': {
+    async up(db: Kysely<unknown>) {
+      // Per-workspace event and leak settings (only what differs from the defaults is stored), and
+      // the reminders already sent, so each fires once per key, due date and threshold, across
+      // restarts and replicas: the primary key makes a second insert of the same reminder a no-op.
+      await runScript(
+        db,
+        `
+        alter table workspaces add column settings jsonb not null default '{}'::jsonb;
+        create table reminders_sent (
+          key_id text not null,
+          workspace_id text not null,
+          kind text not null check (kind in ('rotation_due', 'expiring')),
+          due_at timestamptz not null,
+          days_before integer not null,
+          sent_at timestamptz not null,
+          primary key (key_id, kind, due_at, days_before)
+        )
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */

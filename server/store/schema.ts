@@ -12,6 +12,8 @@ export interface WorkspacesTable {
   created_at: Timestamp;
   audit_seq: number;
   audit_head: string;
+  /** The settings the workspace changed from their defaults (schema/workspaces.ts). */
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
 /** The column a policy field is stored in: instants as timestamps, lists and objects as jsonb. */
@@ -132,6 +134,16 @@ export interface WebhookDeliveriesTable {
   attempts: ColumnType<unknown[], string | undefined, string>;
 }
 
+/** A reminder event already emitted: one row per key, kind, due date and threshold. */
+export interface RemindersSentTable {
+  key_id: string;
+  workspace_id: string;
+  kind: 'rotation_due' | 'expiring';
+  due_at: Timestamp;
+  days_before: number;
+  sent_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   keys: KeysTable;
@@ -143,4 +155,5 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   events: EventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  reminders_sent: RemindersSentTable;
 }

@@ -1,5 +1,6 @@
-import { AUDIT_GENESIS_HASH } from '../../schema';
+import { AUDIT_GENESIS_HASH, type WorkspaceSettings, WorkspaceSettingsSchema } from '../../schema';
 import type { Db } from '../store/database';
+import { jsonb } from '../store/sql';
 
 /** Creates a workspace with an empty audit chain, unless one of that name exists; returns its id. */
 export async function ensureWorkspace(db: Db, name: string): Promise<string> {
@@ -38,4 +39,30 @@ export async function readSetting(db: Db, name: string): Promise<string | undefi
 /** Writes a store-wide setting. */
 export async function writeSetting(db: Db, name: string, value: string): Promise<void> {
   await db.insertInto('settings').values({ name, value }).execute();
+}
+
+/** A workspace's settings: what it changed, over the defaults. */
+export async function readWorkspaceSettings(db: Db, workspaceId: string): Promise<WorkspaceSettings> {
+  const row = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst();
+  return WorkspaceSettingsSchema.parse(row?.settings ?? {});
+}
+
+/** Every workspace's settings, for the maintenance round's reminders. */
+export async function readAllWorkspaceSettings(db: Db): Promise<Map<string, WorkspaceSettings>> {
+  const rows = await db.selectFrom('workspaces').select(['id', 'settings']).execute();
+  return new Map(rows.map((row) => [row.id, WorkspaceSettingsSchema.parse(row.settings ?? {})]));
+}
+
+/** Locks a workspace's row until the transaction ends, so a read-modify-write of its settings is not lost. */
+export async function lockWorkspace(db: Db, workspaceId: string): Promise<void> {
+  await db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).forNoKeyUpdate().execute();
+}
+
+/** Stores a workspace's settings. */
+export async function writeWorkspaceSettings(db: Db, workspaceId: string, settings: WorkspaceSettings): Promise<void> {
+  await db
+    .updateTable('workspaces')
+    .set({ settings: jsonb(settings) })
+    .where('id', '=', workspaceId)
+    .execute();
 }

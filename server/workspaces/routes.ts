@@ -1,6 +1,13 @@
 import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { CreatedWorkspaceSchema, CreateWorkspaceBodySchema, ErrorBodySchema, type ManagementScope } from '../../schema';
+import {
+  CreatedWorkspaceSchema,
+  CreateWorkspaceBodySchema,
+  ErrorBodySchema,
+  type ManagementScope,
+  UpdateWorkspaceSettingsBodySchema,
+  WorkspaceSettingsSchema,
+} from '../../schema';
 import type { WorkspaceService } from './service';
 
 export interface WorkspaceRoutesOptions {
@@ -8,7 +15,7 @@ export interface WorkspaceRoutesOptions {
   guard: (scope: ManagementScope) => preHandlerHookHandler;
 }
 
-/** POST /v1/workspaces: a new tenant and its first root key, for the operator. */
+/** POST /v1/workspaces (a new tenant, for the operator) and /v1/settings (the caller's workspace). */
 export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async (app, { workspaces, guard }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/workspaces', {
     preHandler: guard('workspaces:create'),
@@ -28,5 +35,26 @@ export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async
       const created = await workspaces.create(request.actor, request.body.name, request.body.rootKeyScopes);
       return reply.code(201).send(created);
     },
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/settings', {
+    preHandler: guard('keys:read'),
+    schema: {
+      tags: ['workspaces'],
+      summary: "The workspace's settings: reminder thresholds and leak policy (docs/events.md)",
+      response: { 200: WorkspaceSettingsSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
+    },
+    handler: async (request) => workspaces.settings(request.actor),
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().patch('/v1/settings', {
+    preHandler: guard('settings:manage'),
+    schema: {
+      tags: ['workspaces'],
+      summary: "Change some of the workspace's settings; the change is audited",
+      body: UpdateWorkspaceSettingsBodySchema,
+      response: { 200: WorkspaceSettingsSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
+    },
+    handler: async (request) => workspaces.updateSettings(request.actor, request.body),
   });
 };

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { CreatedWorkspace } from '../../schema';
+import type { CreatedWorkspace, UpdateWorkspaceSettingsBody, WorkspaceSettings } from '../../schema';
 import { type Actor, appendAudit } from '../audit/log';
 import { KeywardError } from '../errors';
 import { requireGrants } from '../keys/grants';
@@ -60,6 +60,31 @@ export class WorkspaceService {
         changes: { workspaceId, name, rootKeyId: rootKey.created.id },
       });
       return { workspace: { id: workspaceId, name, createdAt: now.toISOString() }, rootKey: rootKey.created };
+    });
+  }
+
+  /** The acting root key's workspace settings (reminder thresholds, leak policy). */
+  async settings(actor: Actor): Promise<WorkspaceSettings> {
+    return repository.readWorkspaceSettings(this.#db, actor.workspaceId);
+  }
+
+  /** Changes some of the workspace's settings, with an audit entry naming the old and new values. */
+  async updateSettings(actor: Actor, patch: UpdateWorkspaceSettingsBody): Promise<WorkspaceSettings> {
+    return this.#db.transaction().execute(async (trx) => {
+      await repository.lockWorkspace(trx, actor.workspaceId);
+      const before = await repository.readWorkspaceSettings(trx, actor.workspaceId);
+      const after: WorkspaceSettings = { ...before };
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      for (const [field, value] of Object.entries(patch) as [keyof WorkspaceSettings, never][]) {
+        if (value === undefined) continue;
+        if (JSON.stringify(before[field]) !== JSON.stringify(value))
+          changes[field] = { from: before[field], to: value };
+        after[field] = value;
+      }
+      if (Object.keys(changes).length === 0) return before;
+      await repository.writeWorkspaceSettings(trx, actor.workspaceId, after);
+      await appendAudit(trx, actor, { action: 'workspace.update_settings', targetKeyId: null, changes });
+      return after;
     });
   }
 
