@@ -192,12 +192,17 @@ export class KeysClient<Spec> {
    * Issues a successor; the old key keeps working for the grace period.
    * @example
    * const next = await kw.keys.rotate('key_123', { gracePeriodSeconds: 3600 });
+   * // or with a successor made locally (API keys only): generateKey({ environment: 'live' })
    */
-  rotate(id: string, options: { gracePeriodSeconds?: number; idempotencyKey?: string } = {}): Promise<CreatedKey> {
+  rotate(
+    id: string,
+    options: { gracePeriodSeconds?: number; idempotencyKey?: string; key?: string } = {},
+  ): Promise<CreatedKey> {
+    const { idempotencyKey: _, ...body } = options;
     return this.#client.request({
       method: 'POST',
       path: `${this.#base}/${encodeURIComponent(id)}/rotate`,
-      body: options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds },
+      body,
       schema: CreatedKeySchema,
       headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
       retryable: true,

@@ -28,6 +28,7 @@ export {
   WebhooksClient,
 } from './client';
 export * from './errors';
+export { generateKey } from './keys';
 export { type SigningCredentials, signatureHeaders, signRequest } from './signing';
 export {
   type IncomingRequestLike,

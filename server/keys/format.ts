@@ -45,6 +45,26 @@ export function generateKey(tag: KeyTag): string {
   return `${prefix}${body}${checksum(prefix + body)}`;
 }
 
+/** 2^256: a body must encode a number below it, i.e. at most 256 bits. */
+const BODY_LIMIT = 1n << 256n;
+
+/**
+ * Why a caller-supplied key is not one keyward would have made for this tag (wrong shape, prefix,
+ * checksum or a body above 256 bits), or null when it is well-formed. The reason never repeats the key.
+ */
+export function suppliedKeyProblem(text: string, tag: KeyTag): string | null {
+  const match = KEY_PATTERN.exec(text);
+  if (!match) return `must be a keyward key: kw_${tag}_ then 49 base62 characters`;
+  if (match[1] !== tag) return `must start with kw_${tag}_ for this key's environment`;
+  if (parseKey(text) === null) return 'has a wrong checksum';
+  let body = 0n;
+  for (const char of text.slice(`kw_${tag}_`.length, text.length - CHECKSUM_LENGTH)) {
+    body = body * 62n + BigInt(ALPHABET.indexOf(char));
+  }
+  if (body >= BODY_LIMIT) return 'has a body above 256 bits';
+  return null;
+}
+
 /** The key's shape, or null when it is not a keyward key or its checksum fails. */
 export function parseKey(text: string): { tag: KeyTag } | null {
   const match = KEY_PATTERN.exec(text);

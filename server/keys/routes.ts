@@ -139,6 +139,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
         request.params.id,
         grace,
         request.headers['idempotency-key'],
+        request.body?.key,
       );
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(sendKey(reply, created));

@@ -16,7 +16,7 @@ import { KeywardError } from '../errors';
 import { appendEvent } from '../events/outbox';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
-import { generateKey, keyStart } from './format';
+import { generateKey, keyStart, suppliedKeyProblem } from './format';
 import { requireGrants } from './grants';
 import { apiPolicyOf, effectiveStatus, type KeyRecord, type StoredPolicy, storedPolicyOf, toApiKey } from './record';
 import * as repository from './repository';
@@ -27,6 +27,8 @@ export type KeyKind = 'api' | 'root';
 /** The policy a create request carries (schema defaults applied or not), and the environment of an API key. */
 export type NewKeyPolicy = { name: string; scopes: readonly string[] } & Partial<Omit<KeyPolicy, 'name' | 'scopes'>> & {
     environment?: 'live' | 'test';
+    /** A key the caller generated (POST /v1/keys `key`), used instead of a new one. */
+    key?: string;
   };
 
 /** A policy change: any subset of the policy, never the secret. */
@@ -53,7 +55,7 @@ function auditAction(kind: KeyKind, verb: string): AuditAction {
 }
 
 /** A key as events describe it: ids, name, display prefix and scopes, never a secret or its hash. */
-function eventKey(record: KeyRecord): Record<string, unknown> {
+export function eventKey(record: KeyRecord): Record<string, unknown> {
   return {
     id: record.id,
     kind: record.kind,
@@ -100,17 +102,27 @@ export class KeyService {
     idempotencyKey?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
     if (kind === 'root') requireGrants(actor.scopes, policy.scopes);
-    return this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
-      const minted = this.#mint(kind, actor.workspaceId, policy, now, null);
-      await repository.insertKey(trx, minted.record);
+    const supplied = policy.key;
+    if (supplied !== undefined) checkSupplied(kind, supplied, policy.environment ?? 'live');
+    const result = await this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
+      const minted = this.#mint(kind, actor.workspaceId, policy, now, null, supplied);
+      await this.#insert(trx, minted.record, supplied !== undefined);
       await appendAudit(trx, actor, {
         action: auditAction(kind, 'create'),
         targetKeyId: minted.record.id,
-        changes: { ...apiPolicyOf(minted.record), environment: minted.record.environment, start: minted.record.start },
+        changes: {
+          ...apiPolicyOf(minted.record),
+          environment: minted.record.environment,
+          start: minted.record.start,
+          ...(supplied === undefined ? {} : { keySupplied: true }),
+        },
       });
       await appendEvent(trx, actor, 'key.created', { key: eventKey(minted.record) }, now);
       return minted;
     });
+    // A verification of this key before it existed may have cached "unknown" here.
+    if (supplied !== undefined) this.#verifier.forget(this.#pepper.hashKey(supplied));
+    return result;
   }
 
   /** One key, with a last use that is still waiting to be written already applied. */
@@ -197,15 +209,20 @@ export class KeyService {
     id: string,
     gracePeriodSeconds: number,
     idempotencyKey?: string,
+    supplied?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
     let retired: string | undefined;
+    if (supplied !== undefined && kind === 'root') {
+      throw KeywardError.invalidField('body.key', 'is for API keys only: keyward always generates root keys');
+    }
     const result = await this.#idempotent(
       actor,
       `rotate:${kind}:${id}`,
-      { gracePeriodSeconds },
+      supplied === undefined ? { gracePeriodSeconds } : { gracePeriodSeconds, key: supplied },
       idempotencyKey,
       async (trx, now) => {
         const old = await this.#require(trx, kind, actor, id, true);
+        if (supplied !== undefined) checkSupplied(kind, supplied, old.environment);
         retired = old.secretHash;
         if (kind === 'root') requireTargetWithinGrants(actor, old);
         const status = effectiveStatus(old, now.getTime());
@@ -222,9 +239,10 @@ export class KeyService {
           { ...apiPolicyOf(old), environment: old.environment },
           now,
           old.id,
+          supplied,
         );
         const { record } = minted;
-        await repository.insertKey(trx, record);
+        await this.#insert(trx, record, supplied !== undefined);
         const graceUntil = new Date(now.getTime() + gracePeriodSeconds * 1000);
         await repository.updateKey(trx, old.id, {
           status: gracePeriodSeconds === 0 ? 'expired' : 'retiring',
@@ -246,6 +264,7 @@ export class KeyService {
             environment: record.environment,
             start: record.start,
             predecessorId: old.id,
+            ...(supplied === undefined ? {} : { keySupplied: true }),
           },
         });
         await appendEvent(
@@ -265,6 +284,7 @@ export class KeyService {
     );
     // After the commit: a verification that reloaded the key before it must not keep the old state.
     if (retired) this.#verifier.forget(retired);
+    if (supplied !== undefined) this.#verifier.forget(this.#pepper.hashKey(supplied));
     return result;
   }
 
@@ -333,9 +353,34 @@ export class KeyService {
     return repository.hasRootKeys(db);
   }
 
-  #mint(kind: KeyKind, workspaceId: string, policy: NewKeyPolicy, now: Date, predecessorId: string | null): Minted {
+  /**
+   * Stores a new key. A caller-supplied key already in use anywhere is a 409 that does not say
+   * where; other replicas are told, since one may have cached it as unknown.
+   */
+  async #insert(trx: Db, record: KeyRecord, supplied: boolean): Promise<void> {
+    if (supplied) {
+      if (await repository.findKeyByHash(trx, record.secretHash)) throw keyInUse();
+      await announceKeyChange(trx, record.secretHash);
+    }
+    try {
+      await repository.insertKey(trx, record);
+    } catch (error) {
+      // Two requests supplying one key at once: the unique index decides.
+      if (supplied && (error as { code?: string }).code === '23505') throw keyInUse();
+      throw error;
+    }
+  }
+
+  #mint(
+    kind: KeyKind,
+    workspaceId: string,
+    policy: NewKeyPolicy,
+    now: Date,
+    predecessorId: string | null,
+    supplied?: string,
+  ): Minted {
     const environment = policy.environment ?? 'live';
-    const secret = generateKey(kind === 'root' ? 'root' : environment);
+    const secret = supplied ?? generateKey(kind === 'root' ? 'root' : environment);
     const id = newKeyId(kind);
     // A field the request left out is stored as the policy's default.
     const stored = { ...POLICY_DEFAULTS, ...storedPolicyOf(policy) } as StoredPolicy;
@@ -498,6 +543,18 @@ export class KeyService {
       return winner;
     }
   }
+}
+
+/** Refuses a caller-supplied key keyward would not have made for this key (400 naming `body.key`). */
+function checkSupplied(kind: KeyKind, key: string, environment: 'live' | 'test'): void {
+  if (kind === 'root')
+    throw KeywardError.invalidField('body.key', 'is for API keys only: keyward always generates root keys');
+  const problem = suppliedKeyProblem(key, environment);
+  if (problem) throw KeywardError.invalidField('body.key', problem);
+}
+
+function keyInUse(): KeywardError {
+  return new KeywardError('KW_ERR_CONFLICT', 'body.key is already in use; generate another key');
 }
 
 /**

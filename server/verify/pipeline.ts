@@ -138,12 +138,13 @@ export class Verifier {
   readonly #masterKey: MasterKey;
   /** By keyFingerprint() of the presented key. */
   readonly #cache: LRUCache<string, CachedKey | typeof UNKNOWN>;
-  /**
-   * Stored hash → fingerprint of each cached known key, so forget(secretHash) finds its entry. An
-   * unknown key needs none: only creating a key makes a hash known, and nobody can present a
-   * key before it exists.
-   */
+  /** Stored hash → fingerprint of each cached known key, so forget(secretHash) finds its entry. */
   readonly #fingerprints: Map<string, string> = new Map();
+  /**
+   * The same for keys cached as unknown. A caller may supply its own key at create (so it can be
+   * presented before it exists); creating it must drop the "unknown" answer. Bounded like the cache.
+   */
+  readonly #unknownFingerprints: LRUCache<string, string>;
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
   readonly #limiter = new SlidingWindowLimiter();
@@ -165,6 +166,7 @@ export class Verifier {
       },
     });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
+    this.#unknownFingerprints = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
   }
 
   /**
@@ -240,15 +242,17 @@ export class Verifier {
     const secretHash = this.#pepper.hashKey(input.key);
     const epoch = this.#epoch;
     const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
-    if (epoch === this.#epoch && entry !== UNKNOWN) this.#fingerprints.set(secretHash, cacheKey);
+    if (epoch === this.#epoch)
+      (entry === UNKNOWN ? this.#unknownFingerprints : this.#fingerprints).set(secretHash, cacheKey);
     return entry;
   }
 
   /** Drops a key from the cache at once; key services call it after every change to a key. */
   forget(secretHash: string): void {
     this.#epoch += 1;
-    const cacheKey = this.#fingerprints.get(secretHash);
+    const cacheKey = this.#fingerprints.get(secretHash) ?? this.#unknownFingerprints.get(secretHash);
     if (cacheKey !== undefined) this.#cache.delete(cacheKey);
+    this.#unknownFingerprints.delete(secretHash);
     // Changes are rare; the by-id cache is only for keyless signed requests. Start it afresh.
     this.#byId.clear();
   }
@@ -258,6 +262,7 @@ export class Verifier {
     this.#epoch += 1;
     this.#cache.clear();
     this.#fingerprints.clear();
+    this.#unknownFingerprints.clear();
     this.#byId.clear();
   }
 
