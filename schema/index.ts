@@ -4,6 +4,7 @@ export * from './cidr';
 export * from './common';
 export * from './errors';
 export * from './keys';
+export * from './leaks';
 export * from './rotation';
 export * from './scopes';
 export * from './signing';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { CidrSchema } from '../schema';
+import { CidrSchema, GITHUB_SCANNING_KEYS_URL, GithubPublicKeysSchema } from '../schema';
 
 /** `LIMIT/SECONDS`, e.g. `20/60`: at most LIMIT in any SECONDS. */
 const PerWindowSchema = z
@@ -59,6 +59,27 @@ export const ConfigSchema = z.object({
     .default(false),
   webhookDispatchIntervalMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  // GitHub secret scanning (docs/leaks.md): the public keys alerts are signed with come from the
+  // inline JSON if set, else the file, else the URL; the URL and the file are re-read after the TTL,
+  // and when an alert names a key not yet known, at most once per refetch interval.
+  githubScanningKeys: z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON: {"public_keys":[{"key_identifier","key"}]}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(GithubPublicKeysSchema)
+    .optional(),
+  githubScanningKeysFile: z.string().min(1).optional(),
+  githubScanningKeysUrl: z.url({ protocol: /^https?$/ }).default(GITHUB_SCANNING_KEYS_URL),
+  // A GitHub token with no scopes raises GitHub's rate limit for fetching the keys; optional.
+  githubScanningToken: z.string().min(1).optional(),
+  githubScanningKeysTtlMs: z.coerce.number().int().min(1000).max(604_800_000).default(3_600_000),
+  githubScanningKeysRefetchMs: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -90,6 +111,12 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   webhookAllowHttp: 'KEYWARD_WEBHOOK_ALLOW_HTTP',
   webhookDispatchIntervalMs: 'KEYWARD_WEBHOOK_DISPATCH_INTERVAL_MS',
   webhookTimeoutMs: 'KEYWARD_WEBHOOK_TIMEOUT_MS',
+  githubScanningKeys: 'KEYWARD_GITHUB_SCANNING_KEYS',
+  githubScanningKeysFile: 'KEYWARD_GITHUB_SCANNING_KEYS_FILE',
+  githubScanningKeysUrl: 'KEYWARD_GITHUB_SCANNING_KEYS_URL',
+  githubScanningToken: 'KEYWARD_GITHUB_SCANNING_TOKEN',
+  githubScanningKeysTtlMs: 'KEYWARD_GITHUB_SCANNING_KEYS_TTL_MS',
+  githubScanningKeysRefetchMs: 'KEYWARD_GITHUB_SCANNING_KEYS_REFETCH_MS',
 };
 
 /**

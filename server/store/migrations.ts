@@ -274,6 +274,26 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0010_leaks': {
+    async up(db: Kysely<unknown>) {
+      // One row per leak report already acted on (server/leaks/service.ts): GitHub signs no
+      // timestamp, so a replayed alert verifies; the primary key makes the second one a no-op. The
+      // report is kept as a digest of reporter, URL and source, never the key.
+      await runScript(
+        db,
+        `
+        create table leak_reports (
+          key_id text not null references keys(id),
+          report_digest text not null,
+          workspace_id text not null references workspaces(id),
+          reporter text not null check (reporter in ('github', 'report')),
+          reported_at timestamptz not null,
+          primary key (key_id, report_digest)
+        )
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */

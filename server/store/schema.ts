@@ -144,6 +144,16 @@ export interface RemindersSentTable {
   sent_at: Timestamp;
 }
 
+/** A leak report already acted on: a second identical one changes nothing (server/leaks/service.ts). */
+export interface LeakReportsTable {
+  key_id: string;
+  /** SHA-256 of the reporter, URL and source: the same report, found again or replayed. */
+  report_digest: string;
+  workspace_id: string;
+  reporter: 'github' | 'report';
+  reported_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   keys: KeysTable;
@@ -156,4 +166,5 @@ export interface Database {
   events: EventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   reminders_sent: RemindersSentTable;
+  leak_reports: LeakReportsTable;
 }
