@@ -22,6 +22,8 @@ import { rootKeyAuthenticator, rootKeyGuard } from './http/auth';
 import { frameworkErrors, installErrorHandling } from './http/errors';
 import { keyRoutes } from './keys/routes';
 import type { KeyService } from './keys/service';
+import { leakRoutes } from './leaks/routes';
+import type { LeakService } from './leaks/service';
 import type { Metrics } from './metrics';
 import type { Db } from './store/database';
 import type { BruteForceGuard } from './verify/brute-force';
@@ -41,6 +43,7 @@ export interface AppDependencies {
   keys: KeyService;
   workspaces: WorkspaceService;
   webhooks: WebhookService;
+  leaks: LeakService;
   /** Set while the replica drains (SIGTERM): /readyz then answers 503. */
   readiness: { draining: boolean };
   verifier: Verifier;
@@ -199,6 +202,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(workspaceRoutes, { workspaces: deps.workspaces, guard });
   await app.register(auditRoutes, { db: deps.db, guard });
   await app.register(webhookRoutes, { webhooks: deps.webhooks, guard });
+  await app.register(leakRoutes, { leaks: deps.leaks, guard, clientAddress: addresses.clientAddress });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
   await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry, readiness: deps.readiness });
   return app;

@@ -12,6 +12,8 @@ import { WebhookService } from './events/service';
 import { maskSecrets } from './keys/format';
 import { loadMasterKey, loadPepper } from './keys/secrets';
 import { KeyService } from './keys/service';
+import { GithubKeyring, githubKeySource } from './leaks/github-keys';
+import { LeakService } from './leaks/service';
 import { startMaintenance } from './maintenance';
 import { createMetrics } from './metrics';
 import { openStore, type Store } from './store/database';
@@ -154,6 +156,14 @@ export async function startServer(
     const workspaces = new WorkspaceService({ db, pepper, keys });
     const addressPolicy = { allowPrivate: config.webhookAllowPrivate, allowHttp: config.webhookAllowHttp };
     const webhooks = new WebhookService({ db, masterKey, policy: addressPolicy });
+    const keyring = new GithubKeyring({
+      source: githubKeySource(config),
+      ttlMs: config.githubScanningKeysTtlMs,
+      refetchMs: config.githubScanningKeysRefetchMs,
+      clock: options.clock ?? Date.now,
+      onError: (error) => logger.warn({ err: error }, "loading GitHub's secret-scanning keys failed"),
+    });
+    const leaks = new LeakService({ db, pepper, keys, keyring });
     const bootstrap = await workspaces.bootstrap();
     let bootstrapRootKeyFile: string | null = null;
     if (bootstrap) {
@@ -204,6 +214,7 @@ export async function startServer(
       keys,
       workspaces,
       webhooks,
+      leaks,
       verifier,
       recorder,
       metrics,

@@ -5,6 +5,9 @@ import {
   type CreatedKey,
   canonicalJson,
   type KeyPolicy,
+  type KeyStatus,
+  type LeakPolicy,
+  type LeakSource,
   type ListKeysQuery,
   POLICY_DEFAULTS,
   POLICY_FIELDS,
@@ -16,6 +19,7 @@ import { KeywardError } from '../errors';
 import { appendEvent } from '../events/outbox';
 import type { Db } from '../store/database';
 import type { Verifier } from '../verify/pipeline';
+import { readWorkspaceSettings } from '../workspaces/repository';
 import { generateKey, keyStart, suppliedKeyProblem } from './format';
 import { requireGrants } from './grants';
 import { apiPolicyOf, effectiveStatus, type KeyRecord, type StoredPolicy, storedPolicyOf, toApiKey } from './record';
@@ -33,6 +37,21 @@ export type NewKeyPolicy = { name: string; scopes: readonly string[] } & Partial
 
 /** A policy change: any subset of the policy, never the secret. */
 export type KeyPatch = Partial<KeyPolicy>;
+
+/** What a leak report did: the key after it, the policy applied, and whether it was recorded (false for a repeat). */
+export interface LeakOutcome {
+  key: ApiKey;
+  action: LeakPolicy;
+  previousStatus: KeyStatus;
+  recorded: boolean;
+}
+
+/** The status a leak policy gives a key in `status`, or null when it changes nothing. */
+function leakWrite(policy: LeakPolicy, status: KeyStatus): repository.KeyWrite | null {
+  if (policy === 'suspend') return status === 'active' || status === 'retiring' ? { status: 'suspended' } : null;
+  if (policy === 'revoke') return status === 'revoked' ? null : { status: 'revoked' };
+  return null;
+}
 
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
@@ -326,6 +345,55 @@ export class KeyService {
         graceUntil,
       };
     });
+  }
+
+  /**
+   * Applies the workspace's leak policy to a key found exposed (docs/leaks.md): suspend (undone
+   * with resume), revoke, or notify only. The change, its audit entry (where the key was found,
+   * never the key) and its key.leaked event commit together and are announced to every replica
+   * like any other change. `isNew` runs in that transaction with the key locked; when it says the
+   * report was already handled, nothing is changed or recorded.
+   */
+  async leak(
+    kind: KeyKind,
+    actor: Actor,
+    id: string,
+    report: { leak: LeakSource; note?: string | null },
+    isNew: (trx: Db, key: KeyRecord, now: Date) => Promise<boolean> = async () => true,
+  ): Promise<LeakOutcome> {
+    let action: LeakPolicy = 'notify';
+    let previousStatus: KeyStatus = 'active';
+    let recorded = false;
+    const key = await this.#change(kind, actor, id, async (trx, current, now) => {
+      previousStatus = effectiveStatus(current, now.getTime());
+      action = (await readWorkspaceSettings(trx, actor.workspaceId)).leakPolicy;
+      if (!(await isNew(trx, current, now))) return current;
+      recorded = true;
+      const write = leakWrite(action, previousStatus);
+      const updated = write
+        ? await repository.updateKey(trx, current.id, { ...write, updatedAt: now, version: current.version + 1 })
+        : current;
+      const status = effectiveStatus(updated, now.getTime());
+      await appendAudit(trx, actor, {
+        action: auditAction(kind, 'leak'),
+        targetKeyId: current.id,
+        changes: {
+          leak: report.leak,
+          ...(report.note ? { note: report.note } : {}),
+          policy: action,
+          status: { from: previousStatus, to: status },
+        },
+      });
+      await appendEvent(
+        trx,
+        actor,
+        'key.leaked',
+        { key: { ...eventKey(updated), status }, leak: report.leak, action, previousStatus },
+        now,
+      );
+      return updated;
+    });
+    return { key, action, previousStatus, recorded };
   }
 
   /**
