@@ -82,7 +82,10 @@ export const WebhookEndpointSchema = z
     description: z.string().nullable(),
     eventTypes: z.array(EventTypeSchema),
     enabled: z.boolean(),
-    disabledReason: z.string().nullable().describe('Why keyward disabled it (a 410 from the receiver), if it did'),
+    disabledReason: z
+      .string()
+      .nullable()
+      .describe('Why keyward disabled it (a 410 from the receiver, or deliveries that kept failing), if it did'),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
     previousSecretUntil: TimestampSchema.nullable().describe('Until when the replaced secret still signs'),

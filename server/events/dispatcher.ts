@@ -15,6 +15,12 @@ import { signatureHeader } from './signing';
  */
 export const RETRY_SCHEDULE_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, 36_000] as const;
 
+/** How many attempts a delivery gets on its own: the first and one per wait above. */
+export const SCHEDULED_ATTEMPTS = RETRY_SCHEDULE_SECONDS.length + 1;
+
+/** What one attempt came to, as the delivery metric counts it. */
+export type AttemptResult = 'succeeded' | 'retried' | 'failed';
+
 /** How much of a receiver's answer is kept with an attempt. */
 const RESPONSE_KEPT_BYTES = 1024;
 /** How many deliveries one round claims. */
@@ -49,6 +55,7 @@ export class Dispatcher {
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onAttempt: (result: AttemptResult) => void;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
 
@@ -60,6 +67,8 @@ export class Dispatcher {
     intervalMs: number;
     timeoutMs: number;
     onError: (error: unknown) => void;
+    /** Told the result of every attempt (for the delivery metric). */
+    onAttempt?: (result: AttemptResult) => void;
   }) {
     this.#db = deps.db;
     this.#webhooks = deps.webhooks;
@@ -67,6 +76,7 @@ export class Dispatcher {
     this.#clock = deps.clock ?? Date.now;
     this.#timeoutMs = deps.timeoutMs;
     this.#onError = deps.onError;
+    this.#onAttempt = deps.onAttempt ?? (() => undefined);
     this.#timer = setInterval(() => void this.#tick(), deps.intervalMs);
     this.#timer.unref();
   }
@@ -137,13 +147,33 @@ export class Dispatcher {
     };
     const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
     const gone = outcome.statusCode === 410;
-    const retryAt = ok || gone ? null : nextAttemptAt(delivery.attemptCount + 1, this.#clock());
-    await repository.recordAttempt(this.#db, delivery.id, {
-      status: ok ? 'succeeded' : retryAt ? 'pending' : 'failed',
-      nextAttemptAt: retryAt,
+    const now = this.#clock();
+    const retryAt = ok || gone ? null : nextAttemptAt(delivery.attemptCount + 1, now);
+    if (ok || retryAt) {
+      await repository.recordAttempt(this.#db, delivery.id, {
+        status: ok ? 'succeeded' : 'pending',
+        nextAttemptAt: retryAt,
+        attempt,
+      });
+      this.#onAttempt(ok ? 'succeeded' : 'retried');
+      return;
+    }
+    // The last attempt: 410, or the schedule used up (a hand-made redelivery past it disables nothing).
+    const exhausted = delivery.attemptCount + 1 === SCHEDULED_ATTEMPTS;
+    await this.#webhooks.recordFinalFailure(
+      endpoint,
+      delivery,
       attempt,
-    });
-    if (gone) await this.#webhooks.disableGone(endpoint, delivery.eventId);
+      gone ? 'gone' : exhausted ? 'exhausted' : null,
+      new Date(now),
+    );
+    this.#onAttempt('failed');
+  }
+
+  /** How long (seconds, on the dispatcher's clock) the oldest delivery for an enabled endpoint has waited; 0 when none waits. */
+  async oldestPendingSeconds(): Promise<number> {
+    const oldest = await repository.oldestPendingAt(this.#db);
+    return oldest ? Math.max(0, (this.#clock() - oldest.getTime()) / 1000) : 0;
   }
 
   /** One POST: no redirect followed, the address checked at connect time, at most `timeoutMs`. */

@@ -67,7 +67,12 @@ export async function insertEndpoint(db: Db, record: EndpointRecord): Promise<vo
     .execute();
 }
 
-/** One endpoint of a workspace (locked for update inside a transaction when asked), or null. */
+/**
+ * One endpoint of a workspace (locked inside a transaction when asked), or null. The lock is NO KEY
+ * UPDATE, not UPDATE: a key change in another transaction holds the workspace's audit lock and then
+ * inserts a delivery, whose foreign key takes KEY SHARE on this row; FOR UPDATE would wait for it
+ * while that change waits for our audit append, a deadlock on Postgres.
+ */
 export async function findEndpoint(
   db: Db,
   workspaceId: string,
@@ -79,7 +84,7 @@ export async function findEndpoint(
     .selectAll()
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id);
-  if (forUpdate) query = query.forUpdate();
+  if (forUpdate) query = query.forNoKeyUpdate();
   const row = await query.executeTakeFirst();
   return row ? toRecord(row) : null;
 }
@@ -134,6 +139,7 @@ export interface ClaimedDelivery {
   endpointId: string;
   eventId: string;
   attemptCount: number;
+  createdAt: Date;
   payload: string;
 }
 
@@ -149,7 +155,7 @@ export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: numbe
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
       .innerJoin('events as v', 'v.id', 'd.event_id')
-      .select(['d.id', 'd.endpoint_id', 'd.event_id', 'd.attempt_count', 'v.payload'])
+      .select(['d.id', 'd.endpoint_id', 'd.event_id', 'd.attempt_count', 'd.created_at', 'v.payload'])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where('e.enabled', '=', true)
@@ -173,6 +179,7 @@ export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: numbe
       endpointId: row.endpoint_id,
       eventId: row.event_id,
       attemptCount: row.attempt_count,
+      createdAt: row.created_at,
       payload: row.payload,
     }));
   });
@@ -195,6 +202,66 @@ export async function recordAttempt(
     })
     .where('id', '=', id)
     .execute();
+}
+
+/** Whether a delivery to the endpoint of an event that happened at or after `since` has succeeded. */
+export async function succeededSince(db: Db, endpointId: string, since: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('endpoint_id', '=', endpointId)
+    .where('created_at', '>=', since)
+    .where('status', '=', 'succeeded')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Fails every pending delivery of an endpoint (it was disabled); returns how many. */
+export async function failPending(db: Db, endpointId: string): Promise<number> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', next_attempt_at: null })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * When the oldest delivery still waiting for an enabled endpoint was made, or null when none waits.
+ * A cheap read: the partial index on pending deliveries holds only what is waiting.
+ */
+export async function oldestPendingAt(db: Db): Promise<Date | null> {
+  const row = await db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+    .select((eb) => eb.fn.min('d.created_at').as('oldest'))
+    .where('d.status', '=', 'pending')
+    .where('e.enabled', '=', true)
+    .executeTakeFirst();
+  const oldest = row?.oldest as Date | string | null | undefined;
+  return oldest ? new Date(oldest) : null;
+}
+
+/**
+ * Deletes finished deliveries made before `before`, then events from before it that no delivery
+ * refers to any more. A pending delivery (a paused endpoint's, say) keeps itself and its event.
+ */
+export async function pruneEvents(db: Db, before: Date): Promise<{ deliveries: number; events: number }> {
+  const deliveries = await db
+    .deleteFrom('webhook_deliveries')
+    .where('created_at', '<', before)
+    .where('status', 'in', ['succeeded', 'failed'])
+    .executeTakeFirst();
+  const events = await db
+    .deleteFrom('events as v')
+    .where('v.occurred_at', '<', before)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'v.id'))),
+    )
+    .executeTakeFirst();
+  return { deliveries: Number(deliveries.numDeletedRows), events: Number(events.numDeletedRows) };
 }
 
 /** Makes a delivery due again now (a manual redelivery), whatever its status. */

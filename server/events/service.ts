@@ -1,5 +1,6 @@
 import type {
   CreateWebhookBody,
+  DeliveryAttempt,
   ListDeliveriesQuery,
   UpdateWebhookBody,
   WebhookDelivery,
@@ -11,7 +12,7 @@ import { KeywardError } from '../errors';
 import type { MasterKey } from '../keys/secrets';
 import type { Db } from '../store/database';
 import { type AddressPolicy, assertDeliverableUrl } from './address-guard';
-import { newId } from './outbox';
+import { appendEvent, newId } from './outbox';
 import * as repository from './repository';
 import { generateWebhookSecret } from './signing';
 
@@ -196,30 +197,68 @@ export class WebhookService {
     return secrets;
   }
 
-  /** Disables an endpoint whose receiver answered 410 Gone, with an audit entry by keyward itself. */
-  async disableGone(record: repository.EndpointRecord, eventId: string): Promise<void> {
+  /**
+   * Records a delivery's last attempt, a failure, and disables the endpoint in the same transaction
+   * when `disable` says why: the receiver answered 410 Gone, or the delivery used up its scheduled
+   * retries and no later event has been delivered to the endpoint since (docs/events.md, "An
+   * endpoint that keeps failing"). A delivery sent again by hand that fails disables nothing.
+   */
+  async recordFinalFailure(
+    endpoint: repository.EndpointRecord,
+    delivery: repository.ClaimedDelivery,
+    attempt: DeliveryAttempt,
+    disable: 'gone' | 'exhausted' | null,
+    now: Date,
+  ): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await repository.recordAttempt(trx, delivery.id, { status: 'failed', nextAttemptAt: null, attempt });
+      if (disable === 'gone') {
+        await this.#disable(trx, endpoint, 'the receiver answered 410 Gone', delivery.eventId, now);
+      } else if (disable === 'exhausted' && !(await repository.succeededSince(trx, endpoint.id, delivery.createdAt))) {
+        const hours = Math.round((now.getTime() - delivery.createdAt.getTime()) / 3_600_000);
+        const reason = `deliveries kept failing: every attempt over ${hours} h failed, and nothing was delivered since ${delivery.createdAt.toISOString()}`;
+        await this.#disable(trx, endpoint, reason, delivery.eventId, now);
+      }
+    });
+  }
+
+  /**
+   * Disables an endpoint on keyward's own account: its pending deliveries fail (they can be sent
+   * again by hand once it is enabled), the audit log says why, and the workspace's other endpoints
+   * get a webhook.disabled event. The caller's transaction holds it all; an endpoint disabled
+   * meanwhile (by another replica, or its owner) is left alone.
+   */
+  async #disable(trx: Db, endpoint: repository.EndpointRecord, reason: string, eventId: string, now: Date) {
+    const current = await repository.findEndpoint(trx, endpoint.workspaceId, endpoint.id, true);
+    if (!current?.enabled) return;
     const actor: Actor = {
-      workspaceId: record.workspaceId,
+      workspaceId: endpoint.workspaceId,
       rootKeyId: null,
       scopes: ['*'],
       ip: null,
       userAgent: null,
       requestId: null,
     };
-    await this.#db.transaction().execute(async (trx) => {
-      const current = await repository.findEndpoint(trx, record.workspaceId, record.id, true);
-      if (!current?.enabled) return;
-      const reason = 'the receiver answered 410 Gone';
-      await repository.updateEndpoint(trx, record.id, {
-        enabled: false,
-        disabledReason: reason,
-        updatedAt: new Date(),
-      });
-      await appendAudit(trx, actor, {
-        action: 'webhook.disable',
-        targetKeyId: null,
-        changes: { webhookId: record.id, reason, eventId },
-      });
+    await repository.updateEndpoint(trx, endpoint.id, { enabled: false, disabledReason: reason, updatedAt: now });
+    const pendingFailed = await repository.failPending(trx, endpoint.id);
+    await appendAudit(trx, actor, {
+      action: 'webhook.disable',
+      targetKeyId: null,
+      changes: { webhookId: endpoint.id, reason, eventId, pendingFailed },
     });
+    // This endpoint is disabled by now, so appendEvent sends the event to the others only.
+    await appendEvent(
+      trx,
+      actor,
+      'webhook.disabled',
+      { webhook: { id: current.id, url: shownUrl(current.url) }, reason },
+      now,
+    );
   }
+}
+
+/** An endpoint's URL as an event shows it to other receivers: no query string or fragment, where tokens hide. */
+function shownUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
 }
