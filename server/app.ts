@@ -14,6 +14,7 @@ import { auditRoutes } from './audit/routes';
 import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
 import type { Config } from './config';
+import { consoleParts, consoleRoutes, sessionAwareGuard } from './console';
 import { KeywardError } from './errors';
 import { webhookRoutes } from './events/routes';
 import type { WebhookService } from './events/service';
@@ -51,6 +52,8 @@ export interface AppDependencies {
   metrics: Metrics;
   logger: FastifyBaseLogger;
   bruteForce: BruteForceGuard;
+  /** The clock console sessions expire by (ms since the epoch); Date.now unless a test moves it. */
+  clock?: () => number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -195,7 +198,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const guard = rootKeyGuard(authenticator, addresses.clientAddress);
+  // A request without Authorization that carries a console session cookie acts as its root key.
+  const webConsole = consoleParts({ ...deps, clock: deps.clock ?? Date.now, addresses });
+  const guard = sessionAwareGuard(rootKeyGuard(authenticator, addresses.clientAddress), webConsole);
   await app.register(keyRoutes, { prefix: '/v1/keys', kind: 'api', keys: deps.keys, guard });
   await app.register(keyRoutes, { prefix: '/v1/root-keys', kind: 'root', keys: deps.keys, guard });
   await app.register(verifyRoutes, { service, guard, requestLogLevel: verifyLogLevel });
@@ -204,6 +209,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(webhookRoutes, { webhooks: deps.webhooks, guard });
   await app.register(leakRoutes, { leaks: deps.leaks, guard, clientAddress: addresses.clientAddress });
   await app.register(callRoutes, { db: deps.db, recorder: deps.recorder, guard });
+  await app.register(consoleRoutes, { ...webConsole, authenticator });
   await app.register(healthRoutes, { db: deps.db, registry: deps.metrics.registry, readiness: deps.readiness });
   return app;
 }

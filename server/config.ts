@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CidrSchema, GITHUB_SCANNING_KEYS_URL, GithubPublicKeysSchema } from '../schema';
+import { DEFAULT_PGLITE_SHARED_BUFFERS } from './store/pglite-thread';
 
 /** `LIMIT/SECONDS`, e.g. `20/60`: at most LIMIT in any SECONDS. */
 const PerWindowSchema = z
@@ -29,6 +30,11 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(7070),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('.keyward'),
+  // The embedded store's buffer cache (shared_buffers).
+  pgliteSharedBuffers: z
+    .string()
+    .regex(/^\d{1,6}(kB|MB|GB)$/, { message: 'must be a size such as 32MB' })
+    .default(DEFAULT_PGLITE_SHARED_BUFFERS),
   databaseUrl: z.string().url().optional(),
   listenDatabaseUrl: z.string().url().optional(),
   drainTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
@@ -59,6 +65,11 @@ export const ConfigSchema = z.object({
     .default(false),
   webhookDispatchIntervalMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  // Web console sessions (docs/console.md): ended after this long without a request, and after this long in all.
+  consoleIdleMinutes: z.coerce.number().int().min(1).max(1440).default(30),
+  consoleSessionHours: z.coerce.number().int().min(1).max(168).default(12),
+  // Where the built console is (npm run build writes dist/console); unset: next to the server's code.
+  consoleDir: z.string().min(1).optional(),
   // GitHub secret scanning (docs/leaks.md): the public keys alerts are signed with come from the
   // inline JSON if set, else the file, else the URL; the URL and the file are re-read after the TTL,
   // and when an alert names a key not yet known, at most once per refetch interval.
@@ -89,6 +100,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   port: 'KEYWARD_PORT',
   host: 'KEYWARD_HOST',
   dataDir: 'KEYWARD_DATA_DIR',
+  pgliteSharedBuffers: 'KEYWARD_PGLITE_SHARED_BUFFERS',
   databaseUrl: 'DATABASE_URL',
   listenDatabaseUrl: 'KEYWARD_LISTEN_DATABASE_URL',
   drainTimeoutMs: 'KEYWARD_DRAIN_TIMEOUT_MS',
@@ -111,6 +123,9 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   webhookAllowHttp: 'KEYWARD_WEBHOOK_ALLOW_HTTP',
   webhookDispatchIntervalMs: 'KEYWARD_WEBHOOK_DISPATCH_INTERVAL_MS',
   webhookTimeoutMs: 'KEYWARD_WEBHOOK_TIMEOUT_MS',
+  consoleIdleMinutes: 'KEYWARD_CONSOLE_IDLE_MINUTES',
+  consoleSessionHours: 'KEYWARD_CONSOLE_SESSION_HOURS',
+  consoleDir: 'KEYWARD_CONSOLE_DIR',
   githubScanningKeys: 'KEYWARD_GITHUB_SCANNING_KEYS',
   githubScanningKeysFile: 'KEYWARD_GITHUB_SCANNING_KEYS_FILE',
   githubScanningKeysUrl: 'KEYWARD_GITHUB_SCANNING_KEYS_URL',

@@ -140,7 +140,11 @@ export async function startServer(
   try {
     const pepper = loadPepper(config.pepper, config.dataDir);
     const masterKey = loadMasterKey(config.masterKey, config.dataDir);
-    store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+    store = await openStore(
+      config.databaseUrl
+        ? { databaseUrl: config.databaseUrl }
+        : { dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
+    );
     const db = store.db;
     const verifier = new Verifier(db, pepper, masterKey, {
       cacheTtlMs: config.verifyCacheTtlMs,

@@ -63,11 +63,14 @@ export interface RootKeyAuthenticator {
     now: number,
     fingerprint?: string,
   ): Authentication | undefined;
-  /** Authenticates one request: the root key in `Authorization: Bearer` must be valid and hold `scope`. */
+  /**
+   * Authenticates one request: the root key in `Authorization: Bearer` must be valid and hold
+   * `scope`; null asks for no particular scope (signing in to the web console).
+   */
   authenticate(
     authorization: string | undefined,
     origin: Origin,
-    scope: ManagementScope,
+    scope: ManagementScope | null,
     now?: number,
   ): Promise<Authentication>;
 }
@@ -109,16 +112,21 @@ export function rootKeyAuthenticator(
     );
   };
   /** The pipeline's input: every field the verify service passes, in its order, so the pipeline sees one shape. */
-  const input = (token: string, origin: Origin, scope: ManagementScope): VerifyInput => ({
+  const input = (token: string, origin: Origin, scope: ManagementScope | null): VerifyInput => ({
     key: token,
     request: undefined,
     kind: 'root',
     workspaceId: undefined,
     ip: origin.ip ?? undefined,
-    scopes: scopeList(scope),
+    scopes: scope === null ? undefined : scopeList(scope),
   });
   /** The verdict on a verified root key. */
-  const admit = (origin: Origin, scope: ManagementScope, outcome: VerifyOutcome, now: number): Authentication => {
+  const admit = (
+    origin: Origin,
+    scope: ManagementScope | null,
+    outcome: VerifyOutcome,
+    now: number,
+  ): Authentication => {
     switch (outcome.code) {
       case 'VALID':
         recorder.noteUse(outcome.key.id, now, origin.ip);

@@ -15,7 +15,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreOptions = { databaseUrl: string } | { dataDir: string };
+export type StoreOptions =
+  | { databaseUrl: string }
+  | { dataDir: string /** PGlite's shared_buffers, e.g. 32MB. */; sharedBuffers?: string };
 
 // pg returns int8 as a string to avoid precision loss; our only int8 is the call id, which we keep as text.
 // timestamptz stays a Date in both drivers.
@@ -32,7 +34,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   } else {
     const dataPath = `${options.dataDir}/pgdata`;
     mkdirSync(dataPath, { recursive: true, mode: 0o700 });
-    const pglite = await PGliteThread.open(dataPath);
+    const pglite = await PGliteThread.open(dataPath, { sharedBuffers: options.sharedBuffers });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite as never) });
     store = { db, kind: 'pglite', close: () => db.destroy() };
   }

@@ -294,6 +294,30 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0011_console_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Web console sessions (server/console/sessions.ts): only a hash of the session id is kept,
+      // and the root key's id, never the key; every request re-reads that key, so revoking it ends
+      // its sessions at once.
+      await runScript(
+        db,
+        `
+        create table console_sessions (
+          id_hash text primary key,
+          workspace_id text not null references workspaces(id),
+          root_key_id text not null references keys(id),
+          created_at timestamptz not null,
+          last_seen_at timestamptz not null,
+          expires_at timestamptz not null,
+          ip text,
+          user_agent text
+        );
+        create index console_sessions_by_root_key on console_sessions (root_key_id);
+        create index console_sessions_by_expiry on console_sessions (expires_at)
+      `,
+      );
+    },
+  },
 };
 
 /** Runs a script of `;`-separated statements, one statement at a time: PGlite runs each query as a prepared statement. */

@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 /*
@@ -24,7 +28,9 @@ function workerMain(): void {
   // Resolved by the parent: an eval worker resolves bare names from the process's cwd, not from here.
   const { PGlite } = require(workerData.pglitePath as string) as typeof import('@electric-sql/pglite');
   const port = parentPort!;
-  const ready = PGlite.create(workerData.dataPath as string);
+  const ready = PGlite.create(workerData.dataPath as string, {
+    postgresqlconf: [`shared_buffers=${workerData.sharedBuffers as string}`],
+  });
   ready.then(
     () => port.postMessage({ id: 0, result: { rows: [] } }),
     (error: Error) => port.postMessage({ id: 0, error: { message: error.message } }),
@@ -48,6 +54,28 @@ function workerMain(): void {
       });
     }
   });
+}
+
+/**
+ * PGlite's shared_buffers unless configured. Postgres's 128MB default costs about 100MB of idle
+ * memory in the wasm heap, for tables that fit in 32MB many times over (docs/operations.md).
+ */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
+
+/** Runs initdb for `dataPath` in a child process that exits when it is done. */
+async function initialiseInChildProcess(dataPath: string): Promise<void> {
+  const script = `
+    const [pglitePath, dataPath] = process.argv.slice(-2);
+    require(pglitePath).PGlite.create(dataPath).then((db) => db.close()).catch((error) => {
+      process.stderr.write(String(error && error.message));
+      process.exit(1);
+    });`;
+  try {
+    await promisify(execFile)(process.execPath, ['-e', script, require.resolve('@electric-sql/pglite'), dataPath]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr;
+    throw new Error(`initialising the embedded store in ${dataPath} failed: ${stderr || (error as Error).message}`);
+  }
 }
 
 /** A database error from the worker, with the SQLSTATE code Postgres gave it. */
@@ -87,11 +115,20 @@ export class PGliteThread {
     worker.on('exit', () => failAll(new Error('the PGlite worker has stopped')));
   }
 
-  /** Starts the worker and opens (or initialises) the cluster in `dataPath`. */
-  static async open(dataPath: string): Promise<PGliteThread> {
+  /**
+   * Starts the worker and opens the cluster in `dataPath`. An empty `dataPath` is initialised first
+   * in a short-lived child process: initdb grows the wasm memory to several hundred MB, and neither
+   * wasm memory nor a finished worker's heap goes back to the system while this process lives.
+   */
+  static async open(dataPath: string, options: { sharedBuffers?: string } = {}): Promise<PGliteThread> {
+    if (!existsSync(join(dataPath, 'PG_VERSION'))) await initialiseInChildProcess(dataPath);
+    return PGliteThread.#start(dataPath, options.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS);
+  }
+
+  static async #start(dataPath: string, sharedBuffers: string): Promise<PGliteThread> {
     const worker = new Worker(`(${workerMain.toString()})()`, {
       eval: true,
-      workerData: { dataPath, pglitePath: require.resolve('@electric-sql/pglite') },
+      workerData: { dataPath, sharedBuffers, pglitePath: require.resolve('@electric-sql/pglite') },
     });
     const thread = new PGliteThread(worker);
     await new Promise<void>((resolve, reject) => thread.#pending.set(0, { resolve: () => resolve(), reject }));

@@ -144,6 +144,19 @@ export interface RemindersSentTable {
   sent_at: Timestamp;
 }
 
+/** A web console session: the hash of its opaque id and the root key it acts as (server/console/sessions.ts). */
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  workspace_id: string;
+  root_key_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  /** The absolute expiry: the session ends then, however busy. */
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 /** A leak report already acted on: a second identical one changes nothing (server/leaks/service.ts). */
 export interface LeakReportsTable {
   key_id: string;
@@ -167,4 +180,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   reminders_sent: RemindersSentTable;
   leak_reports: LeakReportsTable;
+  console_sessions: ConsoleSessionsTable;
 }
