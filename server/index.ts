@@ -90,11 +90,15 @@ export async function startServer(
   options: {
     env?: NodeJS.ProcessEnv;
     logDestination?: DestinationStream;
-    /** The webhook dispatcher's clock (ms since the epoch): tests move it forward instead of sleeping. */
+    /**
+     * The clock of time-driven work, in ms since the epoch: maintenance (expiry, reminders, pruning)
+     * and webhook delivery. Date.now unless given; tests move it forward instead of sleeping.
+     */
     clock?: () => number;
   } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(options.env ?? process.env, overrides);
+  const clock = options.clock ?? Date.now;
   const logger = pino(
     {
       level: config.logLevel,
@@ -187,6 +191,7 @@ export async function startServer(
       leadership: membership.leadership,
       onLeadership: (leading) => metrics.leader.set(leading ? 1 : 0),
       sweepers: [bruteForce],
+      clock,
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
       onRotationDue: (counts) => {
@@ -206,7 +211,7 @@ export async function startServer(
       db,
       webhooks,
       policy: addressPolicy,
-      ...(options.clock ? { clock: options.clock } : {}),
+      clock,
       intervalMs: config.webhookDispatchIntervalMs,
       timeoutMs: config.webhookTimeoutMs,
       onError: (error) => logger.error({ err: error }, 'delivering webhooks failed'),

@@ -23,6 +23,8 @@ export function startMaintenance(options: {
   onLeadership?: (leading: boolean) => void;
   /** In-memory state to sweep each round (brute-force counters…). */
   sweepers?: { sweep(now: number): void }[];
+  /** Milliseconds since the epoch: Date.now in production; tests move it forward instead of sleeping. */
+  clock: () => number;
   intervalMs: number;
   callRetentionDays: number;
   /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
@@ -31,7 +33,8 @@ export function startMaintenance(options: {
 }): { run(): Promise<void>; stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   const run = async () => {
-    const now = new Date();
+    // One reading of the clock for the whole round.
+    const now = new Date(options.clock());
     options.verifier.sweep(now.getTime());
     for (const sweeper of options.sweepers ?? []) sweeper.sweep(now.getTime());
     const leading = await options.leadership.holds();
