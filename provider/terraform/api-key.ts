@@ -1,33 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { CreateKeyBodySchema, durationSeconds, RotationSchema, snakeCase } from '../../schema';
+import { CreateKeyBodySchema, durationSeconds, RotationSchema } from '../../schema';
 import type { ApiKey, Keyward } from '../../sdk';
+import { parseKey, suppliedKeyProblem } from '../../server/keys/format';
 import { type CtyObject, type CtyValue, containsUnknown, toJson, UNKNOWN } from './cty';
-import { type Diagnostic, diagnostic } from './diagnostics';
+import { type Diagnostic, diagnostic, issuesToDiagnostics } from './diagnostics';
 import { apiPolicyOf, defaultOf, POLICY_ATTRIBUTES, policyStateOf, SERVER_DEFAULTS } from './policy';
 import type { CtyType } from './schema';
 
 /*
  * keyward_api_key: what each RPC means for a key. Policy arguments map 1:1 to the API's fields
- * (snake_case here, camelCase there); rotate_after, rotate_every_days and grace_period live only
- * in the state and drive replacement and retirement.
+ * (snake_case here, camelCase there); rotate_after, rotate_every_days, grace_period and
+ * key_wo_version live only in the state and drive replacement and retirement. key_wo is
+ * write-only: it arrives in the configuration of the apply that creates the key, goes to the
+ * server as `key`, and is null in every state and plan this file returns.
  */
 
 const COMPUTED_ONLY = ['id', 'key', 'signing_secret', 'start', 'status', 'created_at'] as const;
 
-/** zod issues as diagnostics pointing at the attribute (and element) that is wrong. */
-function issuesToDiagnostics(issues: z.core.$ZodIssue[]): Diagnostic[] {
-  return issues.map((issue) => {
-    const path = issue.path.map((step) => (typeof step === 'string' ? snakeCase(step) : step)) as (string | number)[];
-    const shown = path
-      .map((step, index) => (typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`))
-      .join('');
-    return diagnostic('error', `Invalid ${path[0] ?? 'configuration'}`, `${shown}: ${issue.message}`, path);
-  });
+/** What the engine announced it can do (ClientCapabilities); an engine before 6.6 announces nothing. */
+export interface EngineCapabilities {
+  writeOnlyAttributesAllowed: boolean;
 }
 
-/** ValidateResourceConfig: the shared zod schemas, on every value already known. */
-export function validateApiKeyConfig(config: CtyObject): Diagnostic[] {
+/** ValidateResourceConfig: the shared zod schemas, on every value already known, and key_wo's rules. */
+export function validateApiKeyConfig(config: CtyObject, engine: EngineCapabilities): Diagnostic[] {
   const policy = apiPolicyOf(config);
   // An unknown name (from another resource) is fine; check the rest around a stand-in.
   const parsed = CreateKeyBodySchema.safeParse({ name: 'unknown until apply', ...policy });
@@ -41,8 +37,78 @@ export function validateApiKeyConfig(config: CtyObject): Diagnostic[] {
   const diagnostics = [
     ...(parsed.success ? [] : issuesToDiagnostics(parsed.error.issues)),
     ...(rotation.success ? [] : issuesToDiagnostics(rotation.error.issues)),
+    ...validateSuppliedKey(config, engine),
   ];
   return diagnostics;
+}
+
+function isSet(value: CtyValue | undefined): boolean {
+  return value !== null && value !== undefined;
+}
+
+function validateSuppliedKey(config: CtyObject, engine: EngineCapabilities): Diagnostic[] {
+  if (!isSet(config.key_wo)) {
+    return isSet(config.key_wo_version)
+      ? [
+          diagnostic(
+            'error',
+            'key_wo_version without key_wo',
+            'key_wo_version: set it only with key_wo (rotate_after rotates a key keyward generates)',
+            ['key_wo_version'],
+          ),
+        ]
+      : [];
+  }
+  // An engine that does not know write-only arguments would keep key_wo in its state and plans.
+  if (!engine.writeOnlyAttributesAllowed)
+    return [
+      diagnostic(
+        'error',
+        'key_wo needs an engine with write-only arguments',
+        'key_wo: this OpenTofu or Terraform does not support write-only arguments (they arrived in OpenTofu 1.11 and Terraform 1.11), so it would store the key in its state and plan files. Upgrade the engine, or remove key_wo and key_wo_version and let keyward generate the key (it is then in `key`, and in the state).',
+        ['key_wo'],
+      ),
+    ];
+  const diagnostics: Diagnostic[] = [];
+  if (!isSet(config.key_wo_version))
+    diagnostics.push(
+      diagnostic(
+        'error',
+        'Missing key_wo_version',
+        "key_wo_version: required with key_wo. key_wo is never stored, so a change to it cannot be seen: changing key_wo_version is what replaces the key with key_wo's value",
+        ['key_wo_version'],
+      ),
+    );
+  if (typeof config.key_wo === 'string') {
+    const environment = config.environment ?? SERVER_DEFAULTS.environment;
+    // With the environment still unknown, only the shape and checksum can be checked now.
+    const problem =
+      typeof environment === 'string'
+        ? suppliedKeyProblem(config.key_wo, environment as 'live' | 'test')
+        : parseKey(config.key_wo)
+          ? null
+          : 'must be a keyward key with a valid checksum';
+    if (problem) diagnostics.push(diagnostic('error', 'Invalid key_wo', `key_wo: ${problem}`, ['key_wo']));
+  }
+  return diagnostics;
+}
+
+/**
+ * The server's refusal of a supplied key, as a diagnostic on key_wo: a 400 naming body.key, or a
+ * 409 conflict (the key is in use somewhere). Anything else is not about key_wo: null.
+ */
+export function keyWoDiagnostic(error: unknown): Diagnostic | null {
+  const refused = error as { status?: number; code?: string; issues?: { path: string; message: string }[] };
+  const issue = refused.status === 400 ? refused.issues?.find((candidate) => candidate.path === 'body.key') : undefined;
+  if (issue) return diagnostic('error', 'Invalid key_wo', `key_wo: ${issue.message}`, ['key_wo']);
+  if (refused.status === 409 && refused.code === 'KW_ERR_CONFLICT')
+    return diagnostic(
+      'error',
+      'key_wo is already in use',
+      'key_wo: keyward already holds this key; a supplied key must be new (generate one with the ephemeral keyward_key_material). Nothing was created.',
+      ['key_wo'],
+    );
+  return null;
 }
 
 /** The result of planning one change. */
@@ -65,6 +131,8 @@ export function planApiKey(
     // An imported key has no rotate_after yet: setting one adopts it rather than rotating it.
     if (prior.rotate_after !== null && !sameValue(prior.rotate_after, proposed.rotate_after))
       requiresReplace.push(['rotate_after']);
+    // No adoption here: the consumer takes key_wo's value, so the key must become that value.
+    if (!sameValue(prior.key_wo_version, proposed.key_wo_version)) requiresReplace.push(['key_wo_version']);
     if (
       prior.environment !== null &&
       !sameValue(prior.environment, proposed.environment) &&
@@ -80,7 +148,7 @@ export function planApiKey(
       requiresReplace.push(['rotate_every_days']);
   }
   if (prior !== null && requiresReplace.length === 0) {
-    const planned: CtyObject = { ...proposed };
+    const planned: CtyObject = { ...proposed, key_wo: null };
     for (const field of COMPUTED_ONLY) planned[field] = prior[field] ?? null;
     // Turning signing on may issue the signing secret in this update.
     const signs =
@@ -94,20 +162,26 @@ export function planApiKey(
     return { planned, requiresReplace, plannedPrivate: priorPrivate };
   }
   // A new key: create, or the create half of a replacement.
-  const planned: CtyObject = { ...proposed };
+  const planned: CtyObject = { ...proposed, key_wo: null };
   for (const field of COMPUTED_ONLY) planned[field] = UNKNOWN;
+  // A supplied key leaves nothing of itself in state: `key` and `start` stay null.
+  if (isSet(config?.key_wo)) {
+    planned.key = null;
+    planned.start = null;
+  }
   for (const [field, fallback] of Object.entries(SERVER_DEFAULTS))
     if (config?.[field] === null || config?.[field] === undefined) planned[field] = fallback;
   // One Idempotency-Key per planned key, carried to apply in the private state.
   return { planned, requiresReplace, plannedPrivate: Buffer.from(JSON.stringify({ idempotencyKey: randomUUID() })) };
 }
 
-/** ApplyResourceChange: create, update in place, or retire. */
+/** ApplyResourceChange: create (with key_wo's value from `config` when set), update in place, or retire. */
 export async function applyApiKey(
   client: Keyward,
   prior: CtyObject | null,
   planned: CtyObject | null,
   plannedPrivate: Buffer,
+  config: CtyObject | null,
 ): Promise<CtyObject | null> {
   if (planned === null) {
     if (prior === null || typeof prior.id !== 'string') return null;
@@ -122,8 +196,12 @@ export async function applyApiKey(
     const { idempotencyKey } = plannedPrivate.length
       ? (JSON.parse(plannedPrivate.toString()) as { idempotencyKey?: string })
       : {};
-    const created = await client.keys.create(apiPolicyOf(planned) as never, idempotencyKey ? { idempotencyKey } : {});
-    return { ...stateOf(created, planned, created.key), signing_secret: created.signingSecret };
+    const supplied = typeof config?.key_wo === 'string' ? config.key_wo : undefined;
+    const created = await client.keys.create(
+      { ...apiPolicyOf(planned), ...(supplied ? { key: supplied } : {}) } as never,
+      idempotencyKey ? { idempotencyKey } : {},
+    );
+    return { ...stateOf(created, planned, supplied ? null : created.key), signing_secret: created.signingSecret };
   }
   const before = apiPolicyOf(prior, POLICY_ATTRIBUTES);
   const after = apiPolicyOf(planned, POLICY_ATTRIBUTES);
@@ -158,7 +236,7 @@ export async function importApiKey(client: Keyward, id: string): Promise<CtyObje
   if (key.status === 'revoked' || key.status === 'expired')
     throw new Error(`key ${id} is ${key.status}; only a live key can be imported`);
   return {
-    ...stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h' }, null),
+    ...stateOf(key, { rotate_after: null, rotate_every_days: null, grace_period: '24h', key_wo_version: null }, null),
     signing_secret: null,
   };
 }
@@ -179,7 +257,11 @@ export async function readApiKeyData(client: Keyward, id: string): Promise<CtyOb
   };
 }
 
-/** The state for a key as the server returns it, keeping Terraform's spelling where it means the same. */
+/**
+ * The state for a key as the server returns it, keeping Terraform's spelling where it means the
+ * same. A key that came through key_wo (key_wo_version is required with it) keeps not even its
+ * `start` (the prefix and 4 characters) in state: the id names it, and `keyward keys show` has it.
+ */
 function stateOf(key: ApiKey, held: CtyObject, secret: CtyValue): CtyObject {
   return {
     id: key.id,
@@ -188,8 +270,9 @@ function stateOf(key: ApiKey, held: CtyObject, secret: CtyValue): CtyObject {
     rotate_after: held.rotate_after ?? null,
     rotate_every_days: held.rotate_every_days ?? null,
     grace_period: held.grace_period ?? '24h',
+    key_wo_version: held.key_wo_version ?? null,
     key: secret,
-    start: key.start,
+    start: isSet(held.key_wo_version) ? null : key.start,
     status: key.status,
     created_at: key.createdAt,
   };

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { snakeCase } from '../../schema';
+
 /** A diagnostic as the plugin protocol carries it, with the attribute path it concerns. */
 export interface Diagnostic {
   severity: 'ERROR' | 'WARNING';
@@ -44,4 +47,15 @@ export function errorDiagnostic(summary: string, error: unknown): Diagnostic {
     .filter(Boolean)
     .join('; ');
   return diagnostic('error', summary, detail);
+}
+
+/** zod issues as diagnostics pointing at the attribute (and element) that is wrong. */
+export function issuesToDiagnostics(issues: z.core.$ZodIssue[]): Diagnostic[] {
+  return issues.map((issue) => {
+    const path = issue.path.map((step) => (typeof step === 'string' ? snakeCase(step) : step)) as (string | number)[];
+    const shown = path
+      .map((step, index) => (typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`))
+      .join('');
+    return diagnostic('error', `Invalid ${path[0] ?? 'configuration'}`, `${shown}: ${issue.message}`, path);
+  });
 }

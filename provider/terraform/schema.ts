@@ -30,6 +30,7 @@ export interface TerraformAttribute {
   optional?: true;
   computed?: true;
   sensitive?: true;
+  write_only?: true;
 }
 
 /** A resource, data source or provider schema. */
@@ -47,6 +48,7 @@ export interface TerraformProviderSchemaDocument {
       provider: TerraformSchema;
       resource_schemas: Record<string, TerraformSchema>;
       data_source_schemas: Record<string, TerraformSchema>;
+      ephemeral_resource_schemas: Record<string, TerraformSchema>;
     }
   >;
 }
@@ -99,7 +101,7 @@ type Mode = 'required' | 'optional' | 'optional+computed' | 'computed';
 function attribute(
   node: JsonSchema,
   mode: Mode,
-  extra: { sensitive?: boolean; description?: string } = {},
+  extra: { sensitive?: boolean; writeOnly?: boolean; description?: string } = {},
 ): TerraformAttribute {
   const description = extra.description ?? descriptionOf(node);
   return {
@@ -110,6 +112,7 @@ function attribute(
     ...(mode === 'optional' || mode === 'optional+computed' ? { optional: true as const } : {}),
     ...(mode === 'optional+computed' || mode === 'computed' ? { computed: true as const } : {}),
     ...(extra.sensitive ? { sensitive: true as const } : {}),
+    ...(extra.writeOnly ? { write_only: true as const } : {}),
   };
 }
 
@@ -138,7 +141,9 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
   const resourceAttributes: Record<string, TerraformAttribute> = {
     id: attribute(string, 'computed', { description: 'The key id (never the key itself)' }),
   };
-  for (const [name, node] of Object.entries(create))
+  // The supplied key is the write-only key_wo, below: `key` is the computed secret here.
+  const { key: suppliedKey, ...policy } = create;
+  for (const [name, node] of Object.entries(policy))
     resourceAttributes[snakeCase(name)] = attribute(
       node,
       name === 'name' ? 'required' : SERVER_DEFAULTED.has(name) ? 'optional+computed' : 'optional',
@@ -147,15 +152,27 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
     resourceAttributes[snakeCase(name)] = attribute(node, name === 'gracePeriod' ? 'optional+computed' : 'optional');
   resourceAttributes.key = attribute(string, 'computed', {
     sensitive: true,
-    description: 'The key: known once, when it is created',
+    description: 'The key: known once, when keyward generates it; null when key_wo supplies it',
+  });
+  resourceAttributes.key_wo = attribute(suppliedKey!, 'optional', {
+    sensitive: true,
+    writeOnly: true,
+    description: `${descriptionOf(suppliedKey!)}. Write-only (OpenTofu and Terraform ≥ 1.11): used when the key is created or replaced, never stored in state or plan; feed it from the ephemeral keyward_key_material`,
+  });
+  resourceAttributes.key_wo_version = attribute(string, 'optional', {
+    description:
+      "Required with key_wo: changing it replaces the key (create_before_destroy) with key_wo's value at that apply. Derive it from the rotation date",
   });
   resourceAttributes.signing_secret = attribute(string, 'computed', {
     sensitive: true,
     description:
       'For a key that signs (signed_scopes or require_signature): the HMAC secret for signing requests, known once',
   });
-  for (const name of ['start', 'status', 'createdAt'] as const)
+  for (const name of ['status', 'createdAt'] as const)
     resourceAttributes[snakeCase(name)] = attribute(shown[name]!, 'computed');
+  resourceAttributes.start = attribute(shown.start!, 'computed', {
+    description: `${descriptionOf(shown.start!)}; null when key_wo supplies the key, so the state holds nothing of it`,
+  });
 
   const dataAttributes: Record<string, TerraformAttribute> = {
     id: attribute(string, 'required', { description: 'The key id to look up' }),
@@ -194,7 +211,7 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
             block: {
               attributes: sorted(resourceAttributes),
               description:
-                'An API key. Policy changes apply in place; changing rotate_after replaces the key (use create_before_destroy).',
+                'An API key. Policy changes apply in place; changing rotate_after or key_wo_version replaces the key (use create_before_destroy).',
               description_kind: 'plain',
             },
           },
@@ -205,6 +222,24 @@ export function terraformProviderSchema(): TerraformProviderSchemaDocument {
             block: {
               attributes: sorted(dataAttributes),
               description: 'Looks up a key by id (never its secret).',
+              description_kind: 'plain',
+            },
+          },
+        },
+        ephemeral_resource_schemas: {
+          keyward_key_material: {
+            version: 0,
+            block: {
+              attributes: sorted({
+                environment: attribute(create.environment!, 'optional+computed'),
+                key: attribute(string, 'computed', {
+                  sensitive: true,
+                  description:
+                    'A freshly generated key (256 bits from crypto.randomBytes, with its checksum), made locally and never stored: a new one each run',
+                }),
+              }),
+              description:
+                'Key material for keyward_api_key.key_wo and its consumer, generated by the provider with no server call. Ephemeral: never in state or plan.',
               description_kind: 'plain',
             },
           },

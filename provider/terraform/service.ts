@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Keyward } from '../../sdk';
 import {
   applyApiKey,
+  type EngineCapabilities,
   importApiKey,
+  keyWoDiagnostic,
   objectTypeOf,
   planApiKey,
   readApiKey,
@@ -12,6 +14,7 @@ import {
 } from './api-key';
 import { type CtyObject, type CtyValue, decodeValue, encodeValue, fromStateJson, UNKNOWN } from './cty';
 import { type Diagnostic, diagnostic, errorDiagnostic } from './diagnostics';
+import { openKeyMaterial, validateKeyMaterialConfig } from './key-material';
 import { TERRAFORM_PROVIDER_SOURCE, type TerraformProviderSchemaDocument, type TerraformSchema } from './schema';
 
 /*
@@ -47,9 +50,15 @@ function schemaMessage(schema: TerraformSchema) {
         optional: attribute.optional ?? false,
         computed: attribute.computed ?? false,
         sensitive: attribute.sensitive ?? false,
+        write_only: attribute.write_only ?? false,
       })),
     },
   };
+}
+
+/** The ClientCapabilities message as the engine sent it (absent from hosts before protocol 6.6). */
+function capabilitiesOf(message: { write_only_attributes_allowed?: boolean } | null | undefined): EngineCapabilities {
+  return { writeOnlyAttributesAllowed: message?.write_only_attributes_allowed === true };
 }
 
 /** Builds the handlers of the Provider service; `onStop` runs when the host asks the provider to stop. */
@@ -61,6 +70,7 @@ export function providerService(
   const providerType = objectTypeOf(schemas.provider.block.attributes);
   const resourceType = objectTypeOf(schemas.resource_schemas.keyward_api_key!.block.attributes);
   const dataType = objectTypeOf(schemas.data_source_schemas.keyward_api_key!.block.attributes);
+  const materialType = objectTypeOf(schemas.ephemeral_resource_schemas.keyward_key_material!.block.attributes);
   let client: Keyward | undefined;
 
   const decodeObject = (value: DynamicValueMessage, type = resourceType): CtyObject | null => {
@@ -70,11 +80,11 @@ export function providerService(
     return null;
   };
   const encodeObject = (value: CtyValue, type = resourceType) => ({ msgpack: Buffer.from(encodeValue(value, type)) });
-  const unknownType = (typeName: string, kind: string): Diagnostic[] => [
+  const unknownType = (typeName: string, kind: string, served: string): Diagnostic[] => [
     diagnostic(
       'error',
       `Unknown ${kind}`,
-      `this provider has no ${kind} ${JSON.stringify(typeName)}; it serves keyward_api_key`,
+      `this provider has no ${kind} ${JSON.stringify(typeName)}; it serves ${served}`,
     ),
   ];
   const needClient = (): Keyward => {
@@ -92,7 +102,17 @@ export function providerService(
       }
     };
 
+  const typeNames = (named: Record<string, unknown>) => Object.keys(named).map((type_name) => ({ type_name }));
+
   return {
+    GetMetadata: guarded('Reading the provider metadata failed', async () => ({
+      server_capabilities: {},
+      resources: typeNames(schemas.resource_schemas),
+      data_sources: typeNames(schemas.data_source_schemas),
+      ephemeral_resources: typeNames(schemas.ephemeral_resource_schemas),
+      diagnostics: [],
+    })),
+
     GetProviderSchema: guarded('Reading the provider schema failed', async () => ({
       provider: schemaMessage(schemas.provider),
       resource_schemas: Object.fromEntries(
@@ -100,6 +120,9 @@ export function providerService(
       ),
       data_source_schemas: Object.fromEntries(
         Object.entries(schemas.data_source_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
+      ),
+      ephemeral_resource_schemas: Object.fromEntries(
+        Object.entries(schemas.ephemeral_resource_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
       ),
       diagnostics: [],
     })),
@@ -144,13 +167,18 @@ export function providerService(
 
     ValidateResourceConfig: guarded('Invalid keyward_api_key', async (request) => {
       if (request.type_name !== 'keyward_api_key')
-        return { diagnostics: unknownType(request.type_name, 'resource type') };
-      return { diagnostics: validateApiKeyConfig(decodeObject(request.config) ?? {}) };
+        return { diagnostics: unknownType(request.type_name, 'resource type', 'keyward_api_key') };
+      return {
+        diagnostics: validateApiKeyConfig(
+          decodeObject(request.config) ?? {},
+          capabilitiesOf(request.client_capabilities),
+        ),
+      };
     }),
 
     ValidateDataResourceConfig: guarded('Invalid keyward_api_key data source', async (request) => {
       if (request.type_name !== 'keyward_api_key')
-        return { diagnostics: unknownType(request.type_name, 'data source') };
+        return { diagnostics: unknownType(request.type_name, 'data source', 'keyward_api_key') };
       const config = decodeObject(request.config, dataType) ?? {};
       const id = config.id;
       return {
@@ -199,10 +227,19 @@ export function providerService(
     ApplyResourceChange: guarded('Applying the key change failed', async (request) => {
       const prior = decodeObject(request.prior_state);
       const planned = decodeObject(request.planned_state);
+      const config = decodeObject(request.config);
       try {
-        const state = await applyApiKey(needClient(), prior, planned, request.planned_private ?? Buffer.alloc(0));
+        const state = await applyApiKey(
+          needClient(),
+          prior,
+          planned,
+          request.planned_private ?? Buffer.alloc(0),
+          config,
+        );
         return { new_state: encodeObject(state), private: request.planned_private, diagnostics: [] };
       } catch (error) {
+        const refused = prior === null && typeof config?.key_wo === 'string' ? keyWoDiagnostic(error) : null;
+        if (refused) return { new_state: encodeObject(null), diagnostics: [refused] };
         // A failed update or delete leaves the key as it was: keep it in the state.
         const summary =
           planned === null
@@ -216,7 +253,7 @@ export function providerService(
 
     ImportResourceState: guarded('Importing the key failed', async (request) => {
       if (request.type_name !== 'keyward_api_key')
-        return { diagnostics: unknownType(request.type_name, 'resource type') };
+        return { diagnostics: unknownType(request.type_name, 'resource type', 'keyward_api_key') };
       const state = await importApiKey(needClient(), String(request.id));
       return {
         imported_resources: [{ type_name: 'keyward_api_key', state: encodeObject(state), private: Buffer.alloc(0) }],
@@ -230,6 +267,23 @@ export function providerService(
         return { diagnostics: [diagnostic('error', 'Missing id', 'id: must be known to read the key', ['id'])] };
       return { state: encodeObject(await readApiKeyData(needClient(), config.id), dataType), diagnostics: [] };
     }),
+
+    ValidateEphemeralResourceConfig: guarded('Invalid keyward_key_material', async (request) => {
+      if (request.type_name !== 'keyward_key_material')
+        return { diagnostics: unknownType(request.type_name, 'ephemeral resource', 'keyward_key_material') };
+      return { diagnostics: validateKeyMaterialConfig(decodeObject(request.config, materialType) ?? {}) };
+    }),
+
+    OpenEphemeralResource: guarded('Generating key material failed', async (request) => {
+      if (request.type_name !== 'keyward_key_material')
+        return { diagnostics: unknownType(request.type_name, 'ephemeral resource', 'keyward_key_material') };
+      const config = decodeObject(request.config, materialType) ?? {};
+      return { result: encodeObject(openKeyMaterial(config), materialType), diagnostics: [] };
+    }),
+
+    // Key material holds no lease: nothing to renew, nothing to close.
+    RenewEphemeralResource: async () => ({ diagnostics: [] }),
+    CloseEphemeralResource: async () => ({ diagnostics: [] }),
 
     StopProvider: async () => ({ Error: '' }),
   };

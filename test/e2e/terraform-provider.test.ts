@@ -97,6 +97,7 @@ describe('terraform-provider-keyward', () => {
         provider: served.provider,
         resource_schemas: served.resource_schemas,
         data_source_schemas: served.data_source_schemas,
+        ephemeral_resource_schemas: served.ephemeral_resource_schemas,
       }).toEqual(committed);
     });
 

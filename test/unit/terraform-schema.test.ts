@@ -22,4 +22,18 @@ describe('the Terraform provider schema', () => {
     for (const [name, attribute] of Object.entries(resource.block.attributes))
       expect([name, attribute.description]).toEqual([name, expect.any(String)]);
   });
+
+  it('declares key_wo write-only and sensitive, and key_material ephemeral', () => {
+    const provider = terraformProviderSchema().provider_schemas['registry.terraform.io/keyward/keyward']!;
+    const attributes = provider.resource_schemas.keyward_api_key!.block.attributes;
+    expect(attributes.key_wo).toMatchObject({ type: 'string', optional: true, sensitive: true, write_only: true });
+    expect(attributes.key_wo).not.toHaveProperty('computed');
+    expect(attributes.key_wo_version).toMatchObject({ type: 'string', optional: true });
+    // Only key_wo is write-only: every other attribute is stored as usual.
+    expect(Object.keys(attributes).filter((name) => attributes[name]!.write_only)).toEqual(['key_wo']);
+    expect(provider.ephemeral_resource_schemas.keyward_key_material!.block.attributes).toEqual({
+      environment: expect.objectContaining({ optional: true, computed: true, type: 'string' }),
+      key: expect.objectContaining({ computed: true, sensitive: true, type: 'string' }),
+    });
+  });
 });

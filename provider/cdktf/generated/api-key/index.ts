@@ -38,6 +38,18 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly ipAllowlist?: string[];
   /**
+  * A key you generated, in keyward's format for the key's environment (docs/key-format.md); its randomness is then yours to guarantee. Omit it and keyward generates one. Write-only (OpenTofu and Terraform ≥ 1.11): used when the key is created or replaced, never stored in state or plan; feed it from the ephemeral keyward_key_material
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#key_wo ApiKey#key_wo}
+  */
+  readonly keyWo?: string;
+  /**
+  * Required with key_wo: changing it replaces the key (create_before_destroy) with key_wo's value at that apply. Derive it from the rotation date
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#key_wo_version ApiKey#key_wo_version}
+  */
+  readonly keyWoVersion?: string;
+  /**
   * Past this age the key is due for rotation
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/keyward/keyward/latest/docs/resources/api_key#max_age_days ApiKey#max_age_days}
@@ -280,6 +292,8 @@ export class ApiKey extends cdktf.TerraformResource {
     this._expiresAt = config.expiresAt;
     this._gracePeriod = config.gracePeriod;
     this._ipAllowlist = config.ipAllowlist;
+    this._keyWo = config.keyWo;
+    this._keyWoVersion = config.keyWoVersion;
     this._maxAgeDays = config.maxAgeDays;
     this._metadata = config.metadata;
     this._name = config.name;
@@ -389,6 +403,38 @@ export class ApiKey extends cdktf.TerraformResource {
   // key - computed: true, optional: false, required: false
   public get key() {
     return this.getStringAttribute('key');
+  }
+
+  // key_wo - computed: false, optional: true, required: false
+  private _keyWo?: string; 
+  public get keyWo() {
+    return this.getStringAttribute('key_wo');
+  }
+  public set keyWo(value: string) {
+    this._keyWo = value;
+  }
+  public resetKeyWo() {
+    this._keyWo = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get keyWoInput() {
+    return this._keyWo;
+  }
+
+  // key_wo_version - computed: false, optional: true, required: false
+  private _keyWoVersion?: string; 
+  public get keyWoVersion() {
+    return this.getStringAttribute('key_wo_version');
+  }
+  public set keyWoVersion(value: string) {
+    this._keyWoVersion = value;
+  }
+  public resetKeyWoVersion() {
+    this._keyWoVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get keyWoVersionInput() {
+    return this._keyWoVersion;
   }
 
   // max_age_days - computed: true, optional: true, required: false
@@ -574,6 +620,8 @@ export class ApiKey extends cdktf.TerraformResource {
       expires_at: cdktf.stringToTerraform(this._expiresAt),
       grace_period: cdktf.stringToTerraform(this._gracePeriod),
       ip_allowlist: cdktf.listMapper(cdktf.stringToTerraform, false)(this._ipAllowlist),
+      key_wo: cdktf.stringToTerraform(this._keyWo),
+      key_wo_version: cdktf.stringToTerraform(this._keyWoVersion),
       max_age_days: cdktf.numberToTerraform(this._maxAgeDays),
       metadata: cdktf.hashMapper(cdktf.anyToTerraform)(this._metadata),
       name: cdktf.stringToTerraform(this._name),
@@ -618,6 +666,18 @@ export class ApiKey extends cdktf.TerraformResource {
         isBlock: false,
         type: "list",
         storageClassType: "stringList",
+      },
+      key_wo: {
+        value: cdktf.stringToHclTerraform(this._keyWo),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      key_wo_version: {
+        value: cdktf.stringToHclTerraform(this._keyWoVersion),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
       },
       max_age_days: {
         value: cdktf.numberToHclTerraform(this._maxAgeDays),
