@@ -2,7 +2,8 @@ import { pruneCalls } from './calls/repository';
 import type { Leadership } from './cluster/leader';
 import { pruneRateLeases } from './cluster/rate-leases';
 import { pruneFailureCounts } from './cluster/shared-failures';
-import { countRotationDue, deleteExpiredNonces, persistLapsedKeys, pruneIdempotencyKeys } from './keys/repository';
+import { expireLapsedKeys } from './keys/expiry';
+import { countRotationDue, deleteExpiredNonces, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
 
@@ -11,8 +12,9 @@ const DAY_MS = 86_400_000;
 /**
  * Periodic housekeeping. Every replica sweeps its own in-memory counters. The leader alone (one
  * replica at a time, see server/cluster/leader.ts) does the store-wide work: persists expiries
- * that time has decided, prunes the call log past its retention, idempotency records past 24 h and
- * signature nonces too old to matter, and reports keys that are due for rotation.
+ * that time has decided (each with its key.expired event), prunes the call log past its retention,
+ * idempotency records past 24 h and signature nonces too old to matter, and reports keys that are
+ * due for rotation.
  */
 export function startMaintenance(options: {
   db: Db;
@@ -40,7 +42,7 @@ export function startMaintenance(options: {
     const leading = await options.leadership.holds();
     options.onLeadership?.(leading);
     if (!leading) return;
-    for (const lapsed of await persistLapsedKeys(options.db, now)) options.verifier.forget(lapsed.secretHash);
+    for (const secretHash of await expireLapsedKeys(options.db, now)) options.verifier.forget(secretHash);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
     await deleteExpiredNonces(options.db, now);

@@ -17,6 +17,11 @@ export interface Actor {
   requestId: string | null;
 }
 
+/** keyward itself, acting in a workspace on its own (time-driven work: expiries, reminders). */
+export function keywardActor(workspaceId: string): Actor {
+  return { workspaceId, rootKeyId: null, scopes: ['*'], ip: null, userAgent: null, requestId: null };
+}
+
 /**
  * Appends one entry to the workspace's hash chain. Call it inside the transaction that makes the
  * change, so an acknowledged change always has its entry. The workspace row is the chain head and

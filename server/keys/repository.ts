@@ -166,22 +166,41 @@ export async function countRotationDue(
   return rows.map((row) => ({ workspaceId: row.workspaceId, kind: row.kind, due: Number(row.due) }));
 }
 
+/** A key time has just expired, with the status it had and why it expired. */
+export interface LapsedKey {
+  record: KeyRecord;
+  previousStatus: KeyRecord['status'];
+  reason: 'grace_ended' | 'expires_at';
+}
+
 /**
- * Persists what time has already decided: retiring keys past their grace and keys past
- * `expiresAt` become `expired`. Returns the ids it changed, so caches can drop them.
+ * Persists what time has already decided, for at most `limit` keys: retiring keys past their grace
+ * and keys past `expiresAt` become `expired`. Keys a request holds locked are skipped (the next
+ * round takes them, if the request left them lapsed). Call it in a transaction, with the events.
  */
-export async function persistLapsedKeys(db: Db, now: Date): Promise<{ id: string; secretHash: string }[]> {
-  return db
-    .updateTable('keys')
-    .set({ status: 'expired' })
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'retiring'), eb('grace_until', '<=', now)]),
-        eb.and([eb('status', 'in', ['active', 'suspended', 'retiring']), eb('expires_at', '<=', now)]),
-      ]),
+export async function persistLapsedKeys(trx: Db, now: Date, limit: number): Promise<LapsedKey[]> {
+  const { rows } = await sql<
+    Selectable<KeysTable> & { previous_status: KeyRecord['status']; reason: LapsedKey['reason'] }
+  >`
+    with lapsed as (
+      select id, status as previous_status,
+        case when status = 'retiring' and grace_until <= ${now}
+               and (expires_at is null or grace_until <= expires_at) then 'grace_ended'
+             else 'expires_at' end as reason
+      from keys
+      where (status = 'retiring' and grace_until <= ${now})
+         or (status in ('active', 'suspended', 'retiring') and expires_at <= ${now})
+      order by id
+      limit ${limit}
+      for update skip locked
     )
-    .returning(['id', 'secret_hash as secretHash'])
-    .execute();
+    update keys set status = 'expired' from lapsed where keys.id = lapsed.id
+    returning keys.*, lapsed.previous_status, lapsed.reason`.execute(trx);
+  return rows.map(({ previous_status, reason, ...row }) => ({
+    record: recordFromRow(row),
+    previousStatus: previous_status,
+    reason,
+  }));
 }
 
 /** A stored idempotent result: which key the first request made, with its sealed secret. */
