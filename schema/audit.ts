@@ -97,6 +97,20 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'id' | 'hash'>): string {
   return createHash('sha256').update(material).digest('hex');
 }
 
+/** Answer of `GET /v1/audit/verify`: the whole chain checked, up to the workspace's recorded head. */
+export const AuditVerificationSchema = z
+  .object({
+    ok: z.boolean().describe('Every entry is intact, in sequence, and the chain reaches the recorded head'),
+    checked: z.number().int().describe('Entries checked'),
+    headHash: z.string().nullable().describe('The hash of the newest entry, when the chain is intact'),
+    brokenAt: z
+      .object({ id: z.string().nullable(), seq: z.number().int(), reason: z.string() })
+      .nullable()
+      .describe('The first entry that fails, and why'),
+  })
+  .meta({ id: 'AuditVerification' });
+export type AuditVerification = z.infer<typeof AuditVerificationSchema>;
+
 export type AuditChainReport =
   | { ok: true; checked: number; headHash: string }
   | { ok: false; checked: number; brokenAt: { id: string; seq: number; reason: string } };

@@ -27,6 +27,9 @@ export const WorkspaceSchema = z
   .meta({ id: 'Workspace' });
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 
+/** Answer of `GET /v1/workspaces`: every workspace, oldest first (the operator's is the first). */
+export const WorkspaceListSchema = z.object({ items: z.array(WorkspaceSchema) }).meta({ id: 'WorkspaceList' });
+
 /** Answer of `POST /v1/workspaces`: the workspace and its first root key (shown once). */
 export const CreatedWorkspaceSchema = z
   .object({ workspace: WorkspaceSchema, rootKey: CreatedKeySchema })

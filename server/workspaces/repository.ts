@@ -26,6 +26,16 @@ export async function operatorWorkspaceId(db: Db): Promise<string | undefined> {
   return row?.id;
 }
 
+/** Every workspace, oldest first: the operator's `default` leads. */
+export async function listWorkspaces(db: Db): Promise<{ id: string; name: string; createdAt: Date }[]> {
+  return db
+    .selectFrom('workspaces')
+    .select(['id', 'name', 'created_at as createdAt'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
 /** Whether a workspace of this name exists. */
 export async function workspaceNamed(db: Db, name: string): Promise<boolean> {
   return (await db.selectFrom('workspaces').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;

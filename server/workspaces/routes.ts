@@ -6,6 +6,7 @@ import {
   ErrorBodySchema,
   type ManagementScope,
   UpdateWorkspaceSettingsBodySchema,
+  WorkspaceListSchema,
   WorkspaceSettingsSchema,
 } from '../../schema';
 import type { WorkspaceService } from './service';
@@ -15,7 +16,7 @@ export interface WorkspaceRoutesOptions {
   guard: (scope: ManagementScope) => preHandlerHookHandler;
 }
 
-/** POST /v1/workspaces (a new tenant, for the operator) and /v1/settings (the caller's workspace). */
+/** POST and GET /v1/workspaces (tenants, for the operator) and /v1/settings (the caller's workspace). */
 export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async (app, { workspaces, guard }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/workspaces', {
     preHandler: guard('workspaces:create'),
@@ -35,6 +36,16 @@ export const workspaceRoutes: FastifyPluginAsync<WorkspaceRoutesOptions> = async
       const created = await workspaces.create(request.actor, request.body.name, request.body.rootKeyScopes);
       return reply.code(201).send(created);
     },
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/workspaces', {
+    preHandler: guard('workspaces:create'),
+    schema: {
+      tags: ['workspaces'],
+      summary: "List every workspace, oldest first; only the operator's workspace may",
+      response: { 200: WorkspaceListSchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
+    },
+    handler: async (request) => workspaces.list(request.actor),
   });
 
   app.withTypeProvider<ZodTypeProvider>().get('/v1/settings', {

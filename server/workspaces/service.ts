@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { CreatedWorkspace, UpdateWorkspaceSettingsBody, WorkspaceSettings } from '../../schema';
+import type { CreatedWorkspace, UpdateWorkspaceSettingsBody, Workspace, WorkspaceSettings } from '../../schema';
 import { type Actor, appendAudit } from '../audit/log';
 import { KeywardError } from '../errors';
 import { requireGrants } from '../keys/grants';
@@ -61,6 +61,14 @@ export class WorkspaceService {
       });
       return { workspace: { id: workspaceId, name, createdAt: now.toISOString() }, rootKey: rootKey.created };
     });
+  }
+
+  /** Every workspace, for root keys of the operator's workspace only (as creating one is). */
+  async list(actor: Actor): Promise<{ items: Workspace[] }> {
+    if (actor.workspaceId !== (await repository.operatorWorkspaceId(this.#db)))
+      throw new KeywardError('KW_ERR_FORBIDDEN', "only the operator's workspace may list workspaces");
+    const rows = await repository.listWorkspaces(this.#db);
+    return { items: rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.createdAt.toISOString() })) };
   }
 
   /** The acting root key's workspace settings (reminder thresholds, leak policy). */
