@@ -39,6 +39,8 @@ Usage:
   keyward keys suspend|resume|revoke ID
   keyward keys retire ID [--grace SECONDS]
   keyward keys due                      keys past their maxAgeDays
+  keyward keys report-leak ID|--key-stdin [--found-at URL] [--note TEXT]
+                                        the workspace's leak policy acts on an exposed key
   keyward root-keys create|list|show|update|rotate|suspend|resume|revoke|retire ...
   keyward webhooks create ENDPOINT_URL [--description D] [--event TYPE]... [--disabled]
   keyward webhooks list
@@ -155,6 +157,9 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
     grace: { type: 'string' },
     'if-match': { type: 'string' },
     'idempotency-key': { type: 'string' },
+    'key-stdin': { type: 'boolean' },
+    'found-at': { type: 'string' },
+    note: { type: 'string' },
   });
   const client = connect(values, env);
   const keys = (kind === 'keys' ? client.keys : client.rootKeys) as KeysClient<unknown>;
@@ -238,9 +243,41 @@ async function keysCommand(kind: 'keys' | 'root-keys', args: string[], env: Node
         await keys.retire(requireId(positionals, 'retire'), grace === undefined ? {} : { gracePeriodSeconds: grace }),
       );
     }
+    case 'report-leak': {
+      // The key itself comes from stdin only, so it never sits in shell history or a process list.
+      const id = positionals[0];
+      if (Boolean(values['key-stdin']) === (id !== undefined))
+        throw new UsageError(`${kind} report-leak needs a key id, or --key-stdin to read the exposed key (not both)`);
+      const exposed = values['key-stdin'] ? await readStdin() : undefined;
+      if (exposed === '') throw new UsageError('--key-stdin read no key from stdin');
+      const report = await keys.reportLeak({
+        ...(exposed === undefined ? { keyId: id } : { key: exposed }),
+        ...(values['found-at'] === undefined ? {} : { url: values['found-at'] }),
+        ...(values.note === undefined ? {} : { note: values.note }),
+      });
+      return print(
+        json,
+        report,
+        () =>
+          `${report.key.id} (${report.key.name}): ${report.previousStatus} -> ${report.key.status} (leak policy: ${report.action})`,
+      );
+    }
     default:
       throw new UsageError(`unknown command: ${kind} ${sub ?? ''}`.trim());
   }
+}
+
+/** Reads a secret piped to stdin (at most 4 KB), trimmed; on a terminal, asks for it first. */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Paste the exposed key, then press Ctrl-D:\n');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > 4096) throw new UsageError('--key-stdin expects one key, not more than 4 KB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8').trim();
 }
 
 const WEBHOOK_COLUMNS = ['id', 'url', 'enabled', 'eventTypes', 'description', 'disabledReason', 'createdAt'];

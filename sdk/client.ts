@@ -20,10 +20,13 @@ import {
   ErrorBodySchema,
   type ErrorCode,
   KeyPageSchema,
+  type LeakReport,
+  LeakReportSchema,
   type ListKeysQuerySchema,
   type ManagementScope,
   type RedeliveryAccepted,
   RedeliveryAcceptedSchema,
+  type ReportLeakBodySchema,
   type SignedRequest,
   type UpdatedKey,
   UpdatedKeySchema,
@@ -71,6 +74,9 @@ export interface KeywardOptions {
 
 /** A key's policy as sent to update: any subset of the policy (schema/keys.ts). */
 export type KeyPatch = z.input<typeof UpdateKeyBodySchema>;
+
+/** A leak report: the exposed key itself or its id (exactly one), and where it was seen (docs/leaks.md). */
+export type ReportLeakInput = z.input<typeof ReportLeakBodySchema>;
 
 /** Filters of a key listing: by status, by rotation due, and by each policy field lists filter on. */
 export type KeyFilters = Omit<z.input<typeof ListKeysQuerySchema>, 'cursor' | 'limit' | 'rotationDue'> & {
@@ -259,6 +265,26 @@ export class KeysClient<Spec> {
   list(filters: KeyFilters = {}): AsyncIterable<ApiKey> {
     const { pageSize, ...query } = filters;
     return this.#client.paginate(this.#base, KeyPageSchema, { ...query, limit: pageSize ?? 100 });
+  }
+
+  /**
+   * Reports a key exposed (pushed to a repository, pasted in a ticket): the workspace's leak policy
+   * acts on it at once (suspend by default, revoke, or notify only), with an audit entry and a
+   * key.leaked event. Send the key itself (proof enough, even for a root key) or its id. Needs a
+   * root key with keys:revoke; a root key reported by id needs root-keys:manage too.
+   * @example
+   * const { key, action } = await kw.keys.reportLeak({ key: exposed, url: 'https://github.com/acme/app/commit/1a2b3c' });
+   * console.log(action, key.status); // 'suspend', 'suspended'
+   */
+  reportLeak(report: ReportLeakInput): Promise<LeakReport> {
+    // Not retried: each report is recorded, and a second one would be audited twice.
+    return this.#client.request({
+      method: 'POST',
+      path: '/v1/leaks',
+      body: report,
+      schema: LeakReportSchema,
+      retryable: false,
+    });
   }
 
   #lifecycle(id: string, verb: 'suspend' | 'resume' | 'revoke'): Promise<ApiKey> {

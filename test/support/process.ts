@@ -78,10 +78,17 @@ export function spawnServe(
   });
 }
 
-/** Runs the CLI to completion, asynchronously (an in-process server must keep answering). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+/** Runs the CLI to completion, asynchronously (an in-process server must keep answering); `input` is piped to its stdin. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Without input, stdin ends at once, as /dev/null would; a child that exits first is no error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += String(chunk)));
