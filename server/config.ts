@@ -65,6 +65,8 @@ export const ConfigSchema = z.object({
     .default(false),
   webhookDispatchIntervalMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  // Delivered (or failed) deliveries and their events are deleted after this many days.
+  eventRetentionDays: z.coerce.number().positive().max(3650).default(30),
   // Web console sessions (docs/console.md): ended after this long without a request, and after this long in all.
   consoleIdleMinutes: z.coerce.number().int().min(1).max(1440).default(30),
   consoleSessionHours: z.coerce.number().int().min(1).max(168).default(12),
@@ -123,6 +125,7 @@ export const ENVIRONMENT_VARIABLES: Record<keyof Config, string> = {
   webhookAllowHttp: 'KEYWARD_WEBHOOK_ALLOW_HTTP',
   webhookDispatchIntervalMs: 'KEYWARD_WEBHOOK_DISPATCH_INTERVAL_MS',
   webhookTimeoutMs: 'KEYWARD_WEBHOOK_TIMEOUT_MS',
+  eventRetentionDays: 'KEYWARD_EVENT_RETENTION_DAYS',
   consoleIdleMinutes: 'KEYWARD_CONSOLE_IDLE_MINUTES',
   consoleSessionHours: 'KEYWARD_CONSOLE_SESSION_HOURS',
   consoleDir: 'KEYWARD_CONSOLE_DIR',

@@ -8,6 +8,7 @@ import { joinCluster } from './cluster';
 import { LeasedRateLimiter } from './cluster/rate-leases';
 import { type Config, type ConfigInput, loadConfig } from './config';
 import { Dispatcher } from './events/dispatcher';
+import { onEnqueued } from './events/outbox';
 import { WebhookService } from './events/service';
 import { maskSecrets } from './keys/format';
 import { loadMasterKey, loadPepper } from './keys/secrets';
@@ -141,6 +142,7 @@ export async function startServer(
   const unlock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   let store: Store | undefined;
   let dispatcher: Dispatcher | undefined;
+  let stopCountingEvents: () => void = () => undefined;
   try {
     const pepper = loadPepper(config.pepper, config.dataDir);
     const masterKey = loadMasterKey(config.masterKey, config.dataDir);
@@ -181,7 +183,11 @@ export async function startServer(
       writeFileSync(bootstrapRootKeyFile, `${bootstrap.secret}\n`, { mode: 0o600 });
     }
 
-    const metrics = createMetrics();
+    // The oldest-pending gauge reads the store through the dispatcher, made below.
+    const metrics = createMetrics({
+      oldestPendingSeconds: () => dispatcher?.oldestPendingSeconds() ?? Promise.resolve(0),
+    });
+    stopCountingEvents = onEnqueued((type) => metrics.eventsEnqueued.inc({ type }));
     const bruteForce = new BruteForceGuard(config);
     // One Postgres shared by replicas: changes are announced through it, and one replica leads.
     const membership = await joinCluster({ config, db, verifier, bruteForce, metrics, logger });
@@ -194,6 +200,7 @@ export async function startServer(
       clock,
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
+      eventRetentionDays: config.eventRetentionDays,
       onRotationDue: (counts) => {
         metrics.rotationDue.reset();
         for (const { workspaceId, kind, due } of counts) {
@@ -215,6 +222,7 @@ export async function startServer(
       intervalMs: config.webhookDispatchIntervalMs,
       timeoutMs: config.webhookTimeoutMs,
       onError: (error) => logger.error({ err: error }, 'delivering webhooks failed'),
+      onAttempt: (result) => metrics.webhookDeliveries.inc({ result }),
     });
     const readiness = { draining: false };
     const app = await buildApp({
@@ -244,6 +252,7 @@ export async function startServer(
       closed = true;
       await maintenance.stop();
       await running.stop();
+      stopCountingEvents();
       // Requests in flight finish first, with the cache still kept current; then the buffers are written.
       await app.close();
       await recorder.close();
@@ -276,6 +285,7 @@ export async function startServer(
     };
   } catch (error) {
     await dispatcher?.stop();
+    stopCountingEvents();
     await store?.close().catch(() => undefined);
     unlock();
     throw error;

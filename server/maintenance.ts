@@ -2,6 +2,7 @@ import { pruneCalls } from './calls/repository';
 import type { Leadership } from './cluster/leader';
 import { pruneRateLeases } from './cluster/rate-leases';
 import { pruneFailureCounts } from './cluster/shared-failures';
+import { pruneEvents } from './events/repository';
 import { expireLapsedKeys } from './keys/expiry';
 import { countRotationDue, deleteExpiredNonces, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
@@ -29,6 +30,8 @@ export function startMaintenance(options: {
   clock: () => number;
   intervalMs: number;
   callRetentionDays: number;
+  /** Finished webhook deliveries, and events none waits for, are deleted after this many days. */
+  eventRetentionDays: number;
   /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
   onRotationDue: (counts: { workspaceId: string; kind: 'api' | 'root'; due: number }[]) => void;
   onError: (error: unknown) => void;
@@ -44,6 +47,7 @@ export function startMaintenance(options: {
     if (!leading) return;
     for (const secretHash of await expireLapsedKeys(options.db, now)) options.verifier.forget(secretHash);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
+    await pruneEvents(options.db, new Date(now.getTime() - options.eventRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));
     await deleteExpiredNonces(options.db, now);
     await pruneRateLeases(options.db, now.getTime() - 2 * DAY_MS);

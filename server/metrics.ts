@@ -150,8 +150,17 @@ class TalliedHistogram<T extends string> {
   }
 }
 
-/** The service's Prometheus metrics. Labels carry routes and codes, never keys or ids. */
-export function createMetrics() {
+/** Where gauges read from the store get their value, once the parts that know it exist. */
+export interface MetricSources {
+  /** Seconds the oldest delivery still waiting has waited (0 when none waits). */
+  oldestPendingSeconds?: () => Promise<number>;
+}
+
+/**
+ * The service's Prometheus metrics. Labels carry routes, codes, event types and results: never
+ * keys, ids or webhook URLs.
+ */
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keyward_' });
   return {
@@ -190,6 +199,32 @@ export function createMetrics() {
       name: 'keyward_verify_cache_resets_total',
       help: 'Whole verify-cache drops because the key-change listener lost its connection',
       registers: [registry],
+    }),
+    eventsEnqueued: new Counter({
+      name: 'keyward_events_enqueued_total',
+      help: 'Events written to the outbox, by type',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'keyward_webhook_deliveries_total',
+      help: 'Delivery attempts by this replica: succeeded (2xx), retried (failed, tried again later) or failed (for good)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    webhookOldestPending: new Gauge({
+      name: 'keyward_webhook_oldest_pending_seconds',
+      help: 'Age of the oldest delivery still waiting for an enabled endpoint (the same on every replica)',
+      registers: [registry],
+      // Read from the store when scraped; a failed read keeps the last value rather than failing the scrape.
+      async collect() {
+        if (!sources.oldestPendingSeconds) return;
+        try {
+          this.set(await sources.oldestPendingSeconds());
+        } catch {
+          // the store is closing or unreachable: the scrape still answers
+        }
+      },
     }),
     keyChangesHeard: new Counter({
       name: 'keyward_key_changes_heard_total',

@@ -5,9 +5,31 @@ import type { Actor } from '../audit/log';
 import { maskSecrets } from '../keys/format';
 import type { Db } from '../store/database';
 
+/**
+ * Who is told of each event written (the enqueued-events metric). Process-wide, because events are
+ * written from every service's own transactions; a server runs one per process. An event is counted
+ * when it is written, so one whose change then rolls back is counted too (rare: changes are checked first).
+ */
+const enqueuedListeners = new Set<(type: EventType) => void>();
+
+/** Tells `listener` the type of every event written from now on; returns the function that stops it. */
+export function onEnqueued(listener: (type: EventType) => void): () => void {
+  enqueuedListeners.add(listener);
+  return () => {
+    enqueuedListeners.delete(listener);
+  };
+}
+
 /** A new random id with a prefix: `evt_…`, `dlv_…`, `wh_…`. */
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(16).toString('base64url').replace(/[-_]/g, '').slice(0, 20)}`;
+}
+
+/** One event a change emits. */
+export interface EventInput {
+  actor: Actor;
+  type: EventType;
+  data: Record<string, unknown>;
 }
 
 /**
@@ -23,45 +45,60 @@ export async function appendEvent(
   data: Record<string, unknown>,
   now: Date,
 ): Promise<EventEnvelope> {
-  const envelope: EventEnvelope = {
-    id: newId('evt'),
-    type,
-    timestamp: now.toISOString(),
-    workspaceId: actor.workspaceId,
-    data: { ...data, actor: { rootKeyId: actor.rootKeyId, requestId: actor.requestId } },
-  };
-  const payload = maskSecrets(JSON.stringify(envelope));
+  const [envelope] = await appendEvents(trx, [{ actor, type, data }], now);
+  return envelope!;
+}
+
+/** Appends several events as appendEvent does, with one insert of events and one of deliveries. */
+export async function appendEvents(trx: Db, inputs: readonly EventInput[], now: Date): Promise<EventEnvelope[]> {
+  if (inputs.length === 0) return [];
+  const envelopes = inputs.map(
+    ({ actor, type, data }): EventEnvelope => ({
+      id: newId('evt'),
+      type,
+      timestamp: now.toISOString(),
+      workspaceId: actor.workspaceId,
+      data: { ...data, actor: { rootKeyId: actor.rootKeyId, requestId: actor.requestId } },
+    }),
+  );
   await trx
     .insertInto('events')
-    .values({ id: envelope.id, workspace_id: actor.workspaceId, type, occurred_at: now, payload })
-    .execute();
-  const endpoints = await trx
-    .selectFrom('webhook_endpoints')
-    .select('id')
-    .where('workspace_id', '=', actor.workspaceId)
-    .where('enabled', '=', true)
-    .where((eb) =>
-      eb.or([
-        eb(sql`jsonb_array_length(event_types)`, '=', 0),
-        eb(sql`event_types`, '@>', sql`${JSON.stringify([type])}::text::jsonb`),
-      ]),
+    .values(
+      envelopes.map((envelope) => ({
+        id: envelope.id,
+        workspace_id: envelope.workspaceId,
+        type: envelope.type,
+        occurred_at: now,
+        payload: maskSecrets(JSON.stringify(envelope)),
+      })),
     )
     .execute();
-  if (endpoints.length > 0) {
-    await trx
-      .insertInto('webhook_deliveries')
-      .values(
-        endpoints.map((endpoint) => ({
-          id: newId('dlv'),
-          workspace_id: actor.workspaceId,
-          endpoint_id: endpoint.id,
-          event_id: envelope.id,
-          status: 'pending' as const,
-          next_attempt_at: now,
-          created_at: now,
-        })),
+  const workspaceIds = [...new Set(envelopes.map((envelope) => envelope.workspaceId))];
+  const endpoints = await trx
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'workspace_id', 'event_types'])
+    .where('workspace_id', 'in', workspaceIds)
+    .where('enabled', '=', true)
+    .execute();
+  const deliveries = envelopes.flatMap((envelope) =>
+    endpoints
+      .filter(
+        (endpoint) =>
+          endpoint.workspace_id === envelope.workspaceId &&
+          // An endpoint with no event types wants them all.
+          (endpoint.event_types.length === 0 || endpoint.event_types.includes(envelope.type)),
       )
-      .execute();
-  }
-  return envelope;
+      .map((endpoint) => ({
+        id: newId('dlv'),
+        workspace_id: envelope.workspaceId,
+        endpoint_id: endpoint.id,
+        event_id: envelope.id,
+        status: 'pending' as const,
+        next_attempt_at: now,
+        created_at: now,
+      })),
+  );
+  if (deliveries.length > 0) await trx.insertInto('webhook_deliveries').values(deliveries).execute();
+  for (const envelope of envelopes) for (const listener of enqueuedListeners) listener(envelope.type);
+  return envelopes;
 }
