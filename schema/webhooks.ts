@@ -224,9 +224,12 @@ export interface EventDataByType {
   'key.expiring': KeyReminderData;
   'key.leaked': KeyEventData & { leak: LeakSource; action: LeakPolicy; previousStatus: KeyStatus };
   'security.blocked': {
+    /** brute_force: failed verifications from `ip`, or guesses at `keyPrefix`; root_key_lockout: failed root keys from `ip`. */
     reason: 'brute_force' | 'root_key_lockout';
-    /** The caller's address that was blocked. */
-    ip: string;
+    /** The address that was blocked; null when a key prefix was. */
+    ip: string | null;
+    /** The guessed key prefix that was blocked (e.g. `kw_live_AbCd`); null when an address was. */
+    keyPrefix: string | null;
     blockedUntil: string;
     actor: EventActor;
   };

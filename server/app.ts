@@ -9,7 +9,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
-import { auditSecurityEvent } from './audit/log';
+import { reportSecurityBlock } from './audit/log';
 import { auditRoutes } from './audit/routes';
 import type { CallRecorder } from './calls/recorder';
 import { callRoutes } from './calls/routes';
@@ -81,8 +81,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       { ip: origin.ip, until: until.toISOString() },
       'too many failed root-key attempts: source locked out of the management API',
     );
-    void auditSecurityEvent(deps.db, null, origin, {
+    void reportSecurityBlock(deps.db, null, origin, {
       action: 'security.root_key_lockout',
+      ip: origin.ip,
+      keyPrefix: null,
+      blockedUntil: until,
       changes: { ip: origin.ip, lockedUntil: until.toISOString() },
     }).catch((error: unknown) => deps.logger.error({ err: error }, 'auditing a lockout failed'));
   });
@@ -97,12 +100,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     onThrottled: (actor, reason, source) => {
       deps.logger.warn({ ip: source.ip, keyPrefix: source.prefix, reason }, 'too many failed verifications: throttled');
-      void auditSecurityEvent(
+      // A sliding window: the source is let through again at the latest one window from now.
+      const window = reason === 'ip' ? deps.config.verifyFailuresPerIp : deps.config.verifyFailuresPerPrefix;
+      void reportSecurityBlock(
         deps.db,
         actor.workspaceId,
         { ip: actor.ip, userAgent: null, requestId: actor.requestId },
         {
           action: 'security.verify_throttled',
+          ip: reason === 'ip' ? source.ip : null,
+          keyPrefix: reason === 'prefix' ? source.prefix : null,
+          blockedUntil: new Date(Date.now() + window.windowSeconds * 1000),
           changes: {
             reason,
             ip: reason === 'ip' ? source.ip : null,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { type AuditAction, type AuditEntry, auditEntryHash } from '../../schema';
 import { KeywardError } from '../errors';
+import { appendEvent } from '../events/outbox';
 import { maskSecrets } from '../keys/format';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
@@ -128,24 +130,62 @@ export async function listAudit(
   return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
 }
 
+/** A source blocked after too many failures, as its audit entry and security.blocked event report it. */
+export interface SecurityBlock {
+  action: 'security.verify_throttled' | 'security.root_key_lockout';
+  /** The address blocked, or null when a key prefix was. */
+  ip: string | null;
+  /** The guessed key prefix blocked, or null when an address was. */
+  keyPrefix: string | null;
+  blockedUntil: Date;
+  /** The audit entry's details. */
+  changes: Record<string, unknown>;
+}
+
+/** How far back a block still in force may have been reported: the longest lockout or window, doubled. */
+const BLOCK_LOOKBACK_MS = 2 * 86_400_000;
+
 /**
- * Records a security event (a throttled source, a locked-out address) in a workspace's audit log,
- * in its own transaction. Without a workspace (an unknown root key), it goes to the first one:
- * the operator's `default`.
+ * Records a block (a throttled source, a locked-out address) in a workspace's audit log with its
+ * security.blocked event, in one transaction. Without a workspace (an unknown root key), it goes
+ * to the first one: the operator's `default`. A block of the same source that the workspace has
+ * already reported and that is still in force is not reported again: a replica that blocks a
+ * source on its own count while another announces the cluster's block makes one event, not two.
+ * Appends queue on the workspace's audit lock, taken first, so two replicas cannot both miss the other's.
  */
-export async function auditSecurityEvent(
+export async function reportSecurityBlock(
   db: Db,
   workspaceId: string | null,
-  actor: Omit<Actor, 'workspaceId' | 'rootKeyId' | 'scopes'>,
-  entry: { action: 'security.verify_throttled' | 'security.root_key_lockout'; changes: Record<string, unknown> },
+  origin: Omit<Actor, 'workspaceId' | 'rootKeyId' | 'scopes'>,
+  block: SecurityBlock,
+  now: Date = new Date(),
 ): Promise<void> {
+  const reason = block.action === 'security.root_key_lockout' ? 'root_key_lockout' : 'brute_force';
   await db.transaction().execute(async (trx) => {
     const workspace = workspaceId ?? (await operatorWorkspaceId(trx));
     if (!workspace) return;
-    await appendAudit(
+    await trx.selectFrom('workspaces').select('id').where('id', '=', workspace).forNoKeyUpdate().execute();
+    const reported = await trx
+      .selectFrom('events')
+      .select('id')
+      .where('workspace_id', '=', workspace)
+      .where('type', '=', 'security.blocked')
+      .where('occurred_at', '>', new Date(now.getTime() - BLOCK_LOOKBACK_MS))
+      .where(sql<string>`payload::jsonb #>> '{data,reason}'`, '=', reason)
+      .where(sql<boolean>`payload::jsonb #>> '{data,ip}' is not distinct from ${block.ip}::text`)
+      .where(sql<boolean>`payload::jsonb #>> '{data,keyPrefix}' is not distinct from ${block.keyPrefix}::text`)
+      .where(sql<Date>`(payload::jsonb #>> '{data,blockedUntil}')::timestamptz`, '>', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (reported) return;
+    const actor: Actor = { ...origin, workspaceId: workspace, rootKeyId: null, scopes: [] };
+    await appendAudit(trx, actor, { action: block.action, targetKeyId: null, changes: block.changes });
+    await appendEvent(
       trx,
-      { ...actor, workspaceId: workspace, rootKeyId: null, scopes: [] },
-      { action: entry.action, targetKeyId: null, changes: entry.changes },
+      actor,
+      'security.blocked',
+      { reason, ip: block.ip, keyPrefix: block.keyPrefix, blockedUntil: block.blockedUntil.toISOString() },
+      now,
     );
   });
 }

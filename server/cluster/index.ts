@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { auditSecurityEvent } from '../audit/log';
+import { reportSecurityBlock } from '../audit/log';
 import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import type { Db } from '../store/database';
@@ -92,8 +92,11 @@ function auditClusterBlock(
     'too many failures across the cluster: source blocked on every replica',
   );
   const origin = { ip: block.kind === 'prefix' ? null : block.source, userAgent: null, requestId: null };
-  void auditSecurityEvent(db, null, origin, {
+  void reportSecurityBlock(db, null, origin, {
     action: block.kind === 'root' ? 'security.root_key_lockout' : 'security.verify_throttled',
+    ip: block.kind === 'prefix' ? null : block.source,
+    keyPrefix: block.kind === 'prefix' ? block.source : null,
+    blockedUntil: new Date(block.until),
     changes: { reason: block.kind, cluster: true, source: block.source, until },
   }).catch(onError);
 }
