@@ -49,6 +49,8 @@ describe('malformed input never breaks the server or loses data', () => {
     `/v1/keys/KEY/suspend`,
     '/v1/audit',
     '/v1/calls',
+    '/v1/leaks',
+    '/v1/leaks/github',
     '/v1/keys/key_%00%ff',
     '/v1/keys/..%2f..%2f',
   );

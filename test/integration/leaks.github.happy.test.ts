@@ -156,6 +156,13 @@ describe('GitHub secret scanning: a key found in public', () => {
     await api('DELETE', `/v1/webhooks/${hook.body.id}`);
   });
 
+  it('documents both routes in the OpenAPI document, the GitHub one without a root key', async () => {
+    const { body: openapi } = await raw(t.url, 'GET', '/openapi.json');
+    expect(openapi.paths['/v1/leaks'].post.requestBody).toBeDefined();
+    expect(openapi.paths['/v1/leaks/github'].post.security).toEqual([]);
+    expect(openapi.components.schemas).toHaveProperty('GithubSecretScanningFeedback');
+  });
+
   it('keeps every token out of the log, and logs each alert as counts', async () => {
     const log = t.logLines.join('');
     expect(sentTokens.length).toBeGreaterThan(5);
