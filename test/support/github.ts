@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GITHUB_TOKEN_TYPES } from '../../schema';
 import { raw } from './harness';
 
 /** A signing key pair standing in for GitHub's secret-scanning key: tests make their own. */
@@ -43,7 +44,7 @@ export interface Match {
 
 /** A match as GitHub would send it for a keyward key. */
 export function match(token: string, url = 'https://github.com/octo/app/blob/abc123/.env', source = 'content'): Match {
-  return { token, type: token.startsWith('kw_root_') ? 'keyward_root_key' : 'keyward_api_key', url, source };
+  return { token, type: GITHUB_TOKEN_TYPES[token.startsWith('kw_root_') ? 'root' : 'api'], url, source };
 }
 
 /**
