@@ -4,6 +4,7 @@ import { pruneRateLeases } from './cluster/rate-leases';
 import { pruneFailureCounts } from './cluster/shared-failures';
 import { pruneEvents } from './events/repository';
 import { expireLapsedKeys } from './keys/expiry';
+import { sendDueReminders } from './keys/reminders';
 import { countRotationDue, deleteExpiredNonces, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
@@ -13,9 +14,10 @@ const DAY_MS = 86_400_000;
 /**
  * Periodic housekeeping. Every replica sweeps its own in-memory counters. The leader alone (one
  * replica at a time, see server/cluster/leader.ts) does the store-wide work: persists expiries
- * that time has decided (each with its key.expired event), prunes the call log past its retention,
- * idempotency records past 24 h and signature nonces too old to matter, and reports keys that are
- * due for rotation.
+ * that time has decided (each with its key.expired event), sends the rotation and expiry reminders
+ * that are due (server/keys/reminders.ts), prunes the call log past its retention, idempotency
+ * records past 24 h and signature nonces too old to matter, and reports keys that are due for
+ * rotation.
  */
 export function startMaintenance(options: {
   db: Db;
@@ -46,6 +48,7 @@ export function startMaintenance(options: {
     options.onLeadership?.(leading);
     if (!leading) return;
     for (const secretHash of await expireLapsedKeys(options.db, now)) options.verifier.forget(secretHash);
+    await sendDueReminders(options.db, now);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneEvents(options.db, new Date(now.getTime() - options.eventRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));

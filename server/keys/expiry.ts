@@ -1,6 +1,6 @@
 import type { EventDataByType } from '../../schema';
 import { keywardActor } from '../audit/log';
-import { appendEvent } from '../events/outbox';
+import { appendEvents } from '../events/outbox';
 import type { Db } from '../store/database';
 import { persistLapsedKeys } from './repository';
 import { eventKey } from './service';
@@ -20,16 +20,22 @@ export async function expireLapsedKeys(db: Db, now: Date): Promise<string[]> {
   for (;;) {
     const batch = await db.transaction().execute(async (trx) => {
       const lapsed = await persistLapsedKeys(trx, now, BATCH);
-      for (const { record, previousStatus, reason } of lapsed) {
-        const data = { previousStatus, graceUntil: record.graceUntil?.toISOString() ?? null, reason };
-        await appendEvent(
-          trx,
-          keywardActor(record.workspaceId),
-          'key.expired',
-          { key: eventKey(record), ...(data satisfies Omit<EventDataByType['key.expired'], 'key' | 'actor'>) },
-          now,
-        );
-      }
+      await appendEvents(
+        trx,
+        lapsed.map(({ record, previousStatus, reason }) => ({
+          actor: keywardActor(record.workspaceId),
+          type: 'key.expired',
+          data: {
+            key: eventKey(record),
+            ...({
+              previousStatus,
+              graceUntil: record.graceUntil?.toISOString() ?? null,
+              reason,
+            } satisfies Omit<EventDataByType['key.expired'], 'key' | 'actor'>),
+          },
+        })),
+        now,
+      );
       return lapsed;
     });
     expired.push(...batch.map(({ record }) => record.secretHash));

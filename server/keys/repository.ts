@@ -105,6 +105,12 @@ export async function hasRootKeys(db: Db): Promise<boolean> {
   return row !== undefined;
 }
 
+/**
+ * When a key is due for rotation, in SQL: as rotationDueAt (record.ts) computes it, maxAgeDays
+ * periods of 24 h, whatever the session's time zone (a `days` interval would follow its DST).
+ */
+export const rotationDueAtSql = sql<Date>`created_at + max_age_days * interval '24 hours'`;
+
 const effectiveStatusSql = (now: Date) => sql<string>`case
   when status in ('revoked', 'expired') then status
   when expires_at is not null and expires_at <= ${now} then 'expired'
@@ -131,7 +137,7 @@ export async function listKeys(
     if (spec.filter === 'contains') select = select.where(sql<boolean>`${column} @> ${jsonb([wanted])}`);
   }
   if (query.rotationDue !== undefined) {
-    const due = sql<boolean>`created_at + make_interval(days => max_age_days) <= ${now}`;
+    const due = sql<boolean>`${rotationDueAtSql} <= ${now}`;
     select = select.where(query.rotationDue ? due : sql<boolean>`not (${due})`);
   }
   if (query.cursor) {
@@ -160,7 +166,7 @@ export async function countRotationDue(
     .selectFrom('keys')
     .select(['workspace_id as workspaceId', 'kind', (eb) => eb.fn.countAll<string>().as('due')])
     .where('status', 'in', ['active', 'suspended'])
-    .where(sql<boolean>`created_at + make_interval(days => max_age_days) <= ${now}`)
+    .where(sql<boolean>`${rotationDueAtSql} <= ${now}`)
     .groupBy(['workspace_id', 'kind'])
     .execute();
   return rows.map((row) => ({ workspaceId: row.workspaceId, kind: row.kind, due: Number(row.due) }));
@@ -201,6 +207,72 @@ export async function persistLapsedKeys(trx: Db, now: Date, limit: number): Prom
     previousStatus: previous_status,
     reason,
   }));
+}
+
+/** One reminder just recorded as sent: which key, the deadline, and the threshold reached. */
+export interface ClaimedReminder {
+  keyId: string;
+  dueAt: Date;
+  daysBefore: number;
+}
+
+/**
+ * Records, for at most `limit` usable (active or suspended) keys, the reminder of `kind` they have
+ * reached and not yet been sent, and returns those this call recorded. A key has reached threshold
+ * `d` from 00:00 UTC of the day `d` days before the UTC day of its deadline; of the thresholds it
+ * has reached, only the latest (the smallest `d`) counts, so a key found late gets one reminder,
+ * not one per missed threshold. The primary key of reminders_sent (key, kind, deadline, threshold)
+ * makes a concurrent or repeated call record nothing twice: ON CONFLICT DO NOTHING returns only
+ * the rows this call inserted. Call it in a transaction, with the events.
+ */
+export async function claimDueReminders(
+  trx: Db,
+  kind: 'rotation_due' | 'expiring',
+  thresholds: { workspaceId: string; daysBefore: number }[],
+  now: Date,
+  limit: number,
+): Promise<ClaimedReminder[]> {
+  if (thresholds.length === 0) return [];
+  const deadline = kind === 'rotation_due' ? rotationDueAtSql : sql<Date>`expires_at`;
+  // jsonb_to_recordset matches JSON fields to the column names.
+  const rows = JSON.stringify(thresholds.map((t) => ({ workspace_id: t.workspaceId, days_before: t.daysBefore })));
+  const { rows: claimed } = await sql<{ key_id: string; due_at: Date; days_before: number }>`
+    with thresholds as (
+      select workspace_id, days_before
+      from jsonb_to_recordset(${rows}::text::jsonb) as t(workspace_id text, days_before integer)
+    ),
+    deadlines as (
+      select id, workspace_id, ${deadline} as due_at
+      from keys
+      where status in ('active', 'suspended')
+        and (expires_at is null or expires_at > ${now})
+        ${kind === 'expiring' ? sql`and expires_at is not null` : sql``}
+    ),
+    reached as (
+      select d.id, d.workspace_id, d.due_at, min(t.days_before) as days_before
+      from deadlines d join thresholds t on t.workspace_id = d.workspace_id
+      where date_trunc('day', d.due_at, 'UTC') - t.days_before * interval '24 hours' <= ${now}
+      group by d.id, d.workspace_id, d.due_at
+    )
+    insert into reminders_sent (key_id, workspace_id, kind, due_at, days_before, sent_at)
+    select r.id, r.workspace_id, ${kind}::text, r.due_at, r.days_before, ${now}::timestamptz
+    from reached r
+    where not exists (
+      select 1 from reminders_sent s
+      where s.key_id = r.id and s.kind = ${kind}::text and s.due_at = r.due_at and s.days_before = r.days_before
+    )
+    order by r.due_at, r.id
+    limit ${limit}
+    on conflict do nothing
+    returning key_id, due_at, days_before`.execute(trx);
+  return claimed.map((row) => ({ keyId: row.key_id, dueAt: row.due_at, daysBefore: row.days_before }));
+}
+
+/** Keys by id, in any workspace; for keyward's own time-driven work. */
+export async function findKeysByIds(db: Db, ids: readonly string[]): Promise<KeyRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('keys').selectAll().where('id', 'in', ids).execute();
+  return rows.map(recordFromRow);
 }
 
 /** A stored idempotent result: which key the first request made, with its sealed secret. */
