@@ -7,7 +7,7 @@ import type {
   WebhookEndpoint,
   WebhookWithSecret,
 } from '../../schema';
-import { type Actor, appendAudit } from '../audit/log';
+import { type Actor, appendAudit, keywardActor } from '../audit/log';
 import { KeywardError } from '../errors';
 import type { MasterKey } from '../keys/secrets';
 import type { Db } from '../store/database';
@@ -211,34 +211,29 @@ export class WebhookService {
     now: Date,
   ): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      // The endpoint first, then its deliveries: two last attempts to one endpoint (a 410 to each of
+      // a batch) queue here, instead of each holding its own delivery and waiting for the other's.
+      const current = disable ? await repository.findEndpoint(trx, endpoint.workspaceId, endpoint.id, true) : null;
       await repository.recordAttempt(trx, delivery.id, { status: 'failed', nextAttemptAt: null, attempt });
+      // Disabled meanwhile (by another attempt, another replica, or its owner): nothing more to do.
+      if (!current?.enabled) return;
       if (disable === 'gone') {
-        await this.#disable(trx, endpoint, 'the receiver answered 410 Gone', delivery.eventId, now);
-      } else if (disable === 'exhausted' && !(await repository.succeededSince(trx, endpoint.id, delivery.createdAt))) {
+        await this.#disable(trx, current, 'the receiver answered 410 Gone', delivery.eventId, now);
+      } else if (!(await repository.succeededSince(trx, current.id, delivery.createdAt))) {
         const hours = Math.round((now.getTime() - delivery.createdAt.getTime()) / 3_600_000);
         const reason = `deliveries kept failing: every attempt over ${hours} h failed, and nothing was delivered since ${delivery.createdAt.toISOString()}`;
-        await this.#disable(trx, endpoint, reason, delivery.eventId, now);
+        await this.#disable(trx, current, reason, delivery.eventId, now);
       }
     });
   }
 
   /**
-   * Disables an endpoint on keyward's own account: its pending deliveries fail (they can be sent
-   * again by hand once it is enabled), the audit log says why, and the workspace's other endpoints
-   * get a webhook.disabled event. The caller's transaction holds it all; an endpoint disabled
-   * meanwhile (by another replica, or its owner) is left alone.
+   * Disables an endpoint (locked by the caller's transaction, which holds it all) on keyward's own
+   * account: its pending deliveries fail (they can be sent again by hand once it is enabled), the
+   * audit log says why, and the workspace's other endpoints get a webhook.disabled event.
    */
   async #disable(trx: Db, endpoint: repository.EndpointRecord, reason: string, eventId: string, now: Date) {
-    const current = await repository.findEndpoint(trx, endpoint.workspaceId, endpoint.id, true);
-    if (!current?.enabled) return;
-    const actor: Actor = {
-      workspaceId: endpoint.workspaceId,
-      rootKeyId: null,
-      scopes: ['*'],
-      ip: null,
-      userAgent: null,
-      requestId: null,
-    };
+    const actor = keywardActor(endpoint.workspaceId);
     await repository.updateEndpoint(trx, endpoint.id, { enabled: false, disabledReason: reason, updatedAt: now });
     const pendingFailed = await repository.failPending(trx, endpoint.id);
     await appendAudit(trx, actor, {
@@ -251,7 +246,7 @@ export class WebhookService {
       trx,
       actor,
       'webhook.disabled',
-      { webhook: { id: current.id, url: shownUrl(current.url) }, reason },
+      { webhook: { id: endpoint.id, url: shownUrl(endpoint.url) }, reason },
       now,
     );
   }
