@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CidrSchema } from './cidr';
 import { CursorSchema, jsonDepthBeyond, LimitSchema, QueryBooleanSchema, TimestampSchema } from './common';
+import { ErrorBodySchema } from './errors';
 import { GrantedScopeSchema, ManagementScopeSchema } from './scopes';
 
 /** Most bytes a key's `metadata`, serialized as JSON, may take. */
@@ -347,3 +348,33 @@ export const KeyPageSchema = z
   .object({ items: z.array(ApiKeySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'ApiKeyPage' });
 export type KeyPage = z.infer<typeof KeyPageSchema>;
+
+/** The most keys one `POST /v1/keys:batch` may create. */
+export const KEY_BATCH_MAX = 1000;
+
+/** Body of `POST /v1/keys:batch`: each item is a CreateKeyRequest, checked on its own. */
+export const CreateKeyBatchBodySchema = z
+  .strictObject({
+    items: z
+      .array(z.unknown())
+      .min(1)
+      .max(KEY_BATCH_MAX)
+      .describe('Up to 1,000 CreateKeyRequest bodies; each is validated and answered separately'),
+  })
+  .meta({ id: 'CreateKeyBatchRequest' });
+
+/** One item's answer in a batch: its key (status 201) or its error, at its index in the request. */
+export const KeyBatchItemResultSchema = z.union([
+  z.object({ index: z.number().int(), status: z.literal(201), key: CreatedKeySchema }),
+  z.object({ index: z.number().int(), status: z.number().int(), error: ErrorBodySchema.shape.error }),
+]);
+
+/** Answer of `POST /v1/keys:batch`: one result per item, in order, and the counts. */
+export const KeyBatchResultSchema = z
+  .object({
+    items: z.array(KeyBatchItemResultSchema),
+    created: z.number().int(),
+    failed: z.number().int(),
+  })
+  .meta({ id: 'KeyBatchResult' });
+export type KeyBatchResult = z.infer<typeof KeyBatchResultSchema>;

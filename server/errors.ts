@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode, type FieldIssue } from '../schema';
 
 /**
@@ -30,6 +31,18 @@ export class KeywardError extends Error {
   /** A 400 that names one field and why it was rejected. */
   static invalidField(path: string, reason: string): KeywardError {
     return new KeywardError('KW_ERR_VALIDATION', `${path} ${reason}`, { issues: [{ path, message: reason }] });
+  }
+
+  /** A 400 from a zod parse done by hand (not at the route), with each issue's path under `prefix`. */
+  static fromZod(error: z.ZodError, prefix: string): KeywardError {
+    const issues = error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? { path: [prefix, ...issue.path, issue.keys.join(',')].join('.'), message: 'is not a known field' }
+        : { path: [prefix, ...issue.path].join('.'), message: issue.message },
+    );
+    return new KeywardError('KW_ERR_VALIDATION', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
+      issues,
+    });
   }
 
   /** A 404 for a key id the caller's workspace does not have. */

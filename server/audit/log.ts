@@ -24,69 +24,97 @@ export function keywardActor(workspaceId: string): Actor {
   return { workspaceId, rootKeyId: null, scopes: ['*'], ip: null, userAgent: null, requestId: null };
 }
 
+/** What a change records in the audit log. */
+export interface AuditInput {
+  action: AuditAction;
+  targetKeyId: string | null;
+  changes: Record<string, unknown>;
+}
+
 /**
  * Appends one entry to the workspace's hash chain. Call it inside the transaction that makes the
- * change, so an acknowledged change always has its entry. The workspace row is the chain head and
- * is locked here, which orders concurrent appends on real Postgres.
+ * change, so an acknowledged change always has its entry.
  */
-export async function appendAudit(
+export async function appendAudit(trx: Db, actor: Actor, entry: AuditInput): Promise<AuditEntry> {
+  const [stored] = await appendAuditEntries(trx, [{ actor, entry }]);
+  return stored!;
+}
+
+/**
+ * Appends entries, in the order given, to their workspaces' hash chains: one head lock per
+ * workspace, one insert, one head update. The workspace row is the chain head; locking it orders
+ * concurrent appends on real Postgres, and heads are locked in id order, so two batches that span
+ * the same workspaces never wait for each other in a circle.
+ */
+export async function appendAuditEntries(
   trx: Db,
-  actor: Actor,
-  entry: { action: AuditAction; targetKeyId: string | null; changes: Record<string, unknown> },
-): Promise<AuditEntry> {
-  const head = await trx
-    .selectFrom('workspaces')
-    .select(['audit_seq', 'audit_head'])
-    .where('id', '=', actor.workspaceId)
-    // NO KEY UPDATE, not UPDATE: appends still queue behind each other, but not behind the KEY SHARE
-    // lock that inserting a key (workspace_id references workspaces) takes first in the same
-    // transaction. With FOR UPDATE, two concurrent creates in one workspace could each hold KEY
-    // SHARE and wait for the other's: a deadlock, answered as a 500 on Postgres.
-    .forNoKeyUpdate()
-    .executeTakeFirstOrThrow();
-  const unsigned = {
-    seq: head.audit_seq + 1,
-    at: new Date().toISOString(),
-    workspaceId: actor.workspaceId,
-    actorKeyId: actor.rootKeyId,
-    action: entry.action,
-    targetKeyId: entry.targetKeyId,
-    // A JSON round trip drops undefined fields and Dates become strings, exactly as jsonb will store
-    // them; a key pasted into a name, description or metadata is masked on the way.
-    changes: JSON.parse(maskSecrets(JSON.stringify(entry.changes))) as AuditEntry['changes'],
-    ip: actor.ip,
-    userAgent: actor.userAgent,
-    requestId: actor.requestId,
-    prevHash: head.audit_head,
-  };
-  const stored: AuditEntry = {
-    id: `aud_${randomBytes(12).toString('base64url')}`,
-    ...unsigned,
-    hash: auditEntryHash(unsigned),
-  };
+  items: readonly { actor: Actor; entry: AuditInput }[],
+): Promise<AuditEntry[]> {
+  if (items.length === 0) return [];
+  const heads = new Map<string, { seq: number; hash: string }>();
+  for (const workspaceId of [...new Set(items.map((item) => item.actor.workspaceId))].sort()) {
+    const head = await trx
+      .selectFrom('workspaces')
+      .select(['audit_seq', 'audit_head'])
+      .where('id', '=', workspaceId)
+      // NO KEY UPDATE, not UPDATE: appends still queue behind each other, but not behind the KEY SHARE
+      // lock that inserting a key (workspace_id references workspaces) takes first in the same
+      // transaction. With FOR UPDATE, two concurrent creates in one workspace could each hold KEY
+      // SHARE and wait for the other's: a deadlock, answered as a 500 on Postgres.
+      .forNoKeyUpdate()
+      .executeTakeFirstOrThrow();
+    heads.set(workspaceId, { seq: head.audit_seq, hash: head.audit_head });
+  }
+  const at = new Date().toISOString();
+  const stored = items.map(({ actor, entry }): AuditEntry => {
+    const head = heads.get(actor.workspaceId)!;
+    const unsigned = {
+      seq: head.seq + 1,
+      at,
+      workspaceId: actor.workspaceId,
+      actorKeyId: actor.rootKeyId,
+      action: entry.action,
+      targetKeyId: entry.targetKeyId,
+      // A JSON round trip drops undefined fields and Dates become strings, exactly as jsonb will store
+      // them; a key pasted into a name, description or metadata is masked on the way.
+      changes: JSON.parse(maskSecrets(JSON.stringify(entry.changes))) as AuditEntry['changes'],
+      ip: actor.ip,
+      userAgent: actor.userAgent,
+      requestId: actor.requestId,
+      prevHash: head.hash,
+    };
+    const hash = auditEntryHash(unsigned);
+    head.seq = unsigned.seq;
+    head.hash = hash;
+    return { id: `aud_${randomBytes(12).toString('base64url')}`, ...unsigned, hash };
+  });
   await trx
     .insertInto('audit_log')
-    .values({
-      id: stored.id,
-      workspace_id: stored.workspaceId,
-      seq: stored.seq,
-      at: stored.at,
-      actor_key_id: stored.actorKeyId,
-      action: stored.action,
-      target_key_id: stored.targetKeyId,
-      changes: jsonb(stored.changes),
-      ip: stored.ip,
-      user_agent: stored.userAgent,
-      request_id: stored.requestId,
-      prev_hash: stored.prevHash,
-      hash: stored.hash,
-    })
+    .values(
+      stored.map((entry) => ({
+        id: entry.id,
+        workspace_id: entry.workspaceId,
+        seq: entry.seq,
+        at: entry.at,
+        actor_key_id: entry.actorKeyId,
+        action: entry.action,
+        target_key_id: entry.targetKeyId,
+        changes: jsonb(entry.changes),
+        ip: entry.ip,
+        user_agent: entry.userAgent,
+        request_id: entry.requestId,
+        prev_hash: entry.prevHash,
+        hash: entry.hash,
+      })),
+    )
     .execute();
-  await trx
-    .updateTable('workspaces')
-    .set({ audit_seq: stored.seq, audit_head: stored.hash })
-    .where('id', '=', actor.workspaceId)
-    .execute();
+  for (const [workspaceId, head] of heads) {
+    await trx
+      .updateTable('workspaces')
+      .set({ audit_seq: head.seq, audit_head: head.hash })
+      .where('id', '=', workspaceId)
+      .execute();
+  }
   return stored;
 }
 

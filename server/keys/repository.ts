@@ -65,6 +65,21 @@ export async function insertKey(db: Db, record: KeyRecord): Promise<void> {
     .execute();
 }
 
+/**
+ * Inserts keys in one statement; returns the ids stored. A key whose secret is already stored (a
+ * caller-supplied key in use) is skipped, not an error, so the others in the batch still go in.
+ */
+export async function insertKeys(db: Db, records: readonly KeyRecord[]): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const rows = await db
+    .insertInto('keys')
+    .values(records.map((record) => toColumns(record) as Insertable<KeysTable>))
+    .onConflict((conflict) => conflict.column('secret_hash').doNothing())
+    .returning('id')
+    .execute();
+  return new Set(rows.map((row) => row.id));
+}
+
 /** Writes the given fields of one key and returns it as stored. */
 export async function updateKey(db: Db, id: string, write: KeyWrite): Promise<KeyRecord> {
   const row = await db
@@ -314,6 +329,48 @@ export async function claimIdempotencyKey(
     .returning('key_hash')
     .executeTakeFirst();
   return inserted !== undefined;
+}
+
+/**
+ * Records the results of several idempotent requests in one statement; returns the result key ids
+ * recorded. A request whose Idempotency-Key another request claimed first is left out.
+ */
+export async function claimIdempotencyKeys(
+  db: Db,
+  rows: readonly {
+    workspaceId: string;
+    operation: string;
+    keyHash: string;
+    requestHash: string;
+    resultKeyId: string;
+    sealedSecret: string;
+    createdAt: Date;
+  }[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await db
+    .insertInto('idempotency_keys')
+    .values(
+      rows.map((row) => ({
+        workspace_id: row.workspaceId,
+        operation: row.operation,
+        key_hash: row.keyHash,
+        request_hash: row.requestHash,
+        result_key_id: row.resultKeyId,
+        sealed_secret: row.sealedSecret,
+        created_at: row.createdAt,
+      })),
+    )
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('result_key_id')
+    .execute();
+  return new Set(inserted.map((row) => row.result_key_id));
+}
+
+/** Drops the idempotent results that point at these keys (keys that were not stored after all). */
+export async function dropIdempotentResults(db: Db, resultKeyIds: readonly string[]): Promise<void> {
+  if (resultKeyIds.length === 0) return;
+  await db.deleteFrom('idempotency_keys').where('result_key_id', 'in', resultKeyIds).execute();
 }
 
 /** Forgets idempotent results older than `before`. */

@@ -4,9 +4,13 @@ import { z } from 'zod';
 import {
   ApiKeySchema,
   CreatedKeySchema,
+  CreateKeyBatchBodySchema,
   CreateKeyBodySchema,
   CreateRootKeyBodySchema,
   ErrorBodySchema,
+  KEY_BATCH_MAX,
+  type KeyBatchResult,
+  KeyBatchResultSchema,
   KeyIdParamsSchema,
   KeyPageSchema,
   ListKeysQuerySchema,
@@ -17,7 +21,12 @@ import {
   UpdateKeyBodySchema,
   UpdateRootKeyBodySchema,
 } from '../../schema';
-import type { KeyKind, KeyService } from './service';
+import { KeywardError } from '../errors';
+import { toErrorBody } from '../http/errors';
+import type { BatchItem, KeyKind, KeyService } from './service';
+
+/** A batch body may hold KEY_BATCH_MAX full-size items, well above the server's usual body limit. */
+const BATCH_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 export interface KeyRoutesOptions {
   kind: KeyKind;
@@ -81,6 +90,35 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
       return reply.code(201).send(sendKey(reply, created));
     },
   });
+
+  if (kind === 'api') {
+    // `::` is a literal colon to fastify: the route is /v1/keys:batch.
+    api.post('::batch', {
+      preHandler: guard('keys:write'),
+      bodyLimit: BATCH_BODY_LIMIT_BYTES,
+      schema: {
+        tags,
+        summary: `Create up to ${KEY_BATCH_MAX} keys at once (a migration off another system); each item is answered separately`,
+        body: CreateKeyBatchBodySchema,
+        response: { 200: KeyBatchResultSchema, ...errors(400, 401, 403, 413) },
+      },
+      handler: async (request): Promise<KeyBatchResult> => {
+        const items = request.body.items.map((item, index): BatchItem => {
+          const parsed = CreateKeyBodySchema.safeParse(item);
+          return parsed.success
+            ? { ok: true, policy: parsed.data }
+            : { ok: false, error: KeywardError.fromZod(parsed.error, `body.items.${index}`) };
+        });
+        const results = (await keys.createBatch(request.actor, items)).map((result) => {
+          if ('key' in result) return { index: result.index, status: 201 as const, key: result.key };
+          const { status, body } = toErrorBody(result.error, request.id);
+          return { index: result.index, status, error: body.error };
+        });
+        const created = results.filter((result) => result.status === 201).length;
+        return { items: results, created, failed: results.length - created };
+      },
+    });
+  }
 
   api.get('/', {
     preHandler: guard(scope('keys:read')),

@@ -12,12 +12,13 @@ import {
   POLICY_DEFAULTS,
   POLICY_FIELDS,
 } from '../../schema';
-import { type Actor, appendAudit } from '../audit/log';
+import { type Actor, appendAudit, appendAuditEntries } from '../audit/log';
 import type { CallRecorder } from '../calls/recorder';
 import { announceKeyChange } from '../cluster/invalidation';
 import { KeywardError } from '../errors';
-import { appendEvent } from '../events/outbox';
+import { appendEvent, appendEvents } from '../events/outbox';
 import type { Db } from '../store/database';
+import { GroupCommit } from '../store/group-commit';
 import type { Verifier } from '../verify/pipeline';
 import { readWorkspaceSettings } from '../workspaces/repository';
 import { generateKey, keyStart, suppliedKeyProblem } from './format';
@@ -65,6 +66,34 @@ interface Minted {
 /** Thrown inside a transaction to undo it when a concurrent request already used the Idempotency-Key. */
 class IdempotencyRace extends Error {}
 
+/** What an idempotent request records: its operation, its Idempotency-Key and hashes of both. */
+interface IdempotencyClaim {
+  operation: string;
+  key: string;
+  keyHash: string;
+  requestHash: string;
+}
+
+/** One creation waiting for its transaction. */
+interface CreationRequest {
+  kind: KeyKind;
+  actor: Actor;
+  policy: NewKeyPolicy;
+  claim: IdempotencyClaim | null;
+}
+
+/** A creation written, or why not: its Idempotency-Key was taken meanwhile, or its supplied key is in use. */
+type CreationOutcome = Minted | 'raced' | 'in-use';
+
+/** One item of a batch create: a policy the schema accepted, or the schema's error for it. */
+export type BatchItem = { ok: true; policy: NewKeyPolicy } | { ok: false; error: KeywardError };
+
+/** One item's answer in a batch create: its key, or its error. */
+export type BatchItemResult = { index: number; key: CreatedKey } | { index: number; error: KeywardError };
+
+/** Most creations one transaction takes (group commit); 13 audit columns × this stays far below Postgres's 65,535 parameters. */
+const CREATIONS_PER_TRANSACTION = 256;
+
 function newKeyId(kind: KeyKind): string {
   return `${kind === 'root' ? 'rk' : 'key'}_${randomBytes(16).toString('base64url').replace(/[-_]/g, '').slice(0, 20)}`;
 }
@@ -104,8 +133,13 @@ export class KeyService {
   readonly #masterKey: MasterKey;
   readonly #verifier: Verifier;
   readonly #recorder: CallRecorder;
+  readonly #creations: GroupCommit<CreationRequest, CreationOutcome>;
 
   constructor(deps: { db: Db; pepper: Pepper; masterKey: MasterKey; verifier: Verifier; recorder: CallRecorder }) {
+    this.#creations = new GroupCommit(
+      (requests) => deps.db.transaction().execute((trx) => this.#createMany(trx, requests)),
+      { maxBatch: CREATIONS_PER_TRANSACTION },
+    );
     this.#db = deps.db;
     this.#pepper = deps.pepper;
     this.#masterKey = deps.masterKey;
@@ -113,35 +147,152 @@ export class KeyService {
     this.#recorder = deps.recorder;
   }
 
-  /** Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first result. */
+  /**
+   * Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first
+   * result. Concurrent creations share transactions (server/store/group-commit.ts).
+   */
   async create(
     kind: KeyKind,
     actor: Actor,
     policy: NewKeyPolicy,
     idempotencyKey?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
+    this.#checkCreation(kind, actor, policy, 'body');
+    const claim = this.#claimFor(`create:${kind}`, policy, idempotencyKey);
+    const earlier = claim && (await this.#replay(actor, claim));
+    if (earlier) return earlier;
+    const outcome = await this.#creations.submit({ kind, actor, policy, claim });
+    return this.#settle(actor, claim, outcome, policy.key !== undefined);
+  }
+
+  /**
+   * Creates API keys for one request (POST /v1/keys:batch): each item is checked and stored on its
+   * own, and answered with its key or its error, in order. Nothing here is idempotent: a retried
+   * batch makes new keys, so callers reconcile by name or metadata (docs/operations.md).
+   */
+  async createBatch(actor: Actor, items: readonly BatchItem[]): Promise<BatchItemResult[]> {
+    return Promise.all(
+      items.map(async (item, index): Promise<BatchItemResult> => {
+        try {
+          if (!item.ok) throw item.error;
+          this.#checkCreation('api', actor, item.policy, `body.items.${index}`);
+          const outcome = await this.#creations.submit({ kind: 'api', actor, policy: item.policy, claim: null });
+          return { index, key: (await this.#settle(actor, null, outcome, item.policy.key !== undefined)).created };
+        } catch (error) {
+          if (error instanceof KeywardError) return { index, error };
+          throw error;
+        }
+      }),
+    );
+  }
+
+  #checkCreation(kind: KeyKind, actor: Actor, policy: NewKeyPolicy, at: string): void {
     if (kind === 'root') requireGrants(actor.scopes, policy.scopes);
-    const supplied = policy.key;
-    if (supplied !== undefined) checkSupplied(kind, supplied, policy.environment ?? 'live');
-    const result = await this.#idempotent(actor, `create:${kind}`, policy, idempotencyKey, async (trx, now) => {
-      const minted = this.#mint(kind, actor.workspaceId, policy, now, null, supplied);
-      await this.#insert(trx, minted.record, supplied !== undefined);
-      await appendAudit(trx, actor, {
-        action: auditAction(kind, 'create'),
-        targetKeyId: minted.record.id,
-        changes: {
-          ...apiPolicyOf(minted.record),
-          environment: minted.record.environment,
-          start: minted.record.start,
-          ...(supplied === undefined ? {} : { keySupplied: true }),
+    if (policy.key !== undefined) checkSupplied(kind, policy.key, policy.environment ?? 'live', `${at}.key`);
+  }
+
+  /** Turns a creation's outcome into the answer: the new key, the earlier result of a raced request, or a 409. */
+  async #settle(
+    actor: Actor,
+    claim: IdempotencyClaim | null,
+    outcome: CreationOutcome,
+    supplied = false,
+  ): Promise<{ created: CreatedKey; replayed: boolean }> {
+    if (outcome === 'in-use') throw keyInUse();
+    if (outcome === 'raced') {
+      const winner = claim && (await this.#replay(actor, claim));
+      if (!winner)
+        throw new KeywardError(
+          'KW_ERR_INVALID_STATE',
+          'a concurrent request with this Idempotency-Key did not finish; retry',
+        );
+      return winner;
+    }
+    const { record, secret, signingSecret } = outcome;
+    // A verification of a supplied key before it existed may have cached "unknown" here.
+    if (supplied) this.#verifier.forget(record.secretHash);
+    return { created: { ...toApiKey(record, Date.now()), key: secret, signingSecret }, replayed: false };
+  }
+
+  /**
+   * Writes creations in one transaction: the idempotency claims, the keys, their audit entries
+   * (one lock of each chain head) and their key.created events, each kind of row in one statement.
+   * A creation whose Idempotency-Key was claimed meanwhile, or whose supplied key is in use, is
+   * left out and answered as such; the others are written.
+   */
+  async #createMany(trx: Db, requests: readonly CreationRequest[]): Promise<CreationOutcome[]> {
+    const now = new Date();
+    const minted = requests.map((request) =>
+      this.#mint(request.kind, request.actor.workspaceId, request.policy, now, null, request.policy.key),
+    );
+    const outcomes: CreationOutcome[] = [...minted];
+    const claims = requests.flatMap((request, index) => {
+      const { claim } = request;
+      if (!claim) return [];
+      const { record, secret, signingSecret } = minted[index]!;
+      return [
+        {
+          workspaceId: request.actor.workspaceId,
+          operation: claim.operation,
+          keyHash: claim.keyHash,
+          requestHash: claim.requestHash,
+          resultKeyId: record.id,
+          sealedSecret: seal(
+            JSON.stringify({ key: secret, signingSecret }),
+            this.#pepper.derive('idempotency-seal', claim.key),
+          ),
+          createdAt: now,
         },
-      });
-      await appendEvent(trx, actor, 'key.created', { key: eventKey(minted.record) }, now);
-      return minted;
+      ];
     });
-    // A verification of this key before it existed may have cached "unknown" here.
-    if (supplied !== undefined) this.#verifier.forget(this.#pepper.hashKey(supplied));
-    return result;
+    const claimed = await repository.claimIdempotencyKeys(trx, claims);
+    requests.forEach((request, index) => {
+      if (request.claim && !claimed.has(minted[index]!.record.id)) outcomes[index] = 'raced';
+    });
+    const pending = minted.filter((_, index) => outcomes[index] !== 'raced').map((result) => result.record);
+    const stored = await repository.insertKeys(trx, pending);
+    await repository.dropIdempotentResults(
+      trx,
+      pending.filter((record) => !stored.has(record.id)).map((record) => record.id),
+    );
+    const written: number[] = [];
+    minted.forEach((result, index) => {
+      if (outcomes[index] === 'raced') return;
+      if (stored.has(result.record.id)) written.push(index);
+      else outcomes[index] = 'in-use';
+    });
+    await appendAuditEntries(
+      trx,
+      written.map((index) => {
+        const { record } = minted[index]!;
+        return {
+          actor: requests[index]!.actor,
+          entry: {
+            action: auditAction(record.kind, 'create'),
+            targetKeyId: record.id,
+            changes: {
+              ...apiPolicyOf(record),
+              environment: record.environment,
+              start: record.start,
+              ...(requests[index]!.policy.key === undefined ? {} : { keySupplied: true }),
+            },
+          },
+        };
+      }),
+    );
+    await appendEvents(
+      trx,
+      written.map((index) => ({
+        actor: requests[index]!.actor,
+        type: 'key.created' as const,
+        data: { key: eventKey(minted[index]!.record) },
+      })),
+      now,
+    );
+    // Another replica may have cached a supplied key as unknown before it existed.
+    for (const index of written)
+      if (requests[index]!.policy.key !== undefined) await announceKeyChange(trx, minted[index]!.record.secretHash);
+    return outcomes;
   }
 
   /** One key, with a last use that is still waiting to be written already applied. */
@@ -544,6 +695,41 @@ export class KeyService {
    * its secret sealed under a key derived from the Idempotency-Key itself, so only a client that
    * holds that key can get the secret again, and the database alone never reveals it.
    */
+  /** The idempotency record a request would leave, or null without an Idempotency-Key. */
+  #claimFor(operation: string, request: unknown, idempotencyKey: string | undefined): IdempotencyClaim | null {
+    if (!idempotencyKey) return null;
+    return {
+      operation,
+      key: idempotencyKey,
+      keyHash: this.#pepper.derive('idempotency-id', idempotencyKey).toString('hex'),
+      // The request (a supplied key included) is only ever stored as this hash.
+      requestHash: createHash('sha256').update(canonicalJson(request)).digest('hex'),
+    };
+  }
+
+  /** The stored result of an earlier request with this Idempotency-Key, or null; another body is refused. */
+  async #replay(actor: Actor, claim: IdempotencyClaim): Promise<{ created: CreatedKey; replayed: boolean } | null> {
+    const stored = await repository.findIdempotentResult(this.#db, actor.workspaceId, claim.operation, claim.keyHash);
+    if (!stored || stored.created_at.getTime() < Date.now() - IDEMPOTENCY_TTL_MS) return null;
+    if (stored.request_hash !== claim.requestHash) {
+      throw new KeywardError(
+        'KW_ERR_IDEMPOTENCY_MISMATCH',
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    const sealed = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', claim.key));
+    const record = await repository.findKeyById(this.#db, stored.result_key_id);
+    if (!sealed || !record) return null;
+    // Sealed as JSON (key and signing secret) since request signing; a bare key before that.
+    const secrets = sealed.startsWith('{')
+      ? (JSON.parse(sealed) as { key: string; signingSecret: string | null })
+      : { key: sealed, signingSecret: null };
+    return {
+      created: { ...toApiKey(record), key: secrets.key, signingSecret: secrets.signingSecret },
+      replayed: true,
+    };
+  }
+
   async #idempotent(
     actor: Actor,
     operation: string,
@@ -551,47 +737,23 @@ export class KeyService {
     idempotencyKey: string | undefined,
     issue: (trx: Db, now: Date) => Promise<Minted>,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    const keyHash = idempotencyKey ? this.#pepper.derive('idempotency-id', idempotencyKey).toString('hex') : null;
-    const replay = async (): Promise<{ created: CreatedKey; replayed: boolean } | null> => {
-      if (!keyHash || !idempotencyKey) return null;
-      const stored = await repository.findIdempotentResult(this.#db, actor.workspaceId, operation, keyHash);
-      if (!stored || stored.created_at.getTime() < Date.now() - IDEMPOTENCY_TTL_MS) return null;
-      if (stored.request_hash !== requestHash) {
-        throw new KeywardError(
-          'KW_ERR_IDEMPOTENCY_MISMATCH',
-          'this Idempotency-Key was already used with a different request body',
-        );
-      }
-      const sealed = unseal(stored.sealed_secret, this.#pepper.derive('idempotency-seal', idempotencyKey));
-      const record = await repository.findKeyById(this.#db, stored.result_key_id);
-      if (!sealed || !record) return null;
-      // Sealed as JSON (key and signing secret) since request signing; a bare key before that.
-      const secrets = sealed.startsWith('{')
-        ? (JSON.parse(sealed) as { key: string; signingSecret: string | null })
-        : { key: sealed, signingSecret: null };
-      return {
-        created: { ...toApiKey(record), key: secrets.key, signingSecret: secrets.signingSecret },
-        replayed: true,
-      };
-    };
-
-    const earlier = await replay();
+    const claim = this.#claimFor(operation, request, idempotencyKey);
+    const earlier = claim && (await this.#replay(actor, claim));
     if (earlier) return earlier;
     const now = new Date();
     try {
       const { record, secret, signingSecret } = await this.#db.transaction().execute(async (trx) => {
         const result = await issue(trx, now);
-        if (keyHash && idempotencyKey) {
+        if (claim) {
           const claimed = await repository.claimIdempotencyKey(trx, {
             workspaceId: actor.workspaceId,
             operation,
-            keyHash,
-            requestHash,
+            keyHash: claim.keyHash,
+            requestHash: claim.requestHash,
             resultKeyId: result.record.id,
             sealedSecret: seal(
               JSON.stringify({ key: result.secret, signingSecret: result.signingSecret }),
-              this.#pepper.derive('idempotency-seal', idempotencyKey),
+              this.#pepper.derive('idempotency-seal', claim.key),
             ),
             createdAt: now,
           });
@@ -602,23 +764,16 @@ export class KeyService {
       return { created: { ...toApiKey(record, now.getTime()), key: secret, signingSecret }, replayed: false };
     } catch (error) {
       if (!(error instanceof IdempotencyRace)) throw error;
-      const winner = await replay();
-      if (!winner)
-        throw new KeywardError(
-          'KW_ERR_INVALID_STATE',
-          'a concurrent request with this Idempotency-Key did not finish; retry',
-        );
-      return winner;
+      return this.#settle(actor, claim, 'raced');
     }
   }
 }
 
 /** Refuses a caller-supplied key keyward would not have made for this key (400 naming `body.key`). */
-function checkSupplied(kind: KeyKind, key: string, environment: 'live' | 'test'): void {
-  if (kind === 'root')
-    throw KeywardError.invalidField('body.key', 'is for API keys only: keyward always generates root keys');
+function checkSupplied(kind: KeyKind, key: string, environment: 'live' | 'test', at = 'body.key'): void {
+  if (kind === 'root') throw KeywardError.invalidField(at, 'is for API keys only: keyward always generates root keys');
   const problem = suppliedKeyProblem(key, environment);
-  if (problem) throw KeywardError.invalidField('body.key', problem);
+  if (problem) throw KeywardError.invalidField(at, problem);
 }
 
 function keyInUse(): KeywardError {
