@@ -8,12 +8,22 @@ import {
   type DeliveryStatus,
   EVENT_TYPES,
   type EventType,
+  LEAK_POLICIES,
+  type LeakPolicy,
   MANAGEMENT_SCOPES,
   type ManagementScope,
+  UpdateWorkspaceSettingsBodySchema,
   VERIFY_CODES,
   type VerifyCode,
 } from '../schema';
-import { type KeysClient, Keyward, KeywardError, KeywardValidationError, type WebhookPatch } from '../sdk';
+import {
+  type KeysClient,
+  Keyward,
+  KeywardError,
+  KeywardValidationError,
+  type SettingsPatch,
+  type WebhookPatch,
+} from '../sdk';
 import { startServer } from '../server';
 import {
   KEY_COLUMNS,
@@ -50,6 +60,9 @@ Usage:
   keyward webhooks delete ID
   keyward webhooks deliveries ID [--status pending|succeeded|failed] [--limit N]
   keyward webhooks retry ID DELIVERY_ID
+  keyward settings show                  the workspace's reminder days and leak policy
+  keyward settings update [--rotation-reminder-days D,D…|none] [--expiry-reminder-days D,D…|none]
+                          [--leak-policy suspend|revoke|notify]
   keyward verify KEY [--scope S]... [--ip IP] [--method M] [--path P]
   keyward audit [--key-id ID] [--action A]
   keyward audit verify
@@ -391,6 +404,72 @@ async function webhooksCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   }
 }
 
+/**
+ * `--rotation-reminder-days 14,1,0` as a list of days (`none`: no reminders), checked by the same
+ * schema the server applies, so a mistake is named by its flag before any request.
+ */
+function reminderDaysFrom(flag: 'rotation-reminder-days' | 'expiry-reminder-days', value: string): number[] {
+  if (value === 'none') return [];
+  const parts = value.split(',').map((part) => part.trim());
+  const bad = parts.find((part) => !/^\d{1,6}$/.test(part));
+  if (bad !== undefined)
+    throw new UsageError(
+      `--${flag} must be whole days separated by commas (e.g. 14,1,0), or none; got ${JSON.stringify(bad)}`,
+    );
+  const days = parts.map(Number);
+  const field = flag === 'rotation-reminder-days' ? 'rotationReminderDays' : 'expiryReminderDays';
+  const checked = UpdateWorkspaceSettingsBodySchema.shape[field].safeParse(days);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const day = issue?.path.length ? ` (${days[Number(issue.path[0])]})` : '';
+    throw new UsageError(`--${flag} ${value}${day}: ${issue?.message ?? 'is invalid'}`);
+  }
+  return days;
+}
+
+async function settingsCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {
+    'rotation-reminder-days': { type: 'string' },
+    'expiry-reminder-days': { type: 'string' },
+    'leak-policy': { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`settings ${sub ?? ''} takes no argument, got ${positionals[0]}`);
+  const show = (settings: Row) =>
+    print(values.json, settings, () =>
+      Object.entries(settings)
+        .map(
+          ([field, value]) =>
+            `${field.padEnd(21)} ${Array.isArray(value) ? value.join(',') || '(none)' : String(value)}`,
+        )
+        .join('\n'),
+    );
+  switch (sub) {
+    case 'show':
+      return show(await connect(values, env).settings.get());
+    case 'update': {
+      const patch: SettingsPatch = {};
+      if (values['rotation-reminder-days'] !== undefined)
+        patch.rotationReminderDays = reminderDaysFrom('rotation-reminder-days', values['rotation-reminder-days']);
+      if (values['expiry-reminder-days'] !== undefined)
+        patch.expiryReminderDays = reminderDaysFrom('expiry-reminder-days', values['expiry-reminder-days']);
+      const policy = values['leak-policy'];
+      if (policy !== undefined) {
+        if (!(LEAK_POLICIES as readonly string[]).includes(policy))
+          throw new UsageError(
+            `--leak-policy must be one of ${LEAK_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`,
+          );
+        patch.leakPolicy = policy as LeakPolicy;
+      }
+      if (Object.keys(patch).length === 0)
+        throw new UsageError('settings update needs --rotation-reminder-days, --expiry-reminder-days or --leak-policy');
+      return show(await connect(values, env).settings.update(patch));
+    }
+    default:
+      throw new UsageError(`unknown command: settings ${sub ?? ''}`.trim());
+  }
+}
+
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parse(args, {
     port: { type: 'string' },
@@ -440,6 +519,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 0;
       case 'webhooks':
         await webhooksCommand(rest, env);
+        return 0;
+      case 'settings':
+        await settingsCommand(rest, env);
         return 0;
       case 'verify': {
         const { values, positionals } = parse(rest, {

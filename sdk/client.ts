@@ -32,6 +32,7 @@ import {
   UpdatedKeySchema,
   type UpdateKeyBodySchema,
   type UpdateWebhookBodySchema,
+  type UpdateWorkspaceSettingsBodySchema,
   type VerifyCode,
   type VerifyResponse,
   VerifyResponseSchema,
@@ -42,6 +43,8 @@ import {
   WebhookListSchema,
   type WebhookWithSecret,
   WebhookWithSecretSchema,
+  type WorkspaceSettings,
+  WorkspaceSettingsSchema,
 } from '../schema';
 import {
   KeywardAuthenticationError,
@@ -440,6 +443,49 @@ export class WebhooksClient {
   }
 }
 
+/** What `kw.settings.update` accepts: any subset of the workspace's settings (schema/workspaces.ts). */
+export type SettingsPatch = z.input<typeof UpdateWorkspaceSettingsBodySchema>;
+
+/** Client operations on the workspace's settings: reminder thresholds and leak policy (docs/events.md). */
+export class SettingsClient {
+  readonly #client: Keyward;
+
+  /** @internal */
+  constructor(client: Keyward) {
+    this.#client = client;
+  }
+
+  /**
+   * Reads the workspace's settings, defaults included (needs keys:read).
+   * @example
+   * const { rotationReminderDays, expiryReminderDays, leakPolicy } = await kw.settings.get();
+   */
+  get(): Promise<WorkspaceSettings> {
+    return this.#client.request({
+      method: 'GET',
+      path: '/v1/settings',
+      schema: WorkspaceSettingsSchema,
+      retryable: true,
+    });
+  }
+
+  /**
+   * Changes some of the settings and returns them all (needs settings:manage; audited).
+   * @example
+   * await kw.settings.update({ expiryReminderDays: [30, 7, 1, 0], leakPolicy: 'revoke' });
+   */
+  update(patch: SettingsPatch): Promise<WorkspaceSettings> {
+    return this.#client.request({
+      method: 'PATCH',
+      path: '/v1/settings',
+      body: patch,
+      schema: WorkspaceSettingsSchema,
+      // Setting the same values twice leaves the same settings.
+      retryable: true,
+    });
+  }
+}
+
 /** What create accepts for a root key. */
 export type RootKeySpec = Omit<CreateKeyInput, 'scopes' | 'environment'> & { scopes: ManagementScope[] };
 
@@ -454,6 +500,7 @@ export class Keyward {
   readonly keys: KeysClient<CreateKeyInput>;
   readonly rootKeys: KeysClient<RootKeySpec>;
   readonly webhooks: WebhooksClient;
+  readonly settings: SettingsClient;
   readonly audit: {
     /** Walks the audit log in chain order. */
     list(filters?: { keyId?: string; action?: AuditEntry['action']; pageSize?: number }): AsyncIterable<AuditEntry>;
@@ -495,6 +542,7 @@ export class Keyward {
     this.keys = new KeysClient(this, '/v1/keys');
     this.rootKeys = new KeysClient(this, '/v1/root-keys');
     this.webhooks = new WebhooksClient(this);
+    this.settings = new SettingsClient(this);
     this.audit = {
       list: (filters = {}) => {
         const { pageSize, ...query } = filters;

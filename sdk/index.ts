@@ -13,6 +13,7 @@ export type {
   WebhookEndpoint,
   WebhookEvent,
   WebhookWithSecret,
+  WorkspaceSettings,
 } from '../schema';
 export {
   type CallFilters,
@@ -24,6 +25,8 @@ export {
   type KeywardOptions,
   type ReportLeakInput,
   type RootKeySpec,
+  SettingsClient,
+  type SettingsPatch,
   type VerifyOptions,
   type WebhookPatch,
   type WebhookSpec,
