@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { z } from 'zod';
 import { type ApiKey, KEY_POLICY, type KeyPolicy, type KeyStatus, POLICY_FIELDS, TimestampSchema } from '../../schema';
 
@@ -49,7 +50,9 @@ export function apiPolicyOf(record: StoredPolicy): KeyPolicy {
   const policy: Record<string, unknown> = {};
   for (const field of POLICY_FIELDS) {
     const value: unknown = record[field];
-    policy[field] = value instanceof Date ? value.toISOString() : value;
+    // types.isDate, not instanceof: under jest, a Date the embedded store's worker thread sent
+    // belongs to another realm than the test's, and instanceof Date is false.
+    policy[field] = types.isDate(value) ? value.toISOString() : value;
   }
   return policy as KeyPolicy;
 }

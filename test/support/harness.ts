@@ -19,6 +19,10 @@ export interface TestServer {
   logLines: string[];
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Stops the server and starts it again on the same store and secrets (server, url and client change). */
+  restart(): Promise<void>;
+  /** Starts another server on the same Postgres store and secrets, as a second replica; the caller closes it. */
+  replica(options?: { clock?: () => number }): Promise<RunningServer>;
   close(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-/** Starts a server on a fresh store; `clock` drives its webhook dispatcher. */
+/** Starts a server on a fresh store; `clock` drives its time-driven work (maintenance, webhook delivery). */
 export async function startTestServer(
   overrides: Partial<ConfigInput> = {},
   options: { clock?: () => number } = {},
@@ -61,21 +65,19 @@ export async function startTestServer(
       done();
     },
   });
-  const server = await startServer(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      dataDir,
-      databaseUrl: database?.url,
-      logLevel: 'info',
-      callFlushIntervalMs: 20,
-      ...overrides,
-    },
-    { env: {}, logDestination, ...options },
-  );
+  const settings: Partial<ConfigInput> = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    databaseUrl: database?.url,
+    logLevel: 'info',
+    callFlushIntervalMs: 20,
+    ...overrides,
+  };
+  const server = await startServer(settings, { env: {}, logDestination, ...options });
   if (!server.bootstrapRootKey) throw new Error('a fresh store must bootstrap a root key');
   const rootKey = server.bootstrapRootKey;
-  return {
+  const started: TestServer = {
     server,
     url: server.url,
     rootKey,
@@ -83,8 +85,19 @@ export async function startTestServer(
     logLines,
     dataDir,
     databaseUrl: database?.url,
+    async restart() {
+      await started.server.close();
+      // The pepper and master key are files in the data dir, so the same dir brings the same secrets.
+      started.server = await startServer(settings, { env: {}, logDestination, ...options });
+      started.url = started.server.url;
+      started.client = new Keyward({ baseUrl: started.url, rootKey, retries: 0 });
+    },
+    async replica(replicaOptions = {}) {
+      if (!database) throw new Error('a second replica needs a shared store: run with KEYWARD_TEST_STORE=postgres');
+      return startServer(settings, { env: {}, logDestination, ...replicaOptions });
+    },
     async close() {
-      await server.close();
+      await started.server.close();
       // A server-side error is what a failing test needs to be understood in CI; these lines are secret-free.
       const errors = logLines.filter((line) => /"level":(50|60)/.test(line));
       if (errors.length > 0) process.stderr.write(`keyward server errors in this suite:\n${errors.join('')}`);
@@ -92,6 +105,7 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return started;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the server answered
