@@ -56,6 +56,9 @@ export class Dispatcher {
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
   readonly #onAttempt: (result: AttemptResult) => void;
+  /** Attempts finished while the previous write was under way, written together next. */
+  #unwritten: { record: repository.AttemptRecord; done: (error?: unknown) => void }[] = [];
+  #writing = false;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
 
@@ -113,14 +116,17 @@ export class Dispatcher {
       const now = this.#clock();
       const lease = new Date(now + this.#timeoutMs + 60_000);
       const claimed = await repository.claimDue(this.#db, new Date(now), lease, BATCH);
-      await Promise.all(claimed.map((delivery) => this.#deliver(delivery)));
+      const endpointIds = [...new Set(claimed.map((delivery) => delivery.endpointId))];
+      const endpoints = new Map(
+        (await repository.findEndpointsByIds(this.#db, endpointIds)).map((endpoint) => [endpoint.id, endpoint]),
+      );
+      await Promise.all(claimed.map((delivery) => this.#deliver(delivery, endpoints.get(delivery.endpointId))));
       total += claimed.length;
       if (claimed.length < BATCH || this.#timer === null) return total;
     }
   }
 
-  async #deliver(delivery: repository.ClaimedDelivery): Promise<void> {
-    const endpoint = await repository.findEndpointById(this.#db, delivery.endpointId);
+  async #deliver(delivery: repository.ClaimedDelivery, endpoint: repository.EndpointRecord | undefined): Promise<void> {
     if (!endpoint?.enabled) return;
     const started = this.#clock();
     const timestamp = Math.floor(started / 1000);
@@ -150,11 +156,7 @@ export class Dispatcher {
     const now = this.#clock();
     const retryAt = ok || gone ? null : nextAttemptAt(delivery.attemptCount + 1, now);
     if (ok || retryAt) {
-      await repository.recordAttempt(this.#db, delivery.id, {
-        status: ok ? 'succeeded' : 'pending',
-        nextAttemptAt: retryAt,
-        attempt,
-      });
+      await this.#record({ id: delivery.id, status: ok ? 'succeeded' : 'pending', nextAttemptAt: retryAt, attempt });
       this.#onAttempt(ok ? 'succeeded' : 'retried');
       return;
     }
@@ -168,6 +170,35 @@ export class Dispatcher {
       new Date(now),
     );
     this.#onAttempt('failed');
+  }
+
+  /**
+   * Records an attempt that leaves its endpoint as it was (a success, or a failure to retry).
+   * Attempts that finish while a write is under way wait and go in the next one, so a batch of
+   * deliveries costs a few statements, not one each. Resolves once the attempt is stored.
+   */
+  #record(record: repository.AttemptRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#unwritten.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.#writing) void this.#writeUnwritten();
+    });
+  }
+
+  async #writeUnwritten(): Promise<void> {
+    this.#writing = true;
+    while (this.#unwritten.length > 0) {
+      const batch = this.#unwritten.splice(0);
+      try {
+        await repository.recordAttempts(
+          this.#db,
+          batch.map((entry) => entry.record),
+        );
+        for (const entry of batch) entry.done();
+      } catch (error) {
+        for (const entry of batch) entry.done(error ?? new Error('recording attempts failed'));
+      }
+    }
+    this.#writing = false;
   }
 
   /** How long (seconds, on the dispatcher's clock) the oldest delivery for an enabled endpoint has waited; 0 when none waits. */

@@ -89,10 +89,15 @@ export async function findEndpoint(
   return row ? toRecord(row) : null;
 }
 
-/** One endpoint by id alone (the dispatcher's view), or null. */
-export async function findEndpointById(db: Db, id: string): Promise<EndpointRecord | null> {
-  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? toRecord(row) : null;
+/** The endpoints with these ids (the dispatcher's view of a claimed batch). */
+export async function findEndpointsByIds(db: Db, ids: readonly string[]): Promise<EndpointRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
+  return rows.map((row) => toRecord(row));
 }
 
 /** Every endpoint of a workspace, oldest first (a workspace has few). */
@@ -185,23 +190,41 @@ export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: numbe
   });
 }
 
-/** Records one attempt: the delivery's new status, when (if ever) it is tried next, and what happened. */
-export async function recordAttempt(
-  db: Db,
-  id: string,
-  outcome: { status: DeliveryStatus; nextAttemptAt: Date | null; attempt: DeliveryAttempt },
-): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set({
-      status: outcome.status,
-      next_attempt_at: outcome.nextAttemptAt,
-      attempt_count: sql`attempt_count + 1`,
-      // Only the latest attempts are kept: a receiver failing for a day makes ~10, not thousands.
-      attempts: sql`(select coalesce(jsonb_agg(value order by ordinality), '[]'::jsonb) from jsonb_array_elements(attempts || ${jsonb([outcome.attempt])}) with ordinality where ordinality > jsonb_array_length(attempts) + 1 - ${ATTEMPTS_KEPT})`,
-    })
-    .where('id', '=', id)
-    .execute();
+/** One attempt's result: the delivery's new status, when (if ever) it is tried next, and what happened. */
+export interface AttemptRecord {
+  id: string;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+  attempt: DeliveryAttempt;
+}
+
+/** Records one attempt. */
+export async function recordAttempt(db: Db, record: AttemptRecord): Promise<void> {
+  await recordAttempts(db, [record]);
+}
+
+/**
+ * Records attempts in one statement (a batch of deliveries finishing together costs one round trip,
+ * not one each). Only the latest attempts are kept: a receiver failing for a day makes ~10, not thousands.
+ */
+export async function recordAttempts(db: Db, records: readonly AttemptRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map(
+    (record) =>
+      sql`(${record.id}::text, ${record.status}::text, ${record.nextAttemptAt?.toISOString() ?? null}::timestamptz, ${JSON.stringify([record.attempt])}::text::jsonb)`,
+  );
+  await sql`
+    update webhook_deliveries as d set
+      status = v.status,
+      next_attempt_at = v.next_attempt_at,
+      attempt_count = d.attempt_count + 1,
+      attempts = (
+        select coalesce(jsonb_agg(value order by ordinality), '[]'::jsonb)
+        from jsonb_array_elements(d.attempts || v.attempt) with ordinality
+        where ordinality > jsonb_array_length(d.attempts) + 1 - ${ATTEMPTS_KEPT}
+      )
+    from (values ${sql.join(rows)}) as v(id, status, next_attempt_at, attempt)
+    where d.id = v.id`.execute(db);
 }
 
 /** Whether a delivery to the endpoint of an event that happened at or after `since` has succeeded. */

@@ -214,7 +214,7 @@ export class WebhookService {
       // The endpoint first, then its deliveries: two last attempts to one endpoint (a 410 to each of
       // a batch) queue here, instead of each holding its own delivery and waiting for the other's.
       const current = disable ? await repository.findEndpoint(trx, endpoint.workspaceId, endpoint.id, true) : null;
-      await repository.recordAttempt(trx, delivery.id, { status: 'failed', nextAttemptAt: null, attempt });
+      await repository.recordAttempt(trx, { id: delivery.id, status: 'failed', nextAttemptAt: null, attempt });
       // Disabled meanwhile (by another attempt, another replica, or its owner): nothing more to do.
       if (!current?.enabled) return;
       if (disable === 'gone') {
