@@ -79,7 +79,12 @@ describe('POST /v1/keys:batch', () => {
 
   it('two identical supplied keys in one batch: the first is created, the second is refused', async () => {
     const key = generateKey();
-    const response = await batch({ items: [{ name: 'one', scopes: [], key }, { name: 'two', scopes: [], key }] });
+    const response = await batch({
+      items: [
+        { name: 'one', scopes: [], key },
+        { name: 'two', scopes: [], key },
+      ],
+    });
     expect(response.body.items.map((item: { status: number }) => item.status)).toEqual([201, 409]);
   });
 });
