@@ -64,6 +64,8 @@ interface Measure {
   rps: number;
   /** CPU time the server process spent per answered request, user + system, in µs. */
   cpuPerRequest: number;
+  /** Time the embedded store's thread was busy per 1,000 answered requests, in ms (keyward on PGlite only). */
+  storePerThousand: number | null;
   p50: number;
   p99: number;
   non2xx: number;
@@ -80,12 +82,25 @@ function cpuSeconds(pid: number): number {
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
+/** keyward_store_thread_busy_seconds_total from a server's /metrics, or null where there is none. */
+async function storeBusySeconds(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${url}/metrics`);
+    if (!response.ok) return null;
+    const match = /^keyward_store_thread_busy_seconds_total (\S+)$/m.exec(await response.text());
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 async function load(
   server: { child: ChildProcess; url: string },
   headers: Record<string, string>,
   body: string,
 ): Promise<Measure> {
   const cpuBefore = cpuSeconds(server.child.pid!);
+  const storeBefore = await storeBusySeconds(server.url);
   const result = await autocannon({
     url: `${server.url}/v1/verify`,
     method: 'POST',
@@ -96,7 +111,14 @@ async function load(
     pipelining: 1,
   });
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+  // The call log is written after the round: a final flush is part of the round's store cost.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const storeAfter = await storeBusySeconds(server.url);
   return {
+    storePerThousand:
+      storeBefore === null || storeAfter === null
+        ? null
+        : ((storeAfter - storeBefore) * 1e6) / Math.max(1, result.requests.total),
     rps: result.requests.average,
     cpuPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total),
     p50: result.latency.p50,
@@ -188,6 +210,11 @@ async function main(): Promise<void> {
   const row = (name: string, m: ReturnType<typeof summary>) =>
     `| ${name} | ${m.rps.toFixed(0)} | ${m.cpu.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.failed} |`;
   console.log(row('keyward POST /v1/verify (cached key)', k));
+  const store = measured.keyward.map((run) => run.storePerThousand).filter((value) => value !== null);
+  if (store.length > 0)
+    console.log(
+      `keyward store thread busy per 1,000 verifications: ${mean(store).toFixed(1)} ms (rounds ${store.map((value) => value.toFixed(1)).join(', ')})`,
+    );
   console.log(row('bare node:http, same JSON', b));
   console.log(row('fastify, one route, same JSON (no hooks, validation or auth)', f));
   for (const [index, micros] of spins.entries())

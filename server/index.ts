@@ -186,6 +186,7 @@ export async function startServer(
     // The oldest-pending gauge reads the store through the dispatcher, made below.
     const metrics = createMetrics({
       oldestPendingSeconds: () => dispatcher?.oldestPendingSeconds() ?? Promise.resolve(0),
+      ...(store.busySeconds ? { storeBusySeconds: store.busySeconds } : {}),
     });
     stopCountingEvents = onEnqueued((type) => metrics.eventsEnqueued.inc({ type }));
     const bruteForce = new BruteForceGuard(config);
@@ -238,6 +239,7 @@ export async function startServer(
       logger,
       bruteForce,
       readiness,
+      clock: options.clock ?? Date.now,
     });
     await app.listen({ port: config.port, host: config.host });
     void maintenance.run();

@@ -154,6 +154,8 @@ class TalliedHistogram<T extends string> {
 export interface MetricSources {
   /** Seconds the oldest delivery still waiting has waited (0 when none waits). */
   oldestPendingSeconds?: () => Promise<number>;
+  /** Seconds the embedded store's thread has spent working since it started (PGlite only). */
+  storeBusySeconds?: () => number;
 }
 
 /**
@@ -211,6 +213,14 @@ export function createMetrics(sources: MetricSources = {}) {
       help: 'Delivery attempts by this replica: succeeded (2xx), retried (failed, tried again later) or failed (for good)',
       labelNames: ['result'] as const,
       registers: [registry],
+    }),
+    storeBusy: new Gauge({
+      name: 'keyward_store_thread_busy_seconds_total',
+      help: "Time the embedded store's thread has spent working (PGlite only): its cost per verification in bench/verify",
+      registers: [registry],
+      collect() {
+        if (sources.storeBusySeconds) this.set(sources.storeBusySeconds());
+      },
     }),
     webhookOldestPending: new Gauge({
       name: 'keyward_webhook_oldest_pending_seconds',

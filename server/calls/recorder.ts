@@ -1,7 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/database';
-import { jsonb } from '../store/sql';
-import { appendSegments } from './repository';
+import { type LastUseRow, writeCallFlush } from './repository';
 import { type CallRecord, fillSegment, type SegmentBuilder } from './segment';
 
 export type { CallRecord } from './segment';
@@ -15,6 +13,12 @@ interface LastUse {
 
 /** Full segments held before a flush is started early, which bounds the memory a burst can take. */
 const FLUSH_AT_FILLED_SEGMENTS = 64;
+
+/**
+ * A key's lastUsed is written at most this often by the timed flush: a busy key would otherwise
+ * cost a row update every flush. The exact time stays in memory (pendingLastUse) and in the call log.
+ */
+const LAST_USE_WRITE_MS = 1000;
 
 /**
  * Keeps the call log and `lastUsed` off the request path: verifications are added to the segment
@@ -31,6 +35,8 @@ export class CallRecorder {
   /** Full segments waiting for the next flush. */
   #filled: SegmentBuilder[] = [];
   #lastUse = new Map<string, LastUse>();
+  /** When each key's lastUsed was last written (its `at`), for keys written within LAST_USE_WRITE_MS. */
+  #lastWritten = new Map<string, number>();
   /** The two keys noted last, and their entries in #lastUse (see noteUse). */
   readonly #recentIds: (string | undefined)[] = [undefined, undefined];
   readonly #recentUses: (LastUse | undefined)[] = [undefined, undefined];
@@ -41,7 +47,7 @@ export class CallRecorder {
   constructor(db: Db, options: { flushIntervalMs: number; onError: (error: unknown) => void }) {
     this.#db = db;
     this.#onError = options.onError;
-    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.#timer = setInterval(() => void this.flushDue(), options.flushIntervalMs);
     this.#timer.unref();
   }
 
@@ -49,7 +55,7 @@ export class CallRecorder {
   record(call: CallRecord): void {
     const filled = fillSegment(this.#open, call);
     if (call.keyId) this.noteUse(call.keyId, call.at, call.ip);
-    if (filled && this.#filled.push(filled) === FLUSH_AT_FILLED_SEGMENTS) void this.flush();
+    if (filled && this.#filled.push(filled) === FLUSH_AT_FILLED_SEGMENTS) void this.flushDue();
   }
 
   /** Notes a key's use at `at` (epoch ms) without a call-log row (root keys on the management API). */
@@ -83,9 +89,15 @@ export class CallRecorder {
     return use && { at: new Date(use.at), ip: use.ip };
   }
 
-  /** Writes everything queued so far; concurrent calls wait for the same work. */
+  /** Writes everything queued so far, every last use included; concurrent calls wait for the same work. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write());
+    this.#flushing = this.#flushing.then(() => this.#write(true));
+    return this.#flushing;
+  }
+
+  /** The timed flush: as flush(), but a key whose lastUsed was written within LAST_USE_WRITE_MS waits. */
+  flushDue(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write(false));
     return this.#flushing;
   }
 
@@ -95,7 +107,7 @@ export class CallRecorder {
     await this.flush();
   }
 
-  async #write(): Promise<void> {
+  async #write(all: boolean): Promise<void> {
     const segments = [...this.#filled, ...this.#open.values()];
     const lastUse = this.#lastUse;
     if (segments.length === 0 && lastUse.size === 0) return;
@@ -104,23 +116,25 @@ export class CallRecorder {
     this.#lastUse = new Map();
     this.#recentIds.fill(undefined);
     this.#recentUses.fill(undefined);
+    const now = Date.now();
+    for (const [id, written] of this.#lastWritten) if (now - written >= LAST_USE_WRITE_MS) this.#lastWritten.delete(id);
+    const rows: LastUseRow[] = [];
+    for (const [id, use] of lastUse) {
+      const written = this.#lastWritten.get(id);
+      // Written less than a second ago: kept for a later flush (the map is new and empty here).
+      if (!all && written !== undefined && use.at - written < LAST_USE_WRITE_MS) this.#lastUse.set(id, use);
+      else {
+        rows.push({ id, at: new Date(use.at).toISOString(), ip: use.ip });
+        this.#lastWritten.set(id, use.at);
+      }
+    }
     try {
-      if (segments.length > 0) await appendSegments(this.#db, segments);
-      if (lastUse.size > 0) await this.#writeLastUse(lastUse);
+      if (segments.length > 0 || rows.length > 0) await writeCallFlush(this.#db, segments, rows);
     } catch (error) {
       this.#onError(error);
     } finally {
       // Encoded before the first insert, written or failed: their buffers serve the next segments.
       for (const segment of segments) segment.release();
     }
-  }
-
-  async #writeLastUse(lastUse: Map<string, LastUse>): Promise<void> {
-    const rows = [...lastUse].map(([id, use]) => ({ id, at: new Date(use.at).toISOString(), ip: use.ip }));
-    // One statement for every key used since the last flush; never moves lastUsed backwards.
-    await sql`
-      update keys set last_used_at = used.at, last_used_ip = used.ip
-      from jsonb_to_recordset(${jsonb(rows)}) as used(id text, at timestamptz, ip text)
-      where keys.id = used.id and (keys.last_used_at is null or keys.last_used_at < used.at)`.execute(this.#db);
   }
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Call, ListCallsQuery } from '../../schema';
 import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
-import { decodeCursor, encodeCursor } from '../store/sql';
+import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
 import {
   type CallRecord,
   decodeSegment,
@@ -27,9 +27,51 @@ export { type CallRecord, SEGMENT_MAX_ROWS } from './segment';
 /** Segments per insert statement: a statement's fixed cost is shared, and its size stays a few hundred KB. */
 const SEGMENTS_PER_INSERT = 16;
 
+/** A key's last use, as the recorder writes it. */
+export interface LastUseRow {
+  id: string;
+  /** ISO time. */
+  at: string;
+  ip: string | null;
+}
+
+/**
+ * Writes a flush of the call log: the segments, several per insert, and the keys' last uses. The
+ * first insert and the last-use update go as one statement (an insert in a WITH clause): each
+ * statement has a fixed cost on the store's thread, larger than the rows themselves on PGlite.
+ * lastUsed never moves backwards.
+ */
+export async function writeCallFlush(
+  db: Db,
+  segments: readonly SegmentBuilder[],
+  lastUses: readonly LastUseRow[],
+): Promise<void> {
+  const rows = segmentRows(segments);
+  const first = rows.slice(0, SEGMENTS_PER_INSERT);
+  if (lastUses.length > 0) {
+    const update = sql`
+      update keys set last_used_at = used.at, last_used_ip = used.ip
+      from jsonb_to_recordset(${jsonb(lastUses)}) as used(id text, at timestamptz, ip text)
+      where keys.id = used.id and (keys.last_used_at is null or keys.last_used_at < used.at)`;
+    if (first.length > 0)
+      await sql`with written as (${db.insertInto('call_segments').values(first)}) ${update}`.execute(db);
+    else await update.execute(db);
+  } else if (first.length > 0) await db.insertInto('call_segments').values(first).execute();
+  for (let offset = SEGMENTS_PER_INSERT; offset < rows.length; offset += SEGMENTS_PER_INSERT) {
+    await db
+      .insertInto('call_segments')
+      .values(rows.slice(offset, offset + SEGMENTS_PER_INSERT))
+      .execute();
+  }
+}
+
 /** Writes segments, several per insert; a segment with no call left is skipped. */
 export async function appendSegments(db: Db, segments: readonly SegmentBuilder[]): Promise<void> {
-  const rows = segments.flatMap((segment) => {
+  await writeCallFlush(db, segments, []);
+}
+
+function segmentRows(segments: readonly SegmentBuilder[]) {
+  return segments.flatMap((segment) => {
     const encoded = segment.encode();
     return encoded
       ? [
@@ -45,12 +87,6 @@ export async function appendSegments(db: Db, segments: readonly SegmentBuilder[]
         ]
       : [];
   });
-  for (let offset = 0; offset < rows.length; offset += SEGMENTS_PER_INSERT) {
-    await db
-      .insertInto('call_segments')
-      .values(rows.slice(offset, offset + SEGMENTS_PER_INSERT))
-      .execute();
-  }
 }
 
 /** Writes calls as segments of up to SEGMENT_MAX_ROWS calls per workspace. */

@@ -12,6 +12,8 @@ export type Db = Kysely<Database>;
 export interface Store {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Seconds the embedded store's thread has been busy (PGlite only). */
+  busySeconds?: () => number;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     mkdirSync(dataPath, { recursive: true, mode: 0o700 });
     const pglite = await PGliteThread.open(dataPath, { sharedBuffers: options.sharedBuffers });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite as never) });
-    store = { db, kind: 'pglite', close: () => db.destroy() };
+    store = { db, kind: 'pglite', busySeconds: () => pglite.busySeconds(), close: () => db.destroy() };
   }
   await migrate(store.db);
   return store;

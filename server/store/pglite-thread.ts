@@ -135,6 +135,11 @@ export class PGliteThread {
     return thread;
   }
 
+  /** Seconds the thread has spent running (not waiting for work) since it started. */
+  busySeconds(): number {
+    return this.#worker.performance.eventLoopUtilization().active / 1000;
+  }
+
   /** Runs one statement with parameters. */
   query(sql: string, params: unknown[] = []): Promise<QueryResult> {
     return this.#send({ sql, params });
