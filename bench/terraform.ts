@@ -1,15 +1,17 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/plugin';
-import { tofuProject } from '../test/e2e/fixtures/tofu-project';
+import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
 import { countsFromArguments, root, runBench, seconds, withKeywardServer } from './iac-run';
 
 /*
  * bench/terraform: wall time of `tofu plan` and `tofu apply` for N = 1, 10, 100 keyward_api_key
  * resources (and of a plan right after, with nothing to do), against the same N terraform_data
- * resources (built into the engine, no provider process) in the same run; and the provider's
- * start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or TOFU_BIN) and a build.
+ * resources (built into the engine, no provider process) in the same run; the same N keys with
+ * key_wo fed by N ephemeral keyward_key_material (on an engine with write-only arguments); and the
+ * provider's start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or
+ * TOFU_BIN) and a build.
  *   node dist/bench/terraform.js [--counts 1,10,100]
  */
 const counts = countsFromArguments();
@@ -35,19 +37,25 @@ async function providerStartup(runs: number): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-function configuration(kind: 'keyward' | 'terraform_data', count: number): string {
+type Kind = 'keyward' | 'keyward_wo' | 'terraform_data';
+
+function configuration(kind: Kind, count: number): string {
   const header =
-    kind === 'keyward'
-      ? 'terraform {\n  required_providers {\n    keyward = { source = "registry.terraform.io/keyward/keyward" }\n  }\n}\n'
+    kind === 'terraform_data'
+      ? ''
+      : 'terraform {\n  required_providers {\n    keyward = { source = "registry.terraform.io/keyward/keyward" }\n  }\n}\n';
+  if (kind === 'terraform_data')
+    return `resource "terraform_data" "bench" {\n  count = ${count}\n  input = "bench \${count.index}"\n}\n`;
+  // Write-only: each key from its own ephemeral key material, which the engine opens at plan and apply.
+  const writeOnly =
+    kind === 'keyward_wo'
+      ? '  key_wo         = ephemeral.keyward_key_material.bench[count.index].key\n  key_wo_version = "1"\n'
       : '';
-  const resource =
-    kind === 'keyward'
-      ? `resource "keyward_api_key" "bench" {\n  count        = ${count}\n  name         = "bench \${count.index}"\n  scopes       = ["contacts:read"]\n  ip_allowlist = ["10.0.0.0/8"]\n  grace_period = "0s"\n  lifecycle { create_before_destroy = true }\n}\n`
-      : `resource "terraform_data" "bench" {\n  count = ${count}\n  input = "bench \${count.index}"\n}\n`;
-  return header + resource;
+  const material = kind === 'keyward_wo' ? `ephemeral "keyward_key_material" "bench" {\n  count = ${count}\n}\n` : '';
+  return `${header}${material}resource "keyward_api_key" "bench" {\n  count        = ${count}\n  name         = "bench \${count.index}"\n  scopes       = ["contacts:read"]\n  ip_allowlist = ["10.0.0.0/8"]\n  grace_period = "0s"\n${writeOnly}  lifecycle { create_before_destroy = true }\n}\n`;
 }
 
-async function timeConfiguration(kind: 'keyward' | 'terraform_data', count: number, env: NodeJS.ProcessEnv) {
+async function timeConfiguration(kind: Kind, count: number, env: NodeJS.ProcessEnv) {
   const project = tofuProject(`bench-${kind}-${count}`, env);
   try {
     writeFileSync(join(project.dir, 'main.tf'), configuration(kind, count));
@@ -68,7 +76,13 @@ async function timeConfiguration(kind: 'keyward' | 'terraform_data', count: numb
 }
 
 async function main(): Promise<void> {
+  const engine = /(OpenTofu|Terraform) v[\d.]+/.exec(
+    execFileSync(tofuBinary(), ['version'], { encoding: 'utf8' }),
+  )?.[0];
+  // Write-only arguments and ephemeral resources arrived in OpenTofu 1.11.
+  const writeOnly = !/^OpenTofu v1\.([0-9]|10)\./.test(engine ?? '');
   await withKeywardServer('keyward-bench-tofu-', async (env) => {
+    console.log(`${engine}, Node ${process.version}`);
     console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
     console.log(
       '| keys | plan (s) | terraform_data plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | plan after apply (s) | terraform_data (s) |',
@@ -80,6 +94,14 @@ async function main(): Promise<void> {
       console.log(
         `| ${count} | ${seconds(keys.plan)} | ${seconds(baseline.plan)} | ${(keys.plan / baseline.plan).toFixed(2)} | ${seconds(keys.apply)} | ${seconds(baseline.apply)} | ${(keys.apply / baseline.apply).toFixed(2)} | ${seconds(keys.replan)} | ${seconds(baseline.replan)} |`,
       );
+    }
+    if (!writeOnly) return;
+    console.log('\nwith key_wo from one ephemeral keyward_key_material per key:\n');
+    console.log('| keys | plan (s) | apply (s) | plan after apply (s) |');
+    console.log('|---:|---:|---:|---:|');
+    for (const count of counts) {
+      const keys = await timeConfiguration('keyward_wo', count, env);
+      console.log(`| ${count} | ${seconds(keys.plan)} | ${seconds(keys.apply)} | ${seconds(keys.replan)} |`);
     }
   });
 }
