@@ -4,7 +4,7 @@ import { pruneRateLeases } from './cluster/rate-leases';
 import { pruneFailureCounts } from './cluster/shared-failures';
 import { pruneEvents } from './events/repository';
 import { expireLapsedKeys } from './keys/expiry';
-import { sendDueReminders } from './keys/reminders';
+import { pruneSentReminders, sendDueReminders } from './keys/reminders';
 import { countRotationDue, deleteExpiredNonces, pruneIdempotencyKeys } from './keys/repository';
 import type { Db } from './store/database';
 import type { Verifier } from './verify/pipeline';
@@ -49,6 +49,7 @@ export function startMaintenance(options: {
     if (!leading) return;
     for (const secretHash of await expireLapsedKeys(options.db, now)) options.verifier.forget(secretHash);
     await sendDueReminders(options.db, now);
+    await pruneSentReminders(options.db);
     await pruneCalls(options.db, new Date(now.getTime() - options.callRetentionDays * DAY_MS));
     await pruneEvents(options.db, new Date(now.getTime() - options.eventRetentionDays * DAY_MS));
     await pruneIdempotencyKeys(options.db, new Date(now.getTime() - DAY_MS));

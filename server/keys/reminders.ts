@@ -62,3 +62,23 @@ export async function sendDueReminders(db: Db, now: Date): Promise<number> {
   }
   return sent;
 }
+
+/**
+ * Forgets the reminders sent for keys that can no longer get one (expired, revoked, retired into
+ * a successor): their rows only grew the table. A deadline a key still has is never forgotten.
+ */
+export async function pruneSentReminders(db: Db): Promise<void> {
+  await db
+    .deleteFrom('reminders_sent')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('keys')
+            .select('keys.id')
+            .whereRef('keys.id', '=', 'reminders_sent.key_id')
+            .where('keys.status', 'in', ['active', 'suspended']),
+        ),
+      ),
+    )
+    .execute();
+}

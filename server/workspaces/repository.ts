@@ -1,4 +1,9 @@
-import { AUDIT_GENESIS_HASH, type WorkspaceSettings, WorkspaceSettingsSchema } from '../../schema';
+import {
+  AUDIT_GENESIS_HASH,
+  WORKSPACE_SETTINGS_DEFAULTS,
+  type WorkspaceSettings,
+  WorkspaceSettingsSchema,
+} from '../../schema';
 import type { Db } from '../store/database';
 import { jsonb } from '../store/sql';
 
@@ -68,11 +73,20 @@ export async function lockWorkspace(db: Db, workspaceId: string): Promise<void> 
   await db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).forNoKeyUpdate().execute();
 }
 
-/** Stores a workspace's settings. */
+/**
+ * Stores a workspace's settings: only those that differ from the defaults, so a workspace that
+ * never chose a value follows a later change of its default.
+ */
 export async function writeWorkspaceSettings(db: Db, workspaceId: string, settings: WorkspaceSettings): Promise<void> {
+  const chosen = Object.fromEntries(
+    Object.entries(settings).filter(
+      ([field, value]) =>
+        JSON.stringify(value) !== JSON.stringify(WORKSPACE_SETTINGS_DEFAULTS[field as keyof WorkspaceSettings]),
+    ),
+  );
   await db
     .updateTable('workspaces')
-    .set({ settings: jsonb(settings) })
+    .set({ settings: jsonb(chosen) })
     .where('id', '=', workspaceId)
     .execute();
 }

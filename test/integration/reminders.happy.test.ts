@@ -291,6 +291,25 @@ describe('reminders and expiry events', () => {
     expect(deliveredAbout(key.id)).toEqual(['expiring:14', 'expiring:1']);
   });
 
+  it('forgets the reminders of a key once it can get no more (revoked), and only then', async () => {
+    const expiresAt = new Date(utcDay(now) + 20 * DAY + 3_600_000).toISOString();
+    const kept = await createKey({ name: 'kept', expiresAt });
+    const ended = await createKey({ name: 'ended', expiresAt });
+    await at(utcDay(expiresAt) - 14 * DAY);
+    const sentFor = async (keyId: string) =>
+      (await t.server.store.db.selectFrom('reminders_sent').select('days_before').where('key_id', '=', keyId).execute())
+        .length;
+    expect(await sentFor(kept.id)).toBe(1);
+    expect(await sentFor(ended.id)).toBe(1);
+    await t.client.keys.revoke(ended.id);
+    await at(now + 60_000);
+    expect(await sentFor(ended.id)).toBe(0);
+    expect(await sentFor(kept.id)).toBe(1);
+    // The kept key's reminder is still sent once, not again.
+    await at(now + 60_000);
+    expect(deliveredAbout(kept.id)).toEqual(['expiring:14']);
+  });
+
   (TEST_STORE === 'postgres' ? it : it.skip)(
     'sends each reminder once with two replicas on one Postgres, both running maintenance',
     async () => {

@@ -65,4 +65,19 @@ describe('settings API: bad input and missing scopes', () => {
     expect((await patch({ leakPolicy: 'notify' }, writer.key)).status).toBe(403);
     expect((await raw(t.url, 'PATCH', '/v1/settings', { body: { leakPolicy: 'notify' } })).status).toBe(401);
   });
+
+  it('stores only what differs from the defaults, so a setting put back follows its default again', async () => {
+    const stored = async () =>
+      (
+        await t.server.store.db
+          .selectFrom('workspaces')
+          .select('settings')
+          .where('name', '=', 'default')
+          .executeTakeFirstOrThrow()
+      ).settings;
+    expect((await patch({ leakPolicy: 'revoke', expiryReminderDays: [7] })).status).toBe(200);
+    expect(await stored()).toEqual({ leakPolicy: 'revoke', expiryReminderDays: [7] });
+    expect((await patch({ leakPolicy: 'suspend', expiryReminderDays: [14, 1, 0] })).status).toBe(200);
+    expect(await stored()).toEqual({});
+  });
 });
