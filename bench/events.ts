@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -17,8 +17,10 @@ import { runBench, serve } from './iac-run';
  *    p50/p99, and the delivery rate while changes flow. The dispatcher polls every
  *    `--dispatch-interval-ms` (1000, the shipped default), which bounds the latency from below.
  * 2. Throughput: `--backlog` changes made while the dispatcher is idle (a 10-minute interval), then
- *    the server restarted with a 20 ms interval: events per second from the first delivery of the
- *    backlog to the last.
+ *    the server restarted with a 3 s interval (its first round starts once start-up work is done,
+ *    and drains the whole backlog): events per second from the first delivery to the last, and the
+ *    server's CPU time per delivered event over that span (from /proc), which says what a given
+ *    event rate costs the verify path on the same cores.
  * 3. Verify while events flow: rounds of `--seconds` of POST /v1/verify (autocannon, a cached key)
  *    alone; with `--change-rate` changes per second and the endpoint disabled (events written, none
  *    delivered); and with the same changes delivered. Ratios are medians of the rounds' own ratios.
@@ -44,9 +46,15 @@ interface Arrival {
   at: number;
 }
 
-/** A webhook receiver that answers 204 at once and notes each arrival. */
-async function startReceiver(): Promise<{ server: Server; url: string; arrivals: Arrival[] }> {
+/** A webhook receiver that answers 204 at once, notes each arrival, and calls `onArrival` after. */
+async function startReceiver(): Promise<{
+  server: Server;
+  url: string;
+  arrivals: Arrival[];
+  onArrival: { call: (arrival: Arrival) => void };
+}> {
   const arrivals: Arrival[] = [];
+  const onArrival = { call: (_arrival: Arrival) => undefined as void };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -56,12 +64,24 @@ async function startReceiver(): Promise<{ server: Server; url: string; arrivals:
         id: string;
         data: { key?: { name: string } };
       };
-      arrivals.push({ id: event.id, name: event.data.key?.name ?? '', at });
+      const arrival = { id: event.id, name: event.data.key?.name ?? '', at };
+      arrivals.push(arrival);
+      onArrival.call(arrival);
       response.writeHead(204).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, arrivals };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, arrivals, onArrival };
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 function percentile(values: number[], share: number): number {
@@ -126,13 +146,16 @@ async function main(): Promise<void> {
 
     // 1. Latency, changes back to back from `workers` clients.
     const sentAt = new Map<string, number>();
+    const ackedAt = new Map<string, number>();
     let sequence = 0;
     const change = async (worker: number, tag: string) => {
       sequence += 1;
       const name = `${tag} ${sequence}`;
       sentAt.set(name, performance.now());
       await client.keys.update(keys[worker]!.id, { name });
+      ackedAt.set(name, performance.now());
     };
+    const cpuBefore = cpuSeconds(server.child.pid!);
     const firstSent = performance.now();
     await Promise.all(
       Array.from({ length: workers }, async (_, worker) => {
@@ -144,8 +167,11 @@ async function main(): Promise<void> {
       60_000,
       () => receiver.arrivals.filter((arrival) => arrival.name.startsWith('latency ')).length >= changes,
     );
+    const cpuPerChange = ((cpuSeconds(server.child.pid!) - cpuBefore) * 1e6) / changes;
     const latencyArrivals = receiver.arrivals.filter((arrival) => arrival.name.startsWith('latency '));
     const latencies = latencyArrivals.map((arrival) => arrival.at - sentAt.get(arrival.name)!);
+    // From the change's answer: the delivery's own share (negative when it arrived before the answer did).
+    const fromAck = latencyArrivals.map((arrival) => arrival.at - ackedAt.get(arrival.name)!);
     const lastArrival = Math.max(...latencyArrivals.map((arrival) => arrival.at));
     const flowRate = changes / ((lastArrival - firstSent) / 1000);
     const changeRateSeen = changes / ((acked - firstSent) / 1000);
@@ -160,8 +186,16 @@ async function main(): Promise<void> {
       }),
     );
     await stop(server.child);
-    const restarting = performance.now();
-    server = await start(20);
+    server = await start(3_000);
+    const drainingPid = server.child.pid!;
+    // CPU read at the first and the last delivery, in the receiver's handler, as each arrives.
+    const cpuAt = { first: 0, last: 0, count: 0 };
+    receiver.onArrival.call = (arrival) => {
+      if (!arrival.name.startsWith('backlog ')) return;
+      cpuAt.count += 1;
+      if (cpuAt.count === 1) cpuAt.first = cpuSeconds(drainingPid);
+      if (cpuAt.count === backlog) cpuAt.last = cpuSeconds(drainingPid);
+    };
     await until(
       120_000,
       () => receiver.arrivals.filter((arrival) => arrival.name.startsWith('backlog ')).length >= backlog,
@@ -170,6 +204,8 @@ async function main(): Promise<void> {
     const firstDrained = Math.min(...drained.map((arrival) => arrival.at));
     const lastDrained = Math.max(...drained.map((arrival) => arrival.at));
     const drainRate = (backlog - 1) / ((lastDrained - firstDrained) / 1000);
+    const cpuPerEvent = ((cpuAt.last - cpuAt.first) * 1e6) / (backlog - 1);
+    receiver.onArrival.call = () => undefined;
 
     // 3. Verify alone, with changes but no delivery, and with changes delivered.
     await stop(server.child);
@@ -246,12 +282,19 @@ async function main(): Promise<void> {
     console.log(`| latency p99 | ${ms(percentile(latencies, 0.99))} ms |`);
     console.log(`| latency max | ${ms(Math.max(...latencies))} ms |`);
     console.log(
+      `| latency from the change's answer → receiver: p50 / p99 | ${ms(percentile(fromAck, 0.5))} / ${ms(percentile(fromAck, 0.99))} ms |`,
+    );
+    console.log(
       `| delivery rate while changes flow (changes acknowledged at ${changeRateSeen.toFixed(0)}/s) | ${flowRate.toFixed(0)} events/s |`,
     );
     console.log(
-      `| backlog of ${backlog} drained after a restart (20 ms interval), first to last delivery | ${drainRate.toFixed(0)} events/s |`,
+      `| backlog of ${backlog} drained in one dispatcher round, first to last delivery | ${drainRate.toFixed(0)} events/s |`,
     );
-    console.log(`| backlog: restart to last delivery | ${((lastDrained - restarting) / 1000).toFixed(1)} s |`);
+    console.log(
+      `| server CPU per change (the PATCH, its audit entry and event, and its delivery) | ${cpuPerChange.toFixed(0)} µs |`,
+    );
+    console.log(`| server CPU per delivered event, while draining | ${cpuPerEvent.toFixed(0)} µs |`);
+    console.log(`| so ${changeRate} events/s cost | ${((cpuPerEvent * changeRate) / 1e4).toFixed(2)}% of a core |`);
     console.log(`| duplicate deliveries (same event id twice) | ${duplicates} |`);
     console.log('');
     console.log(
