@@ -54,7 +54,7 @@ async function startReceiver(): Promise<{
   onArrival: { call: (arrival: Arrival) => void };
 }> {
   const arrivals: Arrival[] = [];
-  const onArrival = { call: (_arrival: Arrival) => undefined as void };
+  const onArrival: { call: (arrival: Arrival) => void } = { call: () => undefined };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type { EventEnvelope, EventType } from '../../schema';
 import type { Actor } from '../audit/log';
 import { maskSecrets } from '../keys/format';
