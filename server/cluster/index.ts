@@ -67,7 +67,10 @@ export async function joinCluster(deps: {
 
 /**
  * Logs and audits a block that the cluster's count decided, on the replica that announced it,
- * unless this replica had already blocked the source on its own count (and audited it then).
+ * unless this replica had already blocked the source on its own count (and reported it then).
+ * Its own count, not its block list: the announcement reaches this replica's listener too, maybe
+ * before this runs, and a block heard that way was not reported. The store drops a second report
+ * of a block still in force anyway (reportSecurityBlock).
  */
 function auditClusterBlock(
   db: Db,
@@ -76,16 +79,7 @@ function auditClusterBlock(
   block: ClusterBlock,
   onError: (error: unknown) => void,
 ): void {
-  const now = Date.now();
-  const already =
-    block.kind === 'root'
-      ? bruteForce.lockedOut(block.source, now) !== null
-      : bruteForce.blocked(
-          block.kind === 'ip' ? block.source : null,
-          block.kind === 'prefix' ? block.source : null,
-          now,
-        ) !== null;
-  if (already) return;
+  if (bruteForce.overOwnLimit(block.kind, block.source, Date.now())) return;
   const until = new Date(block.until).toISOString();
   logger.warn(
     { kind: block.kind, source: block.source, until },

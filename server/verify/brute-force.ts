@@ -78,6 +78,23 @@ export class BruteForceGuard {
     return null;
   }
 
+  /**
+   * Whether this replica's own count has `source` at its limit: what it blocked (and reported)
+   * itself, as opposed to a block it heard of from the cluster.
+   */
+  overOwnLimit(kind: 'ip' | 'prefix' | 'root', source: string, now: number): boolean {
+    if (kind === 'ip')
+      return (
+        this.#ipFailures.used(source, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit
+      );
+    if (kind === 'prefix')
+      return (
+        this.#prefixFailures.used(source, this.#policy.verifyFailuresPerPrefix, now) >=
+        this.#policy.verifyFailuresPerPrefix.limit
+      );
+    return this.#rootKeyFailures.used(source, this.#policy.rootKeyFailures, now) >= this.#policy.rootKeyFailures.limit;
+  }
+
   /** True while some key prefix has failures counted: only then does a verification need its prefix checked. */
   get watchingPrefixes(): boolean {
     return this.#prefixFailures.size > 0 || this.#clusterBlockedPrefixes.size > 0;
