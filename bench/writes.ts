@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { runBench, serve } from './iac-run';
 
 /*
  * bench/writes: key creations per second (and p50/p99) through POST /v1/keys over HTTP at several
@@ -28,28 +28,6 @@ const seconds = Number(args.get('seconds') ?? 5);
 const concurrencies = (args.get('concurrency') ?? '1,10,32').split(',').map(Number);
 const databaseUrl = args.get('database-url');
 const batchSize = args.has('batch') ? Number(args.get('batch') || 1000) : 0;
-const root = join(__dirname, '..', '..');
-
-function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`keyward exited with ${code}: ${out}`)));
-  });
-}
 
 interface Rate {
   perSecond: number;
@@ -158,11 +136,7 @@ function row(label: string, rate: Rate): string {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-writes-'));
-  const keyward = await start({
-    KEYWARD_DATA_DIR: dataDir,
-    KEYWARD_LOG_LEVEL: 'warn',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  });
+  const keyward = await serve(dataDir, databaseUrl ? { DATABASE_URL: databaseUrl } : {});
   const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
   const store = databaseUrl ? 'postgres' : 'pglite';
   const lines = ['| what | per s | p50 ms | p99 ms | failed |', '|---|---|---|---|---|'];
@@ -191,7 +165,4 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

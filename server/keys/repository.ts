@@ -57,14 +57,6 @@ function recordFromRow(row: Selectable<KeysTable>): KeyRecord {
   return record as unknown as KeyRecord;
 }
 
-/** Stores a new key. */
-export async function insertKey(db: Db, record: KeyRecord): Promise<void> {
-  await db
-    .insertInto('keys')
-    .values(toColumns(record) as Insertable<KeysTable>)
-    .execute();
-}
-
 /**
  * Inserts keys in one statement; returns the ids stored. A key whose secret is already stored (a
  * caller-supplied key in use) is skipped, not an error, so the others in the batch still go in.
@@ -301,52 +293,27 @@ export async function findIdempotentResult(db: Db, workspaceId: string, operatio
     .executeTakeFirst();
 }
 
+/** The result of an idempotent request, as recorded for its Idempotency-Key. */
+export interface IdempotentResult {
+  workspaceId: string;
+  operation: string;
+  keyHash: string;
+  requestHash: string;
+  resultKeyId: string;
+  sealedSecret: string;
+  createdAt: Date;
+}
+
 /** Records the result of an idempotent request; returns false when another request already did. */
-export async function claimIdempotencyKey(
-  db: Db,
-  row: {
-    workspaceId: string;
-    operation: string;
-    keyHash: string;
-    requestHash: string;
-    resultKeyId: string;
-    sealedSecret: string;
-    createdAt: Date;
-  },
-): Promise<boolean> {
-  const inserted = await db
-    .insertInto('idempotency_keys')
-    .values({
-      workspace_id: row.workspaceId,
-      operation: row.operation,
-      key_hash: row.keyHash,
-      request_hash: row.requestHash,
-      result_key_id: row.resultKeyId,
-      sealed_secret: row.sealedSecret,
-      created_at: row.createdAt,
-    })
-    .onConflict((conflict) => conflict.doNothing())
-    .returning('key_hash')
-    .executeTakeFirst();
-  return inserted !== undefined;
+export async function claimIdempotencyKey(db: Db, row: IdempotentResult): Promise<boolean> {
+  return (await claimIdempotencyKeys(db, [row])).has(row.resultKeyId);
 }
 
 /**
  * Records the results of several idempotent requests in one statement; returns the result key ids
  * recorded. A request whose Idempotency-Key another request claimed first is left out.
  */
-export async function claimIdempotencyKeys(
-  db: Db,
-  rows: readonly {
-    workspaceId: string;
-    operation: string;
-    keyHash: string;
-    requestHash: string;
-    resultKeyId: string;
-    sealedSecret: string;
-    createdAt: Date;
-  }[],
-): Promise<Set<string>> {
+export async function claimIdempotencyKeys(db: Db, rows: readonly IdempotentResult[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const inserted = await db
     .insertInto('idempotency_keys')

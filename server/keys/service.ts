@@ -229,21 +229,7 @@ export class KeyService {
     const claims = requests.flatMap((request, index) => {
       const { claim } = request;
       if (!claim) return [];
-      const { record, secret, signingSecret } = minted[index]!;
-      return [
-        {
-          workspaceId: request.actor.workspaceId,
-          operation: claim.operation,
-          keyHash: claim.keyHash,
-          requestHash: claim.requestHash,
-          resultKeyId: record.id,
-          sealedSecret: seal(
-            JSON.stringify({ key: secret, signingSecret }),
-            this.#pepper.derive('idempotency-seal', claim.key),
-          ),
-          createdAt: now,
-        },
-      ];
+      return [this.#resultFor(request.actor, claim, minted[index]!, now)];
     });
     const claimed = await repository.claimIdempotencyKeys(trx, claims);
     requests.forEach((request, index) => {
@@ -558,7 +544,7 @@ export class KeyService {
     now: Date,
   ): Promise<{ record: KeyRecord; created: CreatedKey }> {
     const { record, secret } = this.#mint('root', actor.workspaceId, policy, now, null);
-    await repository.insertKey(trx, record);
+    await this.#insert(trx, record, false);
     await appendAudit(trx, actor, {
       action: 'root_key.create',
       targetKeyId: record.id,
@@ -577,17 +563,9 @@ export class KeyService {
    * where; other replicas are told, since one may have cached it as unknown.
    */
   async #insert(trx: Db, record: KeyRecord, supplied: boolean): Promise<void> {
-    if (supplied) {
-      if (await repository.findKeyByHash(trx, record.secretHash)) throw keyInUse();
-      await announceKeyChange(trx, record.secretHash);
-    }
-    try {
-      await repository.insertKey(trx, record);
-    } catch (error) {
-      // Two requests supplying one key at once: the unique index decides.
-      if (supplied && (error as { code?: string }).code === '23505') throw keyInUse();
-      throw error;
-    }
+    // The unique index on the secret decides, also between two requests supplying one key at once.
+    if (!(await repository.insertKeys(trx, [record])).has(record.id)) throw keyInUse();
+    if (supplied) await announceKeyChange(trx, record.secretHash);
   }
 
   #mint(
@@ -707,6 +685,22 @@ export class KeyService {
     };
   }
 
+  /** What an idempotent request records: its new key's id and secrets, sealed under its Idempotency-Key. */
+  #resultFor(actor: Actor, claim: IdempotencyClaim, minted: Minted, now: Date): repository.IdempotentResult {
+    return {
+      workspaceId: actor.workspaceId,
+      operation: claim.operation,
+      keyHash: claim.keyHash,
+      requestHash: claim.requestHash,
+      resultKeyId: minted.record.id,
+      sealedSecret: seal(
+        JSON.stringify({ key: minted.secret, signingSecret: minted.signingSecret }),
+        this.#pepper.derive('idempotency-seal', claim.key),
+      ),
+      createdAt: now,
+    };
+  }
+
   /** The stored result of an earlier request with this Idempotency-Key, or null; another body is refused. */
   async #replay(actor: Actor, claim: IdempotencyClaim): Promise<{ created: CreatedKey; replayed: boolean } | null> {
     const stored = await repository.findIdempotentResult(this.#db, actor.workspaceId, claim.operation, claim.keyHash);
@@ -745,18 +739,7 @@ export class KeyService {
       const { record, secret, signingSecret } = await this.#db.transaction().execute(async (trx) => {
         const result = await issue(trx, now);
         if (claim) {
-          const claimed = await repository.claimIdempotencyKey(trx, {
-            workspaceId: actor.workspaceId,
-            operation,
-            keyHash: claim.keyHash,
-            requestHash: claim.requestHash,
-            resultKeyId: result.record.id,
-            sealedSecret: seal(
-              JSON.stringify({ key: result.secret, signingSecret: result.signingSecret }),
-              this.#pepper.derive('idempotency-seal', claim.key),
-            ),
-            createdAt: now,
-          });
+          const claimed = await repository.claimIdempotencyKey(trx, this.#resultFor(actor, claim, result, now));
           if (!claimed) throw new IdempotencyRace();
         }
         return result;
