@@ -95,8 +95,8 @@ export function rootKeyAuthenticator(
       },
     );
   // A failure counts toward a lockout of the source; the one that starts it is reported once.
-  const failed = (origin: Origin, error: KeywardError): KeywardError => {
-    const until = bruteForce.rootKeyFailed(origin.ip, Date.now());
+  const failed = (origin: Origin, error: KeywardError, now: number): KeywardError => {
+    const until = bruteForce.rootKeyFailed(origin.ip, now);
     if (until) onLockout(origin, until);
     return error;
   };
@@ -109,6 +109,7 @@ export function rootKeyAuthenticator(
     return failed(
       origin,
       new KeywardError('KW_ERR_UNAUTHENTICATED', 'send a root key as Authorization: Bearer <root key>'),
+      now,
     );
   };
   /** The pipeline's input: every field the verify service passes, in its order, so the pipeline sees one shape. */
@@ -140,13 +141,14 @@ export function rootKeyAuthenticator(
         };
       case 'MALFORMED':
       case 'NOT_FOUND':
-        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'), now);
       case 'REVOKED':
       case 'SUSPENDED':
       case 'EXPIRED':
         return failed(
           origin,
           new KeywardError('KW_ERR_UNAUTHENTICATED', `the root key is ${outcome.code.toLowerCase()}`),
+          now,
         );
       case 'IP_NOT_ALLOWED':
         return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
@@ -161,7 +163,7 @@ export function rootKeyAuthenticator(
           },
         });
       default:
-        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'));
+        return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'), now);
     }
   };
   return {

@@ -1,5 +1,5 @@
 import type { RateLimit } from '../../schema';
-import { SlidingWindowLimiter } from './rate-limit';
+import { ExactWindowCounter, SlidingWindowLimiter } from './rate-limit';
 
 /** How many failures are tolerated before a source or a key prefix is throttled, and for how long root-key failures lock a source out. */
 export interface BruteForcePolicy {
@@ -27,7 +27,8 @@ export class BruteForceGuard {
   // checks its source, and a key built per call (`ip:…`) would be a string to make and hash each time.
   readonly #ipFailures = new SlidingWindowLimiter();
   readonly #prefixFailures = new SlidingWindowLimiter();
-  readonly #rootKeyFailures = new SlidingWindowLimiter();
+  // Root-key failures decide a lockout, and their limit is small: they are counted exactly.
+  readonly #rootKeyFailures = new ExactWindowCounter();
   readonly #lockedUntil = new Map<string, number>();
   /** Sources blocked by the cluster's count, until when (epoch ms): verifications by IP and by prefix. */
   readonly #clusterBlockedIps = new Map<string, number>();
@@ -92,7 +93,7 @@ export class BruteForceGuard {
         this.#prefixFailures.used(source, this.#policy.verifyFailuresPerPrefix, now) >=
         this.#policy.verifyFailuresPerPrefix.limit
       );
-    return this.#rootKeyFailures.used(source, this.#policy.rootKeyFailures, now) >= this.#policy.rootKeyFailures.limit;
+    return this.#rootKeyFailures.count(source, this.#policy.rootKeyFailures, now) >= this.#policy.rootKeyFailures.limit;
   }
 
   /** True while some key prefix has failures counted: only then does a verification need its prefix checked. */
@@ -133,11 +134,7 @@ export class BruteForceGuard {
   rootKeyFailed(ip: string | null, now: number): Date | null {
     if (!ip) return null;
     this.#reporter?.record('root', ip, now);
-    const { allowed } = this.#rootKeyFailures.consume(ip, this.#policy.rootKeyFailures, now);
-    if (
-      allowed &&
-      this.#rootKeyFailures.used(ip, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit
-    )
+    if (this.#rootKeyFailures.record(ip, this.#policy.rootKeyFailures, now) < this.#policy.rootKeyFailures.limit)
       return null;
     const until = now + this.#policy.rootKeyLockoutSeconds * 1000;
     this.#lockedUntil.set(ip, until);
@@ -148,7 +145,7 @@ export class BruteForceGuard {
   sweep(now: number): void {
     this.#ipFailures.sweep(now);
     this.#prefixFailures.sweep(now);
-    this.#rootKeyFailures.sweep(now);
+    this.#rootKeyFailures.sweep(now, this.#policy.rootKeyFailures);
     for (const [ip, until] of this.#lockedUntil) if (until <= now) this.#lockedUntil.delete(ip);
     for (const blocked of [this.#clusterBlockedIps, this.#clusterBlockedPrefixes])
       for (const [source, until] of blocked) if (until <= now) blocked.delete(source);

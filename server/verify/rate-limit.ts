@@ -67,3 +67,42 @@ export class SlidingWindowLimiter {
     }
   }
 }
+
+/**
+ * An exact sliding-window count per key: the times of the last `limit` events. For small limits
+ * that decide a lockout, where the weighted estimate above would let failures that straddle a
+ * window edge count as fewer than they are.
+ */
+export class ExactWindowCounter {
+  readonly #events = new Map<string, number[]>();
+
+  /** Counts one event of `id` at `now`; returns how many the window holds with it (at most the limit). */
+  record(id: string, rule: RateLimit, now: number): number {
+    let times = this.#events.get(id);
+    if (!times) {
+      times = [];
+      this.#events.set(id, times);
+    }
+    times.push(now);
+    // Only whether the limit is reached matters, so older events beyond it need not be kept.
+    if (times.length > rule.limit) times.splice(0, times.length - rule.limit);
+    return this.count(id, rule, now);
+  }
+
+  /** How many events of `id` fell within the window ending at `now`. */
+  count(id: string, rule: RateLimit, now: number): number {
+    const times = this.#events.get(id);
+    if (!times) return 0;
+    const since = now - rule.windowSeconds * 1000;
+    let expired = 0;
+    while (expired < times.length && times[expired]! <= since) expired += 1;
+    if (expired > 0) times.splice(0, expired);
+    if (times.length === 0) this.#events.delete(id);
+    return times.length;
+  }
+
+  /** Drops keys with no event in the window ending at `now`. */
+  sweep(now: number, rule: RateLimit): void {
+    for (const id of [...this.#events.keys()]) this.count(id, rule, now);
+  }
+}

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -51,8 +52,11 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     );
 }
 
-/** Where the e2e run writes the console's screenshots: docs/screenshots, committed with the docs. */
-export const SCREENSHOTS_DIR = process.env.KEYWARD_SCREENSHOTS_DIR ?? join(__dirname, '../../docs/screenshots');
+/**
+ * Where the e2e run writes the console's screenshots: a temporary folder, so a test run leaves the
+ * tree clean; `npm run docs:screenshots` writes them to docs/screenshots, committed with the docs.
+ */
+export const SCREENSHOTS_DIR = process.env.KEYWARD_SCREENSHOTS_DIR ?? join(tmpdir(), 'keyward-screenshots');
 
 /** Saves a screenshot of the whole page under SCREENSHOTS_DIR. */
 export async function screenshot(page: Page, name: string): Promise<void> {
