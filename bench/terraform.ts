@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localhostCertificate } from '../provider/terraform/plugin';
+import { localhostCertificate } from '../provider/terraform/certificate';
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
 import { countsFromArguments, root, runBench, seconds, withKeywardServer } from './iac-run';
 
@@ -18,7 +18,7 @@ const counts = countsFromArguments();
 
 /** Milliseconds from spawning the provider to its handshake line, median of `runs`. */
 async function providerStartup(runs: number): Promise<number> {
-  const hostCertificate = (await localhostCertificate()).certPem;
+  const hostCertificate = localhostCertificate().certPem;
   const times: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const started = performance.now();

@@ -1,13 +1,11 @@
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as sea from 'node:sea';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import * as x509 from '@peculiar/x509';
+import { localhostCertificate } from './certificate';
+import { loadProviderSchema, metadataHandlers } from './metadata';
 import type { TerraformProviderSchemaDocument } from './schema';
-import { loadProviderSchema, providerService } from './service';
 
 /*
  * terraform-provider-keyward: a go-plugin server, as Terraform and OpenTofu launch providers.
@@ -15,6 +13,9 @@ import { loadProviderSchema, providerService } from './service';
  * plugin.GRPCController on loopback over mutual TLS (the host's certificate arrives in
  * PLUGIN_CLIENT_CERT; ours goes back on the handshake line), and prints the one handshake line.
  */
+
+// biome-ignore lint/suspicious/noExplicitAny: requests are protobuf messages decoded by proto-loader, typed per RPC by the handler
+type Handler = (request: any) => Promise<Record<string, unknown>>;
 
 /** The cookie Terraform and OpenTofu set so a provider knows it was started by them. */
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -58,42 +59,6 @@ function providerAssets(): { definitions: protoLoader.PackageDefinition; schema:
   };
 }
 
-/** A fresh ECDSA P-256 certificate for localhost, valid as its own CA (go-plugin pins it as the root). */
-export async function localhostCertificate(): Promise<{ certPem: string; keyPem: string; der: Buffer }> {
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
-  const now = Date.now();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-      .toString('hex')
-      .replace(/^[89a-f]/, '1'),
-    name: 'CN=localhost, O=keyward',
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 30 * 86_400_000),
-    keys,
-    signingAlgorithm: algorithm,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-      ]),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  return { certPem: certificate.toString('pem'), keyPem, der: Buffer.from(certificate.rawData) };
-}
-
 /** Starts the provider server and prints the handshake; resolves once it serves. */
 export async function servePlugin(environment: NodeJS.ProcessEnv = process.env): Promise<grpc.Server> {
   if (environment[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -120,17 +85,29 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
     'grpc.max_receive_message_length': 256 << 20,
     'grpc.max_send_message_length': 256 << 20,
   });
-  const handlers = providerService(schema, environment);
+  // The schema is answered at once; the resource logic (SDK, zod, key policy) loads on the first
+  // other RPC, so a start that only reads the schema never pays for it.
+  const metadata: Record<string, Handler> = metadataHandlers(schema);
+  let service: Promise<Record<string, Handler>> | undefined;
+  const handlerFor = async (name: string): Promise<Handler | undefined> => {
+    if (metadata[name]) return metadata[name];
+    service ??= import('./service.js').then((module) => module.providerService(schema, environment));
+    return (await service)[name];
+  };
+  const rpcNames = Object.keys(loaded.tfplugin6.Provider.service as Record<string, unknown>);
   server.addService(
     loaded.tfplugin6.Provider.service,
     Object.fromEntries(
-      Object.entries(handlers).map(([name, handler]) => [
+      rpcNames.map((name) => [
         name,
         (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-          void handler(call.request).then(
-            (response) => callback(null, response),
-            (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
-          ),
+          void handlerFor(name)
+            .then((handler) =>
+              handler
+                ? handler(call.request).then((response) => callback(null, response))
+                : callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented` }),
+            )
+            .catch((error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message })),
       ]),
     ),
   );
@@ -149,7 +126,7 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
   let credentials = grpc.ServerCredentials.createInsecure();
   let advertisedCertificate = '';
   if (clientCertificate) {
-    const own = await localhostCertificate();
+    const own = localhostCertificate();
     // Mutual TLS: only the host that started us, holding the certificate it sent, may call.
     credentials = grpc.ServerCredentials.createSsl(
       Buffer.from(clientCertificate),

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Keyward } from '../../sdk';
 import {
   applyApiKey,
@@ -15,7 +13,8 @@ import {
 import { type CtyObject, type CtyValue, decodeValue, encodeValue, fromStateJson, UNKNOWN } from './cty';
 import { type Diagnostic, diagnostic, errorDiagnostic } from './diagnostics';
 import { openKeyMaterial, validateKeyMaterialConfig } from './key-material';
-import { TERRAFORM_PROVIDER_SOURCE, type TerraformProviderSchemaDocument, type TerraformSchema } from './schema';
+import { metadataHandlers } from './metadata';
+import { TERRAFORM_PROVIDER_SOURCE, type TerraformProviderSchemaDocument } from './schema';
 
 /*
  * The tfplugin6.Provider service: decodes each request against the served schema, hands it to
@@ -26,35 +25,6 @@ import { TERRAFORM_PROVIDER_SOURCE, type TerraformProviderSchemaDocument, type T
 type DynamicValueMessage = { msgpack?: Buffer; json?: Buffer } | null | undefined;
 // biome-ignore lint/suspicious/noExplicitAny: requests are protobuf messages decoded by proto-loader, typed per RPC by the handler
 type Handler = (request: any) => Promise<Record<string, unknown>>;
-
-/** The committed schema document: what the provider serves, byte for byte the generated one. */
-export function loadProviderSchema(root: string): TerraformProviderSchemaDocument {
-  return JSON.parse(
-    readFileSync(join(root, 'provider', 'terraform', 'schema.json'), 'utf8'),
-  ) as TerraformProviderSchemaDocument;
-}
-
-function schemaMessage(schema: TerraformSchema) {
-  return {
-    version: schema.version,
-    block: {
-      version: schema.version,
-      description: schema.block.description ?? '',
-      description_kind: 'PLAIN',
-      attributes: Object.entries(schema.block.attributes).map(([name, attribute]) => ({
-        name,
-        type: Buffer.from(JSON.stringify(attribute.type)),
-        description: attribute.description ?? '',
-        description_kind: 'PLAIN',
-        required: attribute.required ?? false,
-        optional: attribute.optional ?? false,
-        computed: attribute.computed ?? false,
-        sensitive: attribute.sensitive ?? false,
-        write_only: attribute.write_only ?? false,
-      })),
-    },
-  };
-}
 
 /** The ClientCapabilities message as the engine sent it (absent from hosts before protocol 6.6). */
 function capabilitiesOf(message: { write_only_attributes_allowed?: boolean } | null | undefined): EngineCapabilities {
@@ -102,30 +72,8 @@ export function providerService(
       }
     };
 
-  const typeNames = (named: Record<string, unknown>) => Object.keys(named).map((type_name) => ({ type_name }));
-
   return {
-    GetMetadata: guarded('Reading the provider metadata failed', async () => ({
-      server_capabilities: {},
-      resources: typeNames(schemas.resource_schemas),
-      data_sources: typeNames(schemas.data_source_schemas),
-      ephemeral_resources: typeNames(schemas.ephemeral_resource_schemas),
-      diagnostics: [],
-    })),
-
-    GetProviderSchema: guarded('Reading the provider schema failed', async () => ({
-      provider: schemaMessage(schemas.provider),
-      resource_schemas: Object.fromEntries(
-        Object.entries(schemas.resource_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
-      ),
-      data_source_schemas: Object.fromEntries(
-        Object.entries(schemas.data_source_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
-      ),
-      ephemeral_resource_schemas: Object.fromEntries(
-        Object.entries(schemas.ephemeral_resource_schemas).map(([name, schema]) => [name, schemaMessage(schema)]),
-      ),
-      diagnostics: [],
-    })),
+    ...metadataHandlers(document),
 
     ValidateProviderConfig: guarded('Invalid provider configuration', async (request) => {
       const config = decodeObject(request.config, providerType) ?? {};

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { localhostCertificate } from '../../provider/terraform/plugin';
+import { localhostCertificate } from '../../provider/terraform/certificate';
 import { Keyward } from '../../sdk';
 import { type ServeProcess, serveEnvironment, spawnServe } from '../support/process';
 import { type TofuProject, tofuProject } from './fixtures/tofu-project';
@@ -25,7 +25,7 @@ describe('terraform-provider-keyward', () => {
   });
 
   it('prints the go-plugin handshake with a certificate for localhost when the host sends its own', async () => {
-    const hostCertificate = (await localhostCertificate()).certPem;
+    const hostCertificate = localhostCertificate().certPem;
     const child = spawn(process.execPath, [PROVIDER_BIN], {
       env: { PATH: process.env.PATH, ...COOKIE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: hostCertificate },
     });
