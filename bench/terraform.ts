@@ -1,14 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/certificate';
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
 import { countsFromArguments, root, runBench, seconds, withKeywardServer } from './iac-run';
+import { NOOP_PROVIDER_SOURCE } from './noop-provider';
 
 /*
  * bench/terraform: wall time of `tofu plan` and `tofu apply` for N = 1, 10, 100 keyward_api_key
- * resources (and of a plan right after, with nothing to do), against the same N terraform_data
- * resources (built into the engine, no provider process) in the same run; the same N keys with
+ * resources (and of a plan right after, with nothing to do), against two baselines in the same
+ * run: N terraform_data (built into the engine, no provider process) and N noop_thing from
+ * bench/noop-provider.ts (a Node provider on keyward's plugin code that does nothing); the same N keys with
  * key_wo fed by N ephemeral keyward_key_material (on an engine with write-only arguments); and the
  * provider's start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or
  * TOFU_BIN) and a build.
@@ -37,9 +39,11 @@ async function providerStartup(runs: number): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-type Kind = 'keyward' | 'keyward_wo' | 'terraform_data';
+type Kind = 'keyward' | 'keyward_wo' | 'terraform_data' | 'noop';
 
 function configuration(kind: Kind, count: number): string {
+  if (kind === 'noop')
+    return `terraform {\n  required_providers {\n    noop = { source = "${NOOP_PROVIDER_SOURCE}" }\n  }\n}\nresource "noop_thing" "bench" {\n  count = ${count}\n  input = "bench \${count.index}"\n}\n`;
   const header =
     kind === 'terraform_data'
       ? ''
@@ -55,10 +59,26 @@ function configuration(kind: Kind, count: number): string {
   return `${header}${material}resource "keyward_api_key" "bench" {\n  count        = ${count}\n  name         = "bench \${count.index}"\n  scopes       = ["contacts:read"]\n  ip_allowlist = ["10.0.0.0/8"]\n  grace_period = "0s"\n${writeOnly}  lifecycle { create_before_destroy = true }\n}\n`;
 }
 
+/** Puts the no-op provider in the project's filesystem mirror, next to keyward's, and routes its source there. */
+function installNoopProvider(dir: string): void {
+  const mirror = join(dir, '.mirror');
+  const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  const directory = join(mirror, NOOP_PROVIDER_SOURCE, '0.0.1', platform);
+  mkdirSync(directory, { recursive: true });
+  const launcher = join(directory, 'terraform-provider-noop_v0.0.1');
+  writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${join(__dirname, 'noop-provider.js')}' "$@"\n`);
+  chmodSync(launcher, 0o755);
+  writeFileSync(
+    join(dir, '.tofurc'),
+    `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["${NOOP_PROVIDER_SOURCE}"]\n  }\n  direct {\n    exclude = ["${NOOP_PROVIDER_SOURCE}"]\n  }\n}\n`,
+  );
+}
+
 async function timeConfiguration(kind: Kind, count: number, env: NodeJS.ProcessEnv) {
   const project = tofuProject(`bench-${kind}-${count}`, env);
   try {
     writeFileSync(join(project.dir, 'main.tf'), configuration(kind, count));
+    if (kind === 'noop') installNoopProvider(project.dir);
     const must = async (args: string[]) => {
       const run = await project.run(args);
       if (run.code !== 0) throw new Error(`tofu ${args[0]} failed:\n${run.err}`);
@@ -85,14 +105,16 @@ async function main(): Promise<void> {
     console.log(`${engine}, Node ${process.version}`);
     console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
     console.log(
-      '| keys | plan (s) | terraform_data plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | plan after apply (s) | terraform_data (s) |',
+      '| keys | plan (s) | terraform_data plan (s) | ratio | no-op provider plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | no-op provider apply (s) | ratio | plan after apply (s) | terraform_data (s) | no-op provider (s) |',
     );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const ratio = (of: number, to: number) => (of / to).toFixed(2);
     for (const count of counts) {
-      const baseline = await timeConfiguration('terraform_data', count, {});
+      const builtIn = await timeConfiguration('terraform_data', count, {});
+      const noop = await timeConfiguration('noop', count, {});
       const keys = await timeConfiguration('keyward', count, env);
       console.log(
-        `| ${count} | ${seconds(keys.plan)} | ${seconds(baseline.plan)} | ${(keys.plan / baseline.plan).toFixed(2)} | ${seconds(keys.apply)} | ${seconds(baseline.apply)} | ${(keys.apply / baseline.apply).toFixed(2)} | ${seconds(keys.replan)} | ${seconds(baseline.replan)} |`,
+        `| ${count} | ${seconds(keys.plan)} | ${seconds(builtIn.plan)} | ${ratio(keys.plan, builtIn.plan)} | ${seconds(noop.plan)} | ${ratio(keys.plan, noop.plan)} | ${seconds(keys.apply)} | ${seconds(builtIn.apply)} | ${ratio(keys.apply, builtIn.apply)} | ${seconds(noop.apply)} | ${ratio(keys.apply, noop.apply)} | ${seconds(keys.replan)} | ${seconds(builtIn.replan)} | ${seconds(noop.replan)} |`,
       );
     }
     if (!writeOnly) return;

@@ -14,8 +14,9 @@ import type { TerraformProviderSchemaDocument } from './schema';
  * PLUGIN_CLIENT_CERT; ours goes back on the handshake line), and prints the one handshake line.
  */
 
+/** One RPC's handler: the request as proto-loader decoded it, the response to encode. */
 // biome-ignore lint/suspicious/noExplicitAny: requests are protobuf messages decoded by proto-loader, typed per RPC by the handler
-type Handler = (request: any) => Promise<Record<string, unknown>>;
+export type Handler = (request: any) => Promise<Record<string, unknown>>;
 
 /** The cookie Terraform and OpenTofu set so a provider knows it was started by them. */
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -36,6 +37,12 @@ export const PROTO_FILES = ['tfplugin6.proto', 'health.proto', 'controller.proto
 
 /** SEA asset names: the release build embeds these, as a single executable has no package dir to read. */
 export const SEA_ASSETS = { protocol: 'protocol.json', schema: 'schema.json' } as const;
+
+/** What a plugin serves: its schema document, and the handlers of its other RPCs, loaded on first use. */
+export interface ServedProvider {
+  schema: TerraformProviderSchemaDocument;
+  loadService(environment: NodeJS.ProcessEnv): Promise<Record<string, Handler>>;
+}
 
 /** The gRPC definitions and the schema document: from the SEA's assets, or from the package's files. */
 function providerAssets(): { definitions: protoLoader.PackageDefinition; schema: TerraformProviderSchemaDocument } {
@@ -59,8 +66,14 @@ function providerAssets(): { definitions: protoLoader.PackageDefinition; schema:
   };
 }
 
-/** Starts the provider server and prints the handshake; resolves once it serves. */
-export async function servePlugin(environment: NodeJS.ProcessEnv = process.env): Promise<grpc.Server> {
+/**
+ * Starts the provider server and prints the handshake; resolves once it serves. It serves keyward's
+ * provider unless told otherwise (bench/terraform serves a provider that does nothing through it).
+ */
+export async function servePlugin(
+  environment: NodeJS.ProcessEnv = process.env,
+  served?: ServedProvider,
+): Promise<grpc.Server> {
   if (environment[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
       'terraform-provider-keyward is a Terraform/OpenTofu provider plugin: the engine starts it. Install it with `keyward terraform install`.\n',
@@ -77,7 +90,12 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
     process.exit(1);
   }
 
-  const { definitions, schema } = providerAssets();
+  const assets = providerAssets();
+  const { definitions } = assets;
+  const schema = served?.schema ?? assets.schema;
+  const loadService =
+    served?.loadService ??
+    ((env: NodeJS.ProcessEnv) => import('./service.js').then((module) => module.providerService(schema, env)));
   // biome-ignore lint/suspicious/noExplicitAny: the package object is built at run time from the .proto files
   const loaded = grpc.loadPackageDefinition(definitions) as any;
 
@@ -91,7 +109,7 @@ export async function servePlugin(environment: NodeJS.ProcessEnv = process.env):
   let service: Promise<Record<string, Handler>> | undefined;
   const handlerFor = async (name: string): Promise<Handler | undefined> => {
     if (metadata[name]) return metadata[name];
-    service ??= import('./service.js').then((module) => module.providerService(schema, environment));
+    service ??= loadService(environment);
     return (await service)[name];
   };
   const rpcNames = Object.keys(loaded.tfplugin6.Provider.service as Record<string, unknown>);
