@@ -7,6 +7,7 @@ import { CallRecorder } from './calls/recorder';
 import { joinCluster } from './cluster';
 import { LeasedRateLimiter } from './cluster/rate-leases';
 import { type Config, type ConfigInput, loadConfig } from './config';
+import { consoleBuilt, defaultConsoleDir, sessionLifetimes } from './console';
 import { Dispatcher } from './events/dispatcher';
 import { onEnqueued } from './events/outbox';
 import { WebhookService } from './events/service';
@@ -34,6 +35,8 @@ export interface RunningServer {
   bootstrapRootKey: string | null;
   /** Where the bootstrap root key was written, when it was. */
   bootstrapRootKeyFile: string | null;
+  /** The web console's address, or null when this install has no built console. */
+  consoleUrl: string | null;
   /** Runs one round of maintenance now (expiry, retention, pruning). */
   maintain(): Promise<void>;
   /** Runs one round of webhook delivery now; resolves with how many attempts it made. */
@@ -202,6 +205,7 @@ export async function startServer(
       intervalMs: config.maintenanceIntervalMs,
       callRetentionDays: config.callRetentionDays,
       eventRetentionDays: config.eventRetentionDays,
+      consoleSessions: sessionLifetimes(config),
       onRotationDue: (counts) => {
         metrics.rotationDue.reset();
         for (const { workspaceId, kind, due } of counts) {
@@ -262,13 +266,15 @@ export async function startServer(
       await openedStore.close();
       unlock();
     };
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     return {
-      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      url,
       app,
       store: openedStore,
       config,
       bootstrapRootKey: bootstrap?.secret ?? null,
       bootstrapRootKeyFile,
+      consoleUrl: consoleBuilt(config.consoleDir ?? defaultConsoleDir()) ? `${url}/console` : null,
       maintain: () => maintenance.run(),
       dispatch: () => running.run(),
       flush: () => recorder.flush(),

@@ -2,6 +2,8 @@ import { pruneCalls } from './calls/repository';
 import type { Leadership } from './cluster/leader';
 import { pruneRateLeases } from './cluster/rate-leases';
 import { pruneFailureCounts } from './cluster/shared-failures';
+import { deleteEndedSessions } from './console';
+import type { SessionLifetimes } from './console/sessions';
 import { pruneEvents } from './events/repository';
 import { expireLapsedKeys } from './keys/expiry';
 import { pruneSentReminders, sendDueReminders } from './keys/reminders';
@@ -16,8 +18,8 @@ const DAY_MS = 86_400_000;
  * replica at a time, see server/cluster/leader.ts) does the store-wide work: persists expiries
  * that time has decided (each with its key.expired event), sends the rotation and expiry reminders
  * that are due (server/keys/reminders.ts), prunes the call log past its retention, idempotency
- * records past 24 h and signature nonces too old to matter, and reports keys that are due for
- * rotation.
+ * records past 24 h, signature nonces too old to matter and console sessions that have ended, and
+ * reports keys that are due for rotation.
  */
 export function startMaintenance(options: {
   db: Db;
@@ -34,6 +36,8 @@ export function startMaintenance(options: {
   callRetentionDays: number;
   /** Finished webhook deliveries, and events none waits for, are deleted after this many days. */
   eventRetentionDays: number;
+  /** Console sessions that have ended by these lifetimes are deleted. */
+  consoleSessions: SessionLifetimes;
   /** Receives, each round, how many keys per workspace and kind are past their maxAgeDays. */
   onRotationDue: (counts: { workspaceId: string; kind: 'api' | 'root'; due: number }[]) => void;
   onError: (error: unknown) => void;
@@ -56,6 +60,7 @@ export function startMaintenance(options: {
     await deleteExpiredNonces(options.db, now);
     await pruneRateLeases(options.db, now.getTime() - 2 * DAY_MS);
     await pruneFailureCounts(options.db, now.getTime() - 2 * DAY_MS);
+    await deleteEndedSessions(options.db, now.getTime(), options.consoleSessions);
     options.onRotationDue(await countRotationDue(options.db, now));
   };
   const tick = () => {

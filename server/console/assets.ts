@@ -38,10 +38,15 @@ export function defaultConsoleDir(): string {
   return basename(root) === 'dist' ? join(root, 'console') : join(root, 'dist', 'console');
 }
 
+/** Whether `dir` holds a built console. */
+export function consoleBuilt(dir: string): boolean {
+  return existsSync(join(dir, 'index.html'));
+}
+
 /** Reads every file of a built console into memory; an empty map when it has not been built. */
 export function loadConsoleAssets(dir: string): ConsoleAssets {
   const assets = new Map<string, ConsoleAsset>();
-  if (!existsSync(join(dir, 'index.html'))) return assets;
+  if (!consoleBuilt(dir)) return assets;
   const walk = (relative: string) => {
     for (const name of readdirSync(join(dir, relative))) {
       const path = relative ? `${relative}/${name}` : name;

@@ -4,10 +4,17 @@ import type { BruteForceGuard } from '../verify/brute-force';
 import type { ClientAddresses } from '../verify/fast/address';
 import { defaultConsoleDir, loadConsoleAssets } from './assets';
 import type { SessionGuardDeps } from './guard';
-import { ConsoleSessions } from './sessions';
+import { ConsoleSessions, type SessionLifetimes } from './sessions';
 
+export { consoleBuilt, defaultConsoleDir } from './assets';
 export { sessionAwareGuard } from './guard';
 export { consoleRoutes } from './routes';
+export { deleteEndedSessions } from './sessions';
+
+/** How long console sessions last, from the configuration. */
+export function sessionLifetimes(config: Pick<Config, 'consoleIdleMinutes' | 'consoleSessionHours'>): SessionLifetimes {
+  return { idleMs: config.consoleIdleMinutes * 60_000, absoluteMs: config.consoleSessionHours * 3_600_000 };
+}
 
 /** The web console's parts for one app: its sessions, with what their checks need, and its built files. */
 export function consoleParts(deps: {
@@ -20,10 +27,7 @@ export function consoleParts(deps: {
   const sessions = new ConsoleSessions({
     db: deps.db,
     clock: deps.clock,
-    lifetimes: {
-      idleMs: deps.config.consoleIdleMinutes * 60_000,
-      absoluteMs: deps.config.consoleSessionHours * 3_600_000,
-    },
+    lifetimes: sessionLifetimes(deps.config),
   });
   return {
     sessions,

@@ -54,6 +54,16 @@ export interface SessionLifetimes {
   absoluteMs: number;
 }
 
+/** Deletes the sessions that have ended by `now` (idle too long, or past their absolute lifetime). */
+export async function deleteEndedSessions(db: Db, now: number, lifetimes: SessionLifetimes): Promise<void> {
+  await db
+    .deleteFrom('console_sessions')
+    .where((eb) =>
+      eb.or([eb('expires_at', '<=', new Date(now)), eb('last_seen_at', '<=', new Date(now - lifetimes.idleMs))]),
+    )
+    .execute();
+}
+
 /** A live session and the root key it acts as, as of this request. */
 export interface LiveSession {
   sessionId: string;
@@ -97,13 +107,8 @@ export class ConsoleSessions {
     const sessionId = randomBytes(32).toString('base64url');
     const createdAt = new Date(now);
     const expiresAt = new Date(now + this.#lifetimes.absoluteMs);
-    // Ended sessions are dropped as new ones open: the table holds live sessions and a few stale ones.
-    await this.#db
-      .deleteFrom('console_sessions')
-      .where((eb) =>
-        eb.or([eb('expires_at', '<=', createdAt), eb('last_seen_at', '<=', new Date(now - this.#lifetimes.idleMs))]),
-      )
-      .execute();
+    // Ended sessions are dropped as new ones open, and by the leader's maintenance round.
+    await deleteEndedSessions(this.#db, now, this.#lifetimes);
     await this.#db
       .insertInto('console_sessions')
       .values({

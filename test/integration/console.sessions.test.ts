@@ -140,6 +140,29 @@ describe('console sessions', () => {
     expect((await browser.request('GET', '/v1/keys')).status).toBe(401);
   });
 
+  it("deletes ended sessions in the leader's maintenance round, and keeps live ones", async () => {
+    const idle = await signInOverHttp(t.url, t.rootKey);
+    const busy = await signInOverHttp(t.url, t.rootKey);
+    const stored = async (browser: { cookie: string }) =>
+      (
+        await t.server.store.db
+          .selectFrom('console_sessions')
+          .select('id_hash')
+          .where('id_hash', '=', createHash('sha256').update(browser.cookie).digest('hex'))
+          .execute()
+      ).length;
+    offset = 20 * MINUTE;
+    expect((await busy.request('GET', '/console/session')).status).toBe(200);
+    offset = 31 * MINUTE;
+    await t.server.maintain();
+    expect(await stored(idle)).toBe(0);
+    expect(await stored(busy)).toBe(1);
+    expect((await busy.request('GET', '/console/session')).status).toBe(200);
+    offset = 12 * 60 * MINUTE;
+    await t.server.maintain();
+    expect(await stored(busy)).toBe(0);
+  });
+
   it('ends 12 hours after sign-in however busy it is', async () => {
     const browser = await signInOverHttp(t.url, t.rootKey);
     for (let minutes = 20; minutes < 12 * 60; minutes += 20) {

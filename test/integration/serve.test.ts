@@ -27,9 +27,15 @@ describe('keyward serve and the CLI', () => {
 
     const second = await spawnServe([], env);
     expect(second.stdout()).not.toContain('kw_root_');
+    // The banner names the web console's address when the console is built (npm run build).
+    expect(second.stdout()).toContain(`API docs: ${second.url}/docs; console: ${second.url}/console)`);
     const client = new Keyward({ baseUrl: second.url, rootKey: printed! });
     expect((await client.keys.create({ name: 'after restart' })).status).toBe('active');
     await second.stop();
+
+    const withoutConsole = await spawnServe([], { ...env, KEYWARD_CONSOLE_DIR: join(dataDir, 'no-console') });
+    expect(withoutConsole.stdout()).not.toContain('console:');
+    await withoutConsole.stop();
   });
 
   it('refuses to start on a store made with another pepper, naming the problem', async () => {
