@@ -64,7 +64,7 @@ Usage:
   keyward settings update [--rotation-reminder-days D,D…|none] [--expiry-reminder-days D,D…|none]
                           [--leak-policy suspend|revoke|notify]
   keyward verify KEY [--scope S]... [--ip IP] [--method M] [--path P]
-  keyward audit [--key-id ID] [--action A]
+  keyward audit [--key-id ID] [--action A] [--order asc|desc]
   keyward audit verify
   keyward calls [--key-id ID] [--code CODE] [--ip IP] [--since ISO] [--limit N]
   keyward terraform install [--mirror DIR]          the provider into a filesystem mirror (default ~/.terraform.d/plugins)
@@ -492,7 +492,8 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     { env },
   );
   const store = server.store.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : `PGlite in ${server.config.dataDir}`;
-  let banner = `keyward listening on ${server.url}  (store: ${store}; API docs: ${server.url}/docs)\n`;
+  const webConsole = server.consoleUrl ? `; console: ${server.consoleUrl}` : '';
+  let banner = `keyward listening on ${server.url}  (store: ${store}; API docs: ${server.url}/docs${webConsole})\n`;
   if (server.bootstrapRootKey) {
     banner +=
       `\nFirst start: created the root key for workspace "default". It is shown only this once:\n\n  ${server.bootstrapRootKey}\n\n` +
@@ -548,7 +549,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return result.valid ? 0 : 3;
       }
       case 'audit': {
-        const { values, positionals } = parse(rest, { 'key-id': { type: 'string' }, action: { type: 'string' } });
+        const { values, positionals } = parse(rest, {
+          'key-id': { type: 'string' },
+          action: { type: 'string' },
+          order: { type: 'string' },
+        });
         const client = connect(values, env);
         if (positionals[0] === 'verify') {
           const report = await client.audit.verify();
@@ -560,7 +565,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           return report.ok ? 0 : 4;
         }
         if (positionals[0]) throw new UsageError(`unknown command: audit ${positionals[0]}`);
-        const entries = await collect(client.audit.list({ keyId: values['key-id'], action: values.action as never }));
+        const order = values.order ?? 'asc';
+        if (order !== 'asc' && order !== 'desc')
+          throw new UsageError(
+            `--order: must be asc (oldest first) or desc (newest first), not ${JSON.stringify(order)}`,
+          );
+        const entries = await collect(
+          client.audit.list({ keyId: values['key-id'], action: values.action as never, order }),
+        );
         print(values.json, entries, () =>
           table(entries as unknown as Row[], ['seq', 'at', 'action', 'targetKeyId', 'actorKeyId', 'ip', 'userAgent']),
         );

@@ -61,10 +61,17 @@ export const AuditPageSchema = z
   .object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'AuditPage' });
 
-/** Query of `GET /v1/audit`: entries in chain order, oldest first. */
+/** Which end of the chain a page of the audit log starts from. */
+export const AuditOrderSchema = z
+  .enum(['asc', 'desc'])
+  .describe('`asc`: chain order, oldest first (the default); `desc`: newest first');
+export type AuditOrder = z.infer<typeof AuditOrderSchema>;
+
+/** Query of `GET /v1/audit`: entries in chain order, oldest first, or newest first with `order=desc`. */
 export const ListAuditQuerySchema = z.strictObject({
   keyId: z.string().max(100).optional(),
   action: AuditActionSchema.optional(),
+  order: AuditOrderSchema.default('asc'),
   cursor: CursorSchema.optional(),
   limit: LimitSchema,
 });

@@ -6,6 +6,7 @@ import {
   ApiKeySchema,
   type AuditChainReport,
   type AuditEntry,
+  type AuditOrder,
   AuditPageSchema,
   type Call,
   CallPageSchema,
@@ -502,8 +503,17 @@ export class Keyward {
   readonly webhooks: WebhooksClient;
   readonly settings: SettingsClient;
   readonly audit: {
-    /** Walks the audit log in chain order. */
-    list(filters?: { keyId?: string; action?: AuditEntry['action']; pageSize?: number }): AsyncIterable<AuditEntry>;
+    /**
+     * Walks the audit log in chain order, or newest first with `order: 'desc'`.
+     * @example
+     * for await (const entry of kw.audit.list({ order: 'desc', action: 'key.revoke' })) console.log(entry.at, entry.targetKeyId);
+     */
+    list(filters?: {
+      keyId?: string;
+      action?: AuditEntry['action'];
+      order?: AuditOrder;
+      pageSize?: number;
+    }): AsyncIterable<AuditEntry>;
     /** Re-computes the whole hash chain on this side and names the first entry that breaks it. */
     verify(): Promise<AuditChainReport>;
   };
@@ -550,7 +560,7 @@ export class Keyward {
       },
       verify: async () => {
         const entries: AuditEntry[] = [];
-        for await (const entry of this.audit.list()) entries.push(entry);
+        for await (const entry of this.audit.list({ order: 'asc' })) entries.push(entry);
         return verifyAuditChain(entries);
       },
     };

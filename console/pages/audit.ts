@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditVerification } from '../../schema/audit';
+import type { AuditEntry, AuditOrder, AuditVerification } from '../../schema/audit';
 import { get } from '../api';
 import { html } from '../html';
 import { AUDIT_ACTION_LABELS, AUDIT_ACTION_LIST } from '../labels';
@@ -17,12 +17,20 @@ function targetLink(entry: AuditEntry) {
   return html`<a href=${`${base}/${encodeURIComponent(entry.targetKeyId)}`}><code>${entry.targetKeyId}</code></a>`;
 }
 
-/** The audit entries, in chain order, with their changes and hashes. */
-export function AuditTable(props: { keyId?: string; action?: string }) {
-  const filterKey = `${props.keyId ?? ''}|${props.action ?? ''}`;
+/** The audit entries, newest first unless asked for chain order, with their changes and hashes. */
+export function AuditTable(props: { keyId?: string; action?: string; order?: AuditOrder }) {
+  const order = props.order ?? 'desc';
+  const filterKey = `${props.keyId ?? ''}|${props.action ?? ''}|${order}`;
   const pages = useCursorPages([filterKey]);
   const loaded = useLoaded(
-    () => get<AuditPage>('/v1/audit', { keyId: props.keyId, action: props.action, cursor: pages.cursor, limit: 50 }),
+    () =>
+      get<AuditPage>('/v1/audit', {
+        keyId: props.keyId,
+        action: props.action,
+        order,
+        cursor: pages.cursor,
+        limit: 50,
+      }),
     [filterKey, pages.cursor],
   );
   return html`<${Show} loaded=${loaded} what="the audit entries">
@@ -98,11 +106,12 @@ function ChainStatus() {
   </div>`;
 }
 
-/** The audit log: chain status, filters by action and key, and paging in chain order. */
+/** The audit log: chain status, filters by action and key, newest or oldest first, and paging. */
 export function AuditPage() {
   const place = usePlace();
   const keyId = place.query.get('keyId') ?? '';
   const action = place.query.get('action') ?? '';
+  const order: AuditOrder = place.query.get('order') === 'asc' ? 'asc' : 'desc';
   const apply = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -111,12 +120,14 @@ export function AuditPage() {
       const value = String(form.get(name) ?? '').trim();
       if (value) query.set(name, value);
     }
+    // Newest first is the default; only chain order is written into the address.
+    if (form.get('order') === 'asc') query.set('order', 'asc');
     const text = query.toString();
     navigate(text ? `/console/audit?${text}` : '/console/audit');
   };
-  return html`<${Page} title="Audit log" lead="Every management action, oldest first, each entry chained to the one before by its SHA-256 hash.">
+  return html`<${Page} title="Audit log" lead="Every management action, newest first, each entry chained to the one before it by its SHA-256 hash.">
     <${ChainStatus} />
-    <form class="filters" role="search" aria-label="Filter audit entries" onSubmit=${apply} key=${`${keyId}|${action}`}>
+    <form class="filters" role="search" aria-label="Filter audit entries" onSubmit=${apply} key=${`${keyId}|${action}|${order}`}>
       <label
         >Action
         <select name="action">
@@ -127,9 +138,16 @@ export function AuditPage() {
         </select>
       </label>
       <label>Key id<input name="keyId" defaultValue=${keyId} placeholder="key_… or rk_…" /></label>
+      <label
+        >Order
+        <select name="order">
+          <option value="desc" selected=${order === 'desc'}>Newest first</option>
+          <option value="asc" selected=${order === 'asc'}>Oldest first (chain order)</option>
+        </select>
+      </label>
       <button type="submit">Apply filters</button>
-      ${keyId || action ? html`<a href="/console/audit">Clear filters</a>` : null}
+      ${keyId || action || order === 'asc' ? html`<a href="/console/audit">Clear filters</a>` : null}
     </form>
-    <${AuditTable} keyId=${keyId || undefined} action=${action || undefined} />
+    <${AuditTable} keyId=${keyId || undefined} action=${action || undefined} order=${order} />
   <//>`;
 }

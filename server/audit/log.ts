@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { type AuditAction, type AuditEntry, auditEntryHash } from '../../schema';
+import { type AuditAction, type AuditEntry, type AuditOrder, auditEntryHash } from '../../schema';
 import { KeywardError } from '../errors';
 import { appendEvent } from '../events/outbox';
 import { maskSecrets } from '../keys/format';
@@ -118,12 +118,19 @@ export async function appendAuditEntries(
   return stored;
 }
 
-/** A page of a workspace's audit entries in chain order, oldest first. */
+/** A page of a workspace's audit entries in chain order, oldest first, or newest first. */
 export async function listAudit(
   db: Db,
   workspaceId: string,
-  query: { keyId?: string | undefined; action?: AuditAction | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    keyId?: string | undefined;
+    action?: AuditAction | undefined;
+    order?: AuditOrder | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  const newestFirst = query.order === 'desc';
   let select = db.selectFrom('audit_log').selectAll().where('workspace_id', '=', workspaceId);
   if (query.keyId) select = select.where('target_key_id', '=', query.keyId);
   if (query.action) select = select.where('action', '=', query.action);
@@ -131,10 +138,11 @@ export async function listAudit(
     const after = /^\d{1,10}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
     if (!Number.isSafeInteger(after))
       throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
-    select = select.where('seq', '>', after);
+    // A cursor is the last seq of the page before, in either direction.
+    select = select.where('seq', newestFirst ? '<' : '>', after);
   }
   const rows = await select
-    .orderBy('seq')
+    .orderBy('seq', newestFirst ? 'desc' : 'asc')
     .limit(query.limit + 1)
     .execute();
   const items = rows.slice(0, query.limit).map(

@@ -11,7 +11,7 @@ import type { Db } from '../store/database';
 import { listAudit } from './log';
 import { verifyWorkspaceAudit } from './verify';
 
-/** GET /v1/audit: the workspace's hash-chained management log, oldest first; GET /v1/audit/verify checks the chain. */
+/** GET /v1/audit: the workspace's hash-chained management log, oldest or newest first; GET /v1/audit/verify checks the chain. */
 export const auditRoutes: FastifyPluginAsync<{
   db: Db;
   guard: (scope: ManagementScope) => preHandlerHookHandler;
@@ -20,7 +20,7 @@ export const auditRoutes: FastifyPluginAsync<{
     preHandler: guard('audit:read'),
     schema: {
       tags: ['audit'],
-      summary: 'List management actions in chain order; verify with `keyward audit verify`',
+      summary: 'List management actions in chain order, or newest first; verify with `keyward audit verify`',
       querystring: ListAuditQuerySchema,
       response: { 200: AuditPageSchema, 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
     },
