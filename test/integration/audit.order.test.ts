@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { raw, startTestServer, type TestServer } from '../support/harness';
-
-const CLI = join(__dirname, '../../bin/keyward.js');
+import { runCli } from '../support/process';
 
 /*
  * A security lead opens the audit log to see what happened last: newest first, page by page, with
@@ -23,15 +20,7 @@ describe('the audit log, newest first', () => {
   });
   afterAll(async () => t.close());
 
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(
-        'node',
-        [CLI, ...args],
-        { env: { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey } },
-        (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
-      );
-    });
+  const cli = (...args: string[]) => runCli(args, { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey });
 
   /** Every seq of GET /v1/audit with `query`, following nextCursor, in the order the pages give. */
   const walk = async (query: string) => {

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { jsonb } from '../../server/store/sql';
 import { startTestServer, type TestServer } from '../support/harness';
-
-const CLI = join(__dirname, '../../bin/keyward.js');
+import { runCli } from '../support/process';
 
 /* The audit log is a hash chain: any edit or deletion of a stored entry is found and named. */
 describe('audit chain verification', () => {
@@ -18,18 +15,7 @@ describe('audit chain verification', () => {
   });
   afterAll(async () => t.close());
 
-  // Asynchronous on purpose: the server runs in this process, so a blocking call would starve it.
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(
-        'node',
-        [CLI, ...args],
-        { env: { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey } },
-        (error, out, err) => {
-          resolve({ code: error ? Number(error.code) : 0, out, err });
-        },
-      );
-    });
+  const cli = (...args: string[]) => runCli(args, { ...process.env, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey });
 
   it('verifies an untouched chain, through the SDK and `keyward audit verify`', async () => {
     const report = await t.client.audit.verify();
