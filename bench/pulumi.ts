@@ -1,11 +1,11 @@
 import { pulumiProject } from '../test/e2e/fixtures/pulumi-project';
-import { countsFromArguments, runBench, seconds, withKeywardServer } from './iac-run';
+import { countsFromArguments, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
 
 /*
  * bench/pulumi: wall time of `pulumi up` (creating N keys), `preview` right after (no changes) and
  * `destroy`, for N = 1, 10, 100 ApiKeys under the real engine, against the same N no-op dynamic
  * resources in the same run. Needs KEYWARD_ENGINES_BIN (or PULUMI_BIN) and a build.
- *   node dist/bench/pulumi.js [--counts 1,10,100]
+ *   node dist/bench/pulumi.js [--counts 1,10,100] [--warm-keys 300]
  */
 const counts = countsFromArguments();
 
@@ -27,6 +27,8 @@ async function timeStack(kind: 'apikey' | 'noop', count: number, env: NodeJS.Pro
 
 async function main(): Promise<void> {
   await withKeywardServer('keyward-bench-pulumi-', async (env) => {
+    const warm = warmKeysFromArguments();
+    console.log(`Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}\n`);
     console.log(
       '| keys | up (s) | no-op up (s) | ratio | preview (s) | no-op preview (s) | ratio | destroy (s) | no-op destroy (s) |',
     );

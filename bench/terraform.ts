@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/certificate';
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
-import { countsFromArguments, root, runBench, seconds, withKeywardServer } from './iac-run';
+import { countsFromArguments, root, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
 import { NOOP_PROVIDER_SOURCE } from './noop-provider';
 
 /*
@@ -14,7 +14,7 @@ import { NOOP_PROVIDER_SOURCE } from './noop-provider';
  * key_wo fed by N ephemeral keyward_key_material (on an engine with write-only arguments); and the
  * provider's start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or
  * TOFU_BIN) and a build.
- *   node dist/bench/terraform.js [--counts 1,10,100]
+ *   node dist/bench/terraform.js [--counts 1,10,100] [--warm-keys 300]
  */
 const counts = countsFromArguments();
 
@@ -102,7 +102,10 @@ async function main(): Promise<void> {
   // Write-only arguments and ephemeral resources arrived in OpenTofu 1.11.
   const writeOnly = !/^OpenTofu v1\.([0-9]|10)\./.test(engine ?? '');
   await withKeywardServer('keyward-bench-tofu-', async (env) => {
-    console.log(`${engine}, Node ${process.version}`);
+    const warm = warmKeysFromArguments();
+    console.log(
+      `${engine}, Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}`,
+    );
     console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
     console.log(
       '| keys | plan (s) | terraform_data plan (s) | ratio | no-op provider plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | no-op provider apply (s) | ratio | plan after apply (s) | terraform_data (s) | no-op provider (s) |',
