@@ -112,7 +112,13 @@ export async function servePlugin(
     service ??= loadService(environment);
     return (await service)[name];
   };
-  const rpcNames = Object.keys(loaded.tfplugin6.Provider.service as Record<string, unknown>);
+  // Every unary RPC of the protocol: a handler the service lacks answers UNIMPLEMENTED, as an
+  // unregistered method would.
+  const rpcNames = Object.entries(
+    loaded.tfplugin6.Provider.service as Record<string, { requestStream: boolean; responseStream: boolean }>,
+  )
+    .filter(([, method]) => !method.requestStream && !method.responseStream)
+    .map(([name]) => name);
   server.addService(
     loaded.tfplugin6.Provider.service,
     Object.fromEntries(
