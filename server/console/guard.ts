@@ -58,7 +58,7 @@ export async function authenticateSession(
     clearCookie(request, reply, deps);
     return session;
   }
-  const actor = deps.sessions.admit(session, origin, scope);
+  const actor = await deps.sessions.admit(session, origin, scope);
   return actor instanceof KeywardError ? actor : { session, actor };
 }
 

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Db } from '../store/database';
 import type { BruteForceGuard } from '../verify/brute-force';
 import type { ClientAddresses } from '../verify/fast/address';
+import type { Verifier } from '../verify/pipeline';
 import { defaultConsoleDir, loadConsoleAssets } from './assets';
 import type { SessionGuardDeps } from './guard';
 import { ConsoleSessions, type SessionLifetimes } from './sessions';
@@ -23,11 +24,13 @@ export function consoleParts(deps: {
   clock: () => number;
   bruteForce: BruteForceGuard;
   addresses: ClientAddresses;
+  verifier: Pick<Verifier, 'spendRateLimit'>;
 }): SessionGuardDeps & { assets: ReturnType<typeof loadConsoleAssets> } {
   const sessions = new ConsoleSessions({
     db: deps.db,
     clock: deps.clock,
     lifetimes: sessionLifetimes(deps.config),
+    verifier: deps.verifier,
   });
   return {
     sessions,

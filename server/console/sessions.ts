@@ -7,7 +7,7 @@ import { effectiveStatus, type KeyRecord } from '../keys/record';
 import { findKey } from '../keys/repository';
 import type { Db } from '../store/database';
 import { compileAllowlist } from '../verify/ip';
-import { SlidingWindowLimiter } from '../verify/rate-limit';
+import type { Verifier } from '../verify/pipeline';
 import { compileScopes } from '../verify/scopes';
 import { operatorWorkspaceId } from '../workspaces/repository';
 
@@ -77,13 +77,19 @@ export class ConsoleSessions {
   readonly #db: Db;
   readonly #lifetimes: SessionLifetimes;
   readonly #clock: () => number;
-  /** A root key's rate limit, applied to its console requests in this process (docs/console.md). */
-  readonly #limiter = new SlidingWindowLimiter();
+  /** Spends a root key's rate limit from the budget its bearer requests use (docs/console.md). */
+  readonly #verifier: Pick<Verifier, 'spendRateLimit'>;
 
-  constructor(deps: { db: Db; lifetimes: SessionLifetimes; clock: () => number }) {
+  constructor(deps: {
+    db: Db;
+    lifetimes: SessionLifetimes;
+    clock: () => number;
+    verifier: Pick<Verifier, 'spendRateLimit'>;
+  }) {
     this.#db = deps.db;
     this.#lifetimes = deps.lifetimes;
     this.#clock = deps.clock;
+    this.#verifier = deps.verifier;
   }
 
   /** Milliseconds since the epoch, by the server's clock. */
@@ -176,7 +182,7 @@ export class ConsoleSessions {
    * What the root-key guard would decide for this key and request, given that the key is usable:
    * its IP allowlist, the scope (null: any), and its rate limit. The actor, or the error to answer.
    */
-  admit(session: LiveSession, origin: Origin, scope: ManagementScope | null): Actor | KeywardError {
+  async admit(session: LiveSession, origin: Origin, scope: ManagementScope | null): Promise<Actor | KeywardError> {
     const { record } = session;
     if (!compileAllowlist(record.ipAllowlist).allows(origin.ip ?? undefined))
       return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
@@ -184,10 +190,12 @@ export class ConsoleSessions {
       return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
     if (record.rateLimit) {
       const now = this.#clock();
-      const { allowed, state } = this.#limiter.consume(record.id, record.rateLimit, now);
-      if (!allowed)
+      const spent = await this.#verifier.spendRateLimit(record, now);
+      if (spent.code === 'RATE_LIMITED')
         return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil((state.resetAt.getTime() - now) / 1000))) },
+          headers: {
+            'retry-after': String(Math.max(1, Math.ceil(((spent.rateLimit?.resetAt.getTime() ?? now) - now) / 1000))),
+          },
         });
     }
     return {

@@ -203,9 +203,18 @@ export class Verifier {
       if (!(await claimNonce(this.#db, key.record.id, signature.nonce, keepUntil)))
         return refused(key.record, 'REPLAYED');
     }
-    const limited = this.#limit(key.record, now);
+    return this.spendRateLimit(key.record, now);
+  }
+
+  /**
+   * Spends one of the key's rate-limit tokens, as a verification does: VALID while the key is
+   * within its limit (or has none), RATE_LIMITED past it. With a cluster, the limit is the
+   * cluster's, so a root key's console session and its bearer requests share one budget.
+   */
+  async spendRateLimit(record: KeyRecord, now: number): Promise<VerifyOutcome> {
+    const limited = this.#limit(record, now);
     if (limited !== undefined) return limited;
-    return limitedBy(key.record, await this.#clusterLimiter!.consume(key.record.id, key.record.rateLimit!, now));
+    return limitedBy(record, await this.#clusterLimiter!.consume(record.id, record.rateLimit!, now));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { type Cluster, metricValue, startCluster, within } from '../support/cluster';
+import { signInOverHttp } from '../support/console';
 import { raw, sleep, TEST_STORE } from '../support/harness';
 
 /*
@@ -98,6 +99,26 @@ onPostgres('cluster mode: three replicas on one Postgres', () => {
     // Never above the limit; below it by at most (replicas - 1) x limit / 8 (docs/operations.md).
     expect(valid).toBeLessThanOrEqual(40);
     expect(valid).toBeGreaterThanOrEqual(40 - (cluster.replicas.length - 1) * Math.floor(40 / 8));
+  });
+
+  it("holds a root key's rate limit across replicas for its console session and its bearer calls alike", async () => {
+    const [a, b] = [replica(0), replica(1)];
+    const limited = await a.client.rootKeys.create({
+      name: 'limited console',
+      scopes: ['keys:read'],
+      rateLimit: { limit: 16, windowSeconds: 60 },
+    });
+    const browser = await signInOverHttp(a.url, limited.key);
+    const statuses: number[] = [];
+    for (let request = 0; request < 20; request += 1) {
+      statuses.push((await browser.request('GET', '/v1/keys')).status);
+      statuses.push((await raw(b.url, 'GET', '/v1/keys', { rootKey: limited.key })).status);
+    }
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    // The sign-in took one; never above the limit, below it only within the leasing bound.
+    const admitted = statuses.filter((status) => status === 200).length + 1;
+    expect(admitted).toBeLessThanOrEqual(16);
+    expect(admitted).toBeGreaterThanOrEqual(16 - (cluster.replicas.length - 1) * Math.floor(16 / 8));
   });
 
   it('blocks a guessing source on every replica once the cluster has seen its limit of failures', async () => {

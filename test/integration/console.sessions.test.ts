@@ -163,6 +163,25 @@ describe('console sessions', () => {
     expect(await stored(busy)).toBe(0);
   });
 
+  it("spends the root key's rate limit from the budget its bearer requests use", async () => {
+    const limited = await t.client.rootKeys.create({
+      name: 'limited',
+      scopes: ['keys:read'],
+      rateLimit: { limit: 4, windowSeconds: 60 },
+    });
+    // Signing in authenticates the key once: one of the four.
+    const browser = await signInOverHttp(t.url, limited.key);
+    const statuses: number[] = [];
+    for (let request = 0; request < 4; request += 1) statuses.push((await browser.request('GET', '/v1/keys')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await browser.request('GET', '/v1/keys');
+    expect(refused.body.error.code).toBe('KW_ERR_RATE_LIMITED');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The same key as a bearer token finds the budget spent too.
+    const bearer = await raw(t.url, 'GET', '/v1/keys', { rootKey: limited.key });
+    expect([bearer.status, bearer.body.error.code]).toEqual([429, 'KW_ERR_RATE_LIMITED']);
+  });
+
   it('ends 12 hours after sign-in however busy it is', async () => {
     const browser = await signInOverHttp(t.url, t.rootKey);
     for (let minutes = 20; minutes < 12 * 60; minutes += 20) {
