@@ -65,18 +65,20 @@ export class BruteForceGuard {
   blocked(ip: string | null, prefix: string | null, now: number): 'ip' | 'prefix' | null {
     if (ip && this.#clusterBlocked(this.#clusterBlockedIps, ip, now)) return 'ip';
     if (prefix && this.#clusterBlocked(this.#clusterBlockedPrefixes, prefix, now)) return 'prefix';
-    if (
-      ip &&
-      this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit
-    )
-      return 'ip';
-    if (
-      prefix &&
-      this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >=
-        this.#policy.verifyFailuresPerPrefix.limit
-    )
-      return 'prefix';
+    if (ip && this.#ipOverLimit(ip, now)) return 'ip';
+    if (prefix && this.#prefixOverLimit(prefix, now)) return 'prefix';
     return null;
+  }
+
+  #ipOverLimit(ip: string, now: number): boolean {
+    return this.#ipFailures.used(ip, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit;
+  }
+
+  #prefixOverLimit(prefix: string, now: number): boolean {
+    return (
+      this.#prefixFailures.used(prefix, this.#policy.verifyFailuresPerPrefix, now) >=
+      this.#policy.verifyFailuresPerPrefix.limit
+    );
   }
 
   /**
@@ -84,15 +86,8 @@ export class BruteForceGuard {
    * itself, as opposed to a block it heard of from the cluster.
    */
   overOwnLimit(kind: 'ip' | 'prefix' | 'root', source: string, now: number): boolean {
-    if (kind === 'ip')
-      return (
-        this.#ipFailures.used(source, this.#policy.verifyFailuresPerIp, now) >= this.#policy.verifyFailuresPerIp.limit
-      );
-    if (kind === 'prefix')
-      return (
-        this.#prefixFailures.used(source, this.#policy.verifyFailuresPerPrefix, now) >=
-        this.#policy.verifyFailuresPerPrefix.limit
-      );
+    if (kind === 'ip') return this.#ipOverLimit(source, now);
+    if (kind === 'prefix') return this.#prefixOverLimit(source, now);
     return this.#rootKeyFailures.count(source, this.#policy.rootKeyFailures, now) >= this.#policy.rootKeyFailures.limit;
   }
 
