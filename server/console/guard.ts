@@ -4,7 +4,7 @@ import type { ManagementScope } from '../../schema';
 import { CSRF_HEADER } from '../../schema/console';
 import type { Actor } from '../audit/log';
 import { KeywardError } from '../errors';
-import { requestOrigin } from '../http/auth';
+import { lockedOutError, requestOrigin } from '../http/auth';
 import type { BruteForceGuard } from '../verify/brute-force';
 import { cameOverHttps, foreignOrigin, isMutation, sessionCookie, sessionCookieHeader } from './requests';
 import { type ConsoleSessions, csrfTokenMatches, type LiveSession } from './sessions';
@@ -37,12 +37,7 @@ export async function authenticateSession(
   const origin = requestOrigin(request, deps.clientAddress);
   const now = deps.sessions.now();
   const until = deps.bruteForce.lockedOut(origin.ip, now);
-  if (until)
-    return new KeywardError(
-      'KW_ERR_LOCKED_OUT',
-      `too many failed root-key attempts from this address; try again after ${until.toISOString()}`,
-      { headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) } },
-    );
+  if (until) return lockedOutError(until, now);
   const foreign = foreignOrigin(request.raw, deps.trust);
   if (foreign) return foreign;
   if (isMutation(request.method)) {

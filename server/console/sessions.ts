@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { ManagementScope } from '../../schema';
 import type { Actor } from '../audit/log';
 import { KeywardError } from '../errors';
-import type { Origin } from '../http/auth';
+import { type Origin, rateLimitedError } from '../http/auth';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
 import { findKey } from '../keys/repository';
 import type { Db } from '../store/database';
@@ -191,12 +191,7 @@ export class ConsoleSessions {
     if (record.rateLimit) {
       const now = this.#clock();
       const spent = await this.#verifier.spendRateLimit(record, now);
-      if (spent.code === 'RATE_LIMITED')
-        return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
-          headers: {
-            'retry-after': String(Math.max(1, Math.ceil(((spent.rateLimit?.resetAt.getTime() ?? now) - now) / 1000))),
-          },
-        });
+      if (spent.code === 'RATE_LIMITED') return rateLimitedError(spent, now);
     }
     return {
       workspaceId: record.workspaceId,

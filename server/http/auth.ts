@@ -75,6 +75,27 @@ export interface RootKeyAuthenticator {
   ): Promise<Authentication>;
 }
 
+/** Whole seconds until `untilMs`, at least 1: a Retry-After value. */
+function retryAfter(untilMs: number, now: number): string {
+  return String(Math.max(1, Math.ceil((untilMs - now) / 1000)));
+}
+
+/** The answer to a source locked out of root-key use until `until`. */
+export function lockedOutError(until: Date, now: number): KeywardError {
+  return new KeywardError(
+    'KW_ERR_LOCKED_OUT',
+    `too many failed root-key attempts from this address; try again after ${until.toISOString()}`,
+    { headers: { 'retry-after': retryAfter(until.getTime(), now) } },
+  );
+}
+
+/** The answer to a root key over its rate limit, to retry once its window resets. */
+export function rateLimitedError(outcome: VerifyOutcome, now: number): KeywardError {
+  return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
+    headers: { 'retry-after': retryAfter(outcome.rateLimit?.resetAt.getTime() ?? now, now) },
+  });
+}
+
 /**
  * Authenticates root keys: the key in `Authorization: Bearer` goes through the same verification
  * pipeline API keys use (kind root) and must hold one management scope. The verify lane and the
@@ -86,14 +107,6 @@ export function rootKeyAuthenticator(
   bruteForce: BruteForceGuard,
   onLockout: (origin: Origin, until: Date) => void,
 ): RootKeyAuthenticator {
-  const lockedOut = (until: Date, now: number) =>
-    new KeywardError(
-      'KW_ERR_LOCKED_OUT',
-      `too many failed root-key attempts from this address; try again after ${until.toISOString()}`,
-      {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil((until.getTime() - now) / 1000))) },
-      },
-    );
   // A failure counts toward a lockout of the source; the one that starts it is reported once.
   const failed = (origin: Origin, error: KeywardError, now: number): KeywardError => {
     const until = bruteForce.rootKeyFailed(origin.ip, now);
@@ -103,7 +116,7 @@ export function rootKeyAuthenticator(
   /** The bearer token to verify, or the error that ends the request first: the source locked out, or no token. */
   const presented = (authorization: string | undefined, origin: Origin, now: number): string | KeywardError => {
     const until = bruteForce.lockedOut(origin.ip, now);
-    if (until) return lockedOut(until, now);
+    if (until) return lockedOutError(until, now);
     const token = authorization === undefined ? null : bearerToken(authorization);
     if (token !== null) return token;
     return failed(
@@ -155,13 +168,7 @@ export function rootKeyAuthenticator(
       case 'INSUFFICIENT_SCOPE':
         return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
       case 'RATE_LIMITED':
-        return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
-          headers: {
-            'retry-after': String(
-              Math.max(1, Math.ceil(((outcome.rateLimit?.resetAt.getTime() ?? Date.now()) - Date.now()) / 1000)),
-            ),
-          },
-        });
+        return rateLimitedError(outcome, now);
       default:
         return failed(origin, new KeywardError('KW_ERR_UNAUTHENTICATED', 'the root key is not valid'), now);
     }
