@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/certificate';
+import { mirrorCliConfig, terraformPlatform } from '../provider/terraform/install';
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
 import { countsFromArguments, root, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
 import { NOOP_PROVIDER_SOURCE } from './noop-provider';
@@ -62,16 +63,12 @@ function configuration(kind: Kind, count: number): string {
 /** Puts the no-op provider in the project's filesystem mirror, next to keyward's, and routes its source there. */
 function installNoopProvider(dir: string): void {
   const mirror = join(dir, '.mirror');
-  const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
-  const directory = join(mirror, NOOP_PROVIDER_SOURCE, '0.0.1', platform);
+  const directory = join(mirror, NOOP_PROVIDER_SOURCE, '0.0.1', terraformPlatform());
   mkdirSync(directory, { recursive: true });
   const launcher = join(directory, 'terraform-provider-noop_v0.0.1');
   writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${join(__dirname, 'noop-provider.js')}' "$@"\n`);
   chmodSync(launcher, 0o755);
-  writeFileSync(
-    join(dir, '.tofurc'),
-    `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["${NOOP_PROVIDER_SOURCE}"]\n  }\n  direct {\n    exclude = ["${NOOP_PROVIDER_SOURCE}"]\n  }\n}\n`,
-  );
+  writeFileSync(join(dir, '.tofurc'), mirrorCliConfig(mirror, NOOP_PROVIDER_SOURCE));
 }
 
 async function timeConfiguration(kind: Kind, count: number, env: NodeJS.ProcessEnv) {

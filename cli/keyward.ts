@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { installForDevOverrides, installIntoMirror, installReleaseIntoMirror } from '../provider/terraform/install';
 import {
+  AuditOrderSchema,
   DELIVERY_STATUSES,
   type DeliveryStatus,
   EVENT_TYPES,
@@ -565,13 +566,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           return report.ok ? 0 : 4;
         }
         if (positionals[0]) throw new UsageError(`unknown command: audit ${positionals[0]}`);
-        const order = values.order ?? 'asc';
-        if (order !== 'asc' && order !== 'desc')
+        const order = AuditOrderSchema.safeParse(values.order ?? 'asc');
+        if (!order.success)
           throw new UsageError(
-            `--order: must be asc (oldest first) or desc (newest first), not ${JSON.stringify(order)}`,
+            `--order: must be asc (oldest first) or desc (newest first), not ${JSON.stringify(values.order)}`,
           );
         const entries = await collect(
-          client.audit.list({ keyId: values['key-id'], action: values.action as never, order }),
+          client.audit.list({ keyId: values['key-id'], action: values.action as never, order: order.data }),
         );
         print(values.json, entries, () =>
           table(entries as unknown as Row[], ['seq', 'at', 'action', 'targetKeyId', 'actorKeyId', 'ip', 'userAgent']),

@@ -7,7 +7,7 @@ import { CallRecorder } from './calls/recorder';
 import { joinCluster } from './cluster';
 import { LeasedRateLimiter } from './cluster/rate-leases';
 import { type Config, type ConfigInput, loadConfig } from './config';
-import { consoleBuilt, defaultConsoleDir, sessionLifetimes } from './console';
+import { consoleBuilt, consoleDirOf, sessionLifetimes } from './console';
 import { Dispatcher } from './events/dispatcher';
 import { onEnqueued } from './events/outbox';
 import { WebhookService } from './events/service';
@@ -274,7 +274,7 @@ export async function startServer(
       config,
       bootstrapRootKey: bootstrap?.secret ?? null,
       bootstrapRootKeyFile,
-      consoleUrl: consoleBuilt(config.consoleDir ?? defaultConsoleDir()) ? `${url}/console` : null,
+      consoleUrl: consoleBuilt(consoleDirOf(config)) ? `${url}/console` : null,
       maintain: () => maintenance.run(),
       dispatch: () => running.run(),
       flush: () => recorder.flush(),

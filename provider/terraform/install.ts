@@ -45,16 +45,19 @@ export interface TerraformInstall {
   cliConfig: string;
 }
 
-/** The CLI config that routes keyward's provider to a filesystem mirror and nothing else to it. */
-export function mirrorCliConfig(mirror: string): string {
+/**
+ * The CLI config that routes keyward's provider (or the providers `sources` names) to a filesystem
+ * mirror and nothing else to it.
+ */
+export function mirrorCliConfig(mirror: string, sources = 'registry.terraform.io/keyward/*'): string {
   return [
     'provider_installation {',
     '  filesystem_mirror {',
     `    path    = "${resolve(mirror)}"`,
-    '    include = ["registry.terraform.io/keyward/*"]',
+    `    include = ["${sources}"]`,
     '  }',
     '  direct {',
-    '    exclude = ["registry.terraform.io/keyward/*"]',
+    `    exclude = ["${sources}"]`,
     '  }',
     '}',
     '',

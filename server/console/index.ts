@@ -7,10 +7,15 @@ import { defaultConsoleDir, loadConsoleAssets } from './assets';
 import type { SessionGuardDeps } from './guard';
 import { ConsoleSessions, type SessionLifetimes } from './sessions';
 
-export { consoleBuilt, defaultConsoleDir } from './assets';
+export { consoleBuilt } from './assets';
 export { sessionAwareGuard } from './guard';
 export { consoleRoutes } from './routes';
 export { deleteEndedSessions } from './sessions';
+
+/** Where the built console is read from: KEYWARD_CONSOLE_DIR, or beside the compiled server. */
+export function consoleDirOf(config: Pick<Config, 'consoleDir'>): string {
+  return config.consoleDir ?? defaultConsoleDir();
+}
 
 /** How long console sessions last, from the configuration. */
 export function sessionLifetimes(config: Pick<Config, 'consoleIdleMinutes' | 'consoleSessionHours'>): SessionLifetimes {
@@ -37,6 +42,6 @@ export function consoleParts(deps: {
     bruteForce: deps.bruteForce,
     clientAddress: deps.addresses.clientAddress,
     trust: deps.addresses.trust,
-    assets: loadConsoleAssets(deps.config.consoleDir ?? defaultConsoleDir()),
+    assets: loadConsoleAssets(consoleDirOf(deps.config)),
   };
 }
