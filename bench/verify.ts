@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Keyward } from '../sdk';
+import { cpuSeconds } from './cpu';
 
 /*
  * bench/verify: verifications per second and p50/p99 latency of POST /v1/verify for a cached key,
@@ -71,16 +72,6 @@ interface Measure {
   non2xx: number;
   errors: number;
 }
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** keyward_store_thread_busy_seconds_total from a server's /metrics, or null where there is none. */
 async function storeBusySeconds(url: string): Promise<number | null> {
