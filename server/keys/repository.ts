@@ -305,15 +305,20 @@ export interface IdempotentResult {
 }
 
 /** Records the result of an idempotent request; returns false when another request already did. */
-export async function claimIdempotencyKey(db: Db, row: IdempotentResult): Promise<boolean> {
-  return (await claimIdempotencyKeys(db, [row])).has(row.resultKeyId);
+export async function claimIdempotencyKey(db: Db, row: IdempotentResult, staleBefore: Date): Promise<boolean> {
+  return (await claimIdempotencyKeys(db, [row], staleBefore)).has(row.resultKeyId);
 }
 
 /**
  * Records the results of several idempotent requests in one statement; returns the result key ids
- * recorded. A request whose Idempotency-Key another request claimed first is left out.
+ * recorded. A request whose Idempotency-Key another request claimed first is left out, unless that
+ * claim was made before `staleBefore` (expired, not yet pruned): then the new request takes it over.
  */
-export async function claimIdempotencyKeys(db: Db, rows: readonly IdempotentResult[]): Promise<Set<string>> {
+export async function claimIdempotencyKeys(
+  db: Db,
+  rows: readonly IdempotentResult[],
+  staleBefore: Date,
+): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const inserted = await db
     .insertInto('idempotency_keys')
@@ -328,7 +333,17 @@ export async function claimIdempotencyKeys(db: Db, rows: readonly IdempotentResu
         created_at: row.createdAt,
       })),
     )
-    .onConflict((conflict) => conflict.doNothing())
+    .onConflict((conflict) =>
+      conflict
+        .columns(['workspace_id', 'operation', 'key_hash'])
+        .doUpdateSet((row) => ({
+          request_hash: row.ref('excluded.request_hash'),
+          result_key_id: row.ref('excluded.result_key_id'),
+          sealed_secret: row.ref('excluded.sealed_secret'),
+          created_at: row.ref('excluded.created_at'),
+        }))
+        .where('idempotency_keys.created_at', '<', staleBefore),
+    )
     .returning('result_key_id')
     .execute();
   return new Set(inserted.map((row) => row.result_key_id));

@@ -53,6 +53,28 @@ describe('idempotent create and rotate', () => {
     expect(creates).toBe(1);
   });
 
+  it('makes a new key when the Idempotency-Key was last used over 24 hours ago', async () => {
+    const first = await t.client.keys.create({ name: 'idem-old' }, { idempotencyKey: 'req-0005-abcdef' });
+    // The record is past its 24 hours but maintenance has not pruned it yet.
+    await t.server.store.db
+      .updateTable('idempotency_keys')
+      .set({ created_at: new Date(Date.now() - 25 * 3_600_000) })
+      .where('result_key_id', '=', first.id)
+      .execute();
+    const again = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      body: { name: 'idem-old' },
+      headers: { 'idempotency-key': 'req-0005-abcdef' },
+    });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.body.id).not.toBe(first.id);
+    expect(await countKeys('idem-old')).toBe(2);
+    // The new request now owns the Idempotency-Key: a repeat of it gets its key.
+    const repeat = await t.client.keys.create({ name: 'idem-old' }, { idempotencyKey: 'req-0005-abcdef' });
+    expect(repeat.id).toBe(again.body.id);
+  });
+
   it('rotates once per Idempotency-Key', async () => {
     const key = await t.client.keys.create({ name: 'idem-rotate' });
     const first = await t.client.keys.rotate(key.id, { gracePeriodSeconds: 60, idempotencyKey: 'rot-0001-abcdef' });
