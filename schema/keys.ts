@@ -352,6 +352,9 @@ export type KeyPage = z.infer<typeof KeyPageSchema>;
 /** The most keys one `POST /v1/keys:batch` may create. */
 export const KEY_BATCH_MAX = 1000;
 
+/** An Idempotency-Key: the header of a create or rotate, or one batch item's. */
+export const IdempotencyKeySchema = z.string().min(8).max(255);
+
 /** Body of `POST /v1/keys:batch`: each item is a CreateKeyRequest, checked on its own. */
 export const CreateKeyBatchBodySchema = z
   .strictObject({
@@ -360,12 +363,31 @@ export const CreateKeyBatchBodySchema = z
       .min(1)
       .max(KEY_BATCH_MAX)
       .describe('Up to 1,000 CreateKeyRequest bodies; each is validated and answered separately'),
+    idempotencyKeys: z
+      .array(IdempotencyKeySchema.nullable())
+      .max(KEY_BATCH_MAX)
+      .optional()
+      .describe(
+        "One Idempotency-Key (or null) per item, in the items' order: an item repeated with its key gets its first result, as a create with the Idempotency-Key header does, so a retried batch makes no second key",
+      ),
+  })
+  .refine((body) => body.idempotencyKeys === undefined || body.idempotencyKeys.length === body.items.length, {
+    path: ['idempotencyKeys'],
+    message: 'must have one entry (a key or null) per item',
   })
   .meta({ id: 'CreateKeyBatchRequest' });
+export type CreateKeyBatchBody = z.infer<typeof CreateKeyBatchBodySchema>;
 
 /** One item's answer in a batch: its key (status 201) or its error, at its index in the request. */
 export const KeyBatchItemResultSchema = z.union([
-  z.object({ index: z.number().int(), status: z.literal(201), key: CreatedKeySchema }),
+  z.object({
+    index: z.number().int(),
+    status: z.literal(201),
+    key: CreatedKeySchema,
+    replayed: z
+      .boolean()
+      .describe("True when this is an earlier request's result, found by the item's Idempotency-Key"),
+  }),
   z.object({ index: z.number().int(), status: z.number().int(), error: ErrorBodySchema.shape.error }),
 ]);
 

@@ -18,8 +18,11 @@ import {
   type CreateWebhookBodySchema,
   DeliveryPageSchema,
   type DeliveryStatus,
+  type ErrorBody,
   ErrorBodySchema,
   type ErrorCode,
+  type KeyBatchResult,
+  KeyBatchResultSchema,
   KeyPageSchema,
   type LeakReport,
   LeakReportSchema,
@@ -135,6 +138,20 @@ const ERROR_BY_STATUS: Record<
   412: KeywardPreconditionError,
   413: KeywardPayloadTooLargeError,
 };
+
+/** The typed error for a status and an error body, as every call throws it. */
+function errorFor(
+  status: number,
+  error: Omit<ErrorBody['error'], 'requestId'> & { requestId: string | null },
+  retryAfterMs: number | null,
+): KeywardError {
+  const { code, message, requestId } = error;
+  if (status === 400) return new KeywardValidationError(message, code, requestId, error.issues ?? []);
+  if (status === 429) return new KeywardRateLimitError(message, code, requestId, retryAfterMs);
+  if (status >= 500) return new KeywardServerError(message, status, code, requestId);
+  const ErrorClass = ERROR_BY_STATUS[status] ?? KeywardError;
+  return new ErrorClass(message, status, code, requestId);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -296,6 +313,36 @@ export class KeysClient<Spec> {
       method: 'POST',
       path: `${this.#base}/${encodeURIComponent(id)}/${verb}`,
       schema: ApiKeySchema,
+      retryable: true,
+    });
+  }
+}
+
+/** Client operations on API keys: those of every kind of key, and creation in bulk. */
+export class ApiKeysClient extends KeysClient<CreateKeyInput> {
+  readonly #client: Keyward;
+
+  /** @internal */
+  constructor(client: Keyward) {
+    super(client, '/v1/keys');
+    this.#client = client;
+  }
+
+  /**
+   * Creates up to 1,000 keys in one call (a migration off another system): each item is answered
+   * on its own, with its key (`status` 201) or its error, at its index. Each item gets an
+   * Idempotency-Key (yours, in the same order, or a new one), so a retried call makes no second key.
+   * @example
+   * const { items, failed } = await kw.keys.createBatch(accounts.map((a) => ({ name: a.name, scopes: ['contacts:read'] })));
+   * for (const item of items) if ('error' in item) console.error(item.index, item.error.message);
+   */
+  createBatch(items: CreateKeyInput[], options: { idempotencyKeys?: (string | null)[] } = {}): Promise<KeyBatchResult> {
+    const idempotencyKeys = items.map((_, index) => options.idempotencyKeys?.[index] ?? randomUUID());
+    return this.#client.request({
+      method: 'POST',
+      path: '/v1/keys:batch',
+      body: { items, idempotencyKeys },
+      schema: KeyBatchResultSchema,
       retryable: true,
     });
   }
@@ -498,7 +545,7 @@ export type RootKeySpec = Omit<CreateKeyInput, 'scopes' | 'environment'> & { sco
  * const { valid, code } = await kw.verify({ key, scopes: ['contacts:read'], ip: '203.0.113.7' });
  */
 export class Keyward {
-  readonly keys: KeysClient<CreateKeyInput>;
+  readonly keys: ApiKeysClient;
   readonly rootKeys: KeysClient<RootKeySpec>;
   readonly webhooks: WebhooksClient;
   readonly settings: SettingsClient;
@@ -549,7 +596,7 @@ export class Keyward {
       // The SDK reads every status itself, and never follows redirects with the root key.
       maxRedirects: 0,
     });
-    this.keys = new KeysClient(this, '/v1/keys');
+    this.keys = new ApiKeysClient(this);
     this.rootKeys = new KeysClient(this, '/v1/root-keys');
     this.webhooks = new WebhooksClient(this);
     this.settings = new SettingsClient(this);
@@ -682,32 +729,16 @@ export class Keyward {
 
   #httpError(response: AxiosResponse): KeywardError {
     const parsed = ErrorBodySchema.safeParse(response.data);
-    const requestId = parsed.success ? parsed.data.error.requestId : this.#requestId(response);
-    const code: ErrorCode = parsed.success
-      ? parsed.data.error.code
-      : response.status >= 500
-        ? 'KW_ERR_INTERNAL'
-        : 'KW_ERR_VALIDATION';
-    const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
-    if (response.status === 400)
-      return new KeywardValidationError(
-        message,
-        code,
-        requestId,
-        parsed.success ? (parsed.data.error.issues ?? []) : [],
-      );
-    if (response.status === 429) {
+    if (parsed.success) {
       const retryAfter = Number(response.headers['retry-after']);
-      return new KeywardRateLimitError(
-        message,
-        code,
-        requestId,
-        Number.isFinite(retryAfter) ? retryAfter * 1000 : null,
-      );
+      return errorFor(response.status, parsed.data.error, Number.isFinite(retryAfter) ? retryAfter * 1000 : null);
     }
-    if (response.status >= 500) return new KeywardServerError(message, response.status, code, requestId);
-    const ErrorClass = ERROR_BY_STATUS[response.status] ?? KeywardError;
-    return new ErrorClass(message, response.status, code, requestId);
+    const code: ErrorCode = response.status >= 500 ? 'KW_ERR_INTERNAL' : 'KW_ERR_VALIDATION';
+    return errorFor(
+      response.status,
+      { code, message: `HTTP ${response.status}`, requestId: this.#requestId(response) },
+      null,
+    );
   }
 
   #transportError(error: unknown): KeywardError {

@@ -6,6 +6,7 @@ export type {
   CreatedKey,
   EventKey,
   EventType,
+  KeyBatchResult,
   LeakReport,
   VerifyCode,
   VerifyResponse,
@@ -16,6 +17,7 @@ export type {
   WorkspaceSettings,
 } from '../schema';
 export {
+  ApiKeysClient,
   type CallFilters,
   type DeliveryFilters,
   type KeyFilters,

@@ -8,6 +8,7 @@ import {
   CreateKeyBodySchema,
   CreateRootKeyBodySchema,
   ErrorBodySchema,
+  IdempotencyKeySchema,
   KEY_BATCH_MAX,
   type KeyBatchResult,
   KeyBatchResultSchema,
@@ -35,12 +36,9 @@ export interface KeyRoutesOptions {
 }
 
 const IdempotencyHeadersSchema = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .min(8)
-    .max(255)
-    .optional()
-    .describe('Repeat the same request with the same value to get the same result'),
+  'idempotency-key': IdempotencyKeySchema.optional().describe(
+    'Repeat the same request with the same value to get the same result',
+  ),
 });
 const IfMatchHeadersSchema = z.looseObject({
   'if-match': z
@@ -103,14 +101,16 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (app, { kin
         response: { 200: KeyBatchResultSchema, ...errors(400, 401, 403, 413) },
       },
       handler: async (request): Promise<KeyBatchResult> => {
+        const { idempotencyKeys } = request.body;
         const items = request.body.items.map((item, index): BatchItem => {
           const parsed = CreateKeyBodySchema.safeParse(item);
           return parsed.success
-            ? { ok: true, policy: parsed.data }
+            ? { ok: true, policy: parsed.data, idempotencyKey: idempotencyKeys?.[index] ?? undefined }
             : { ok: false, error: KeywardError.fromZod(parsed.error, `body.items.${index}`) };
         });
         const results = (await keys.createBatch(request.actor, items)).map((result) => {
-          if ('key' in result) return { index: result.index, status: 201 as const, key: result.key };
+          if ('key' in result)
+            return { index: result.index, status: 201 as const, key: result.key, replayed: result.replayed };
           const { status, body } = toErrorBody(result.error, request.id);
           return { index: result.index, status, error: body.error };
         });

@@ -91,10 +91,14 @@ interface CreationRequest {
 type CreationOutcome = Minted | 'raced' | 'in-use';
 
 /** One item of a batch create: a policy the schema accepted, or the schema's error for it. */
-export type BatchItem = { ok: true; policy: NewKeyPolicy } | { ok: false; error: KeywardError };
+export type BatchItem =
+  | { ok: true; policy: NewKeyPolicy; idempotencyKey?: string }
+  | { ok: false; error: KeywardError };
 
 /** One item's answer in a batch create: its key, or its error. */
-export type BatchItemResult = { index: number; key: CreatedKey } | { index: number; error: KeywardError };
+export type BatchItemResult =
+  | { index: number; key: CreatedKey; replayed: boolean }
+  | { index: number; error: KeywardError };
 
 /** Most creations one transaction takes (group commit); 13 audit columns × this stays far below Postgres's 65,535 parameters. */
 const CREATIONS_PER_TRANSACTION = 256;
@@ -156,39 +160,55 @@ export class KeyService {
    * Issues a new key; with an Idempotency-Key, a repeat of the same request returns the first
    * result. Concurrent creations share transactions (server/store/group-commit.ts).
    */
-  async create(
+  create(
     kind: KeyKind,
     actor: Actor,
     policy: NewKeyPolicy,
     idempotencyKey?: string,
   ): Promise<{ created: CreatedKey; replayed: boolean }> {
-    this.#checkCreation(kind, actor, policy, 'body');
-    const claim = this.#claimFor(`create:${kind}`, policy, idempotencyKey);
-    // A repeat is found by its claim failing in the creation's transaction, not by a read first:
-    // repeats are rare, and a read per creation was a quarter of the store's time per key.
-    const outcome = await this.#creations.submit({ kind, actor, policy, claim });
-    return this.#settle(actor, claim, outcome, policy.key !== undefined);
+    return this.#createOne(kind, actor, policy, idempotencyKey, 'body');
   }
 
   /**
    * Creates API keys for one request (POST /v1/keys:batch): each item is checked and stored on its
-   * own, and answered with its key or its error, in order. Nothing here is idempotent: a retried
-   * batch makes new keys, so callers reconcile by name or metadata (docs/operations.md).
+   * own, and answered with its key or its error, in order. An item with an Idempotency-Key is
+   * idempotent as a create with that header is; items without one make new keys when retried.
    */
   async createBatch(actor: Actor, items: readonly BatchItem[]): Promise<BatchItemResult[]> {
     return Promise.all(
       items.map(async (item, index): Promise<BatchItemResult> => {
         try {
           if (!item.ok) throw item.error;
-          this.#checkCreation('api', actor, item.policy, `body.items.${index}`);
-          const outcome = await this.#creations.submit({ kind: 'api', actor, policy: item.policy, claim: null });
-          return { index, key: (await this.#settle(actor, null, outcome, item.policy.key !== undefined)).created };
+          const { created, replayed } = await this.#createOne(
+            'api',
+            actor,
+            item.policy,
+            item.idempotencyKey,
+            `body.items.${index}`,
+          );
+          return { index, key: created, replayed };
         } catch (error) {
           if (error instanceof KeywardError) return { index, error };
           throw error;
         }
       }),
     );
+  }
+
+  /** One creation, named `at` in its errors: checked, claimed and stored in a shared transaction. */
+  async #createOne(
+    kind: KeyKind,
+    actor: Actor,
+    policy: NewKeyPolicy,
+    idempotencyKey: string | undefined,
+    at: string,
+  ): Promise<{ created: CreatedKey; replayed: boolean }> {
+    this.#checkCreation(kind, actor, policy, at);
+    const claim = this.#claimFor(`create:${kind}`, policy, idempotencyKey);
+    // A repeat is found by its claim failing in the creation's transaction, not by a read first:
+    // repeats are rare, and a read per creation was a quarter of the store's time per key.
+    const outcome = await this.#creations.submit({ kind, actor, policy, claim });
+    return this.#settle(actor, claim, outcome, policy.key !== undefined);
   }
 
   #checkCreation(kind: KeyKind, actor: Actor, policy: NewKeyPolicy, at: string): void {

@@ -1,5 +1,5 @@
 import { generateKey } from '../../sdk';
-import { raw, startTestServer, type TestServer } from '../support/harness';
+import { countKeysNamed, raw, startTestServer, type TestServer } from '../support/harness';
 
 /*
  * A vendor moving off one-key-per-account imports its accounts' keys in bulk: POST /v1/keys:batch
@@ -75,6 +75,67 @@ describe('POST /v1/keys:batch', () => {
     const reader = await t.client.rootKeys.create({ name: 'reader', scopes: ['keys:read'] });
     const refused = await batch({ items: [{ name: 'x', scopes: [] }] }, reader.key);
     expect(refused.status).toBe(403);
+  });
+
+  it('makes no second key when a batch is retried with the same per-item Idempotency-Keys', async () => {
+    const items = [
+      { name: 'retry-0', scopes: ['a:b'] },
+      { name: 'retry-1', scopes: ['a:b'] },
+      { name: 'retry-2', scopes: ['a:b'] },
+    ];
+    const idempotencyKeys = ['batch-item-0000', null, 'batch-item-0002'];
+    const first = await batch({ items, idempotencyKeys });
+    expect(first.body).toMatchObject({ created: 3, failed: 0 });
+    expect(first.body.items.map((item: { replayed: boolean }) => item.replayed)).toEqual([false, false, false]);
+    const again = await batch({ items, idempotencyKeys });
+    expect(again.body).toMatchObject({ created: 3, failed: 0 });
+    expect(again.body.items.map((item: { replayed: boolean }) => item.replayed)).toEqual([true, false, true]);
+    // Items with a key get their first result, secret included; the item without one is new.
+    expect(again.body.items[0].key).toEqual(first.body.items[0].key);
+    expect(again.body.items[2].key.key).toBe(first.body.items[2].key.key);
+    expect(again.body.items[1].key.id).not.toBe(first.body.items[1].key.id);
+    expect(await countKeysNamed(t.client, 'retry-0')).toBe(1);
+    expect(await countKeysNamed(t.client, 'retry-1')).toBe(2);
+    // An item's key is the same Idempotency-Key as a create's header: a create repeats it.
+    const created = await raw(t.url, 'POST', '/v1/keys', {
+      rootKey: t.rootKey,
+      body: items[2],
+      headers: { 'idempotency-key': 'batch-item-0002' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('idempotent-replayed')).toBe('true');
+    expect(created.body.id).toBe(first.body.items[2].key.id);
+    expect(await t.client.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('answers an item whose Idempotency-Key came with another body 409, and repeats within a batch once', async () => {
+    await batch({ items: [{ name: 'mismatch', scopes: [] }], idempotencyKeys: ['batch-item-0100'] });
+    const response = await batch({
+      items: [
+        { name: 'mismatch-changed', scopes: [] },
+        { name: 'twice', scopes: [] },
+        { name: 'twice', scopes: [] },
+      ],
+      idempotencyKeys: ['batch-item-0100', 'batch-item-0101', 'batch-item-0101'],
+    });
+    expect(response.body).toMatchObject({ created: 2, failed: 1 });
+    expect(response.body.items[0]).toMatchObject({ status: 409, error: { code: 'KW_ERR_IDEMPOTENCY_MISMATCH' } });
+    expect(response.body.items[1].key.id).toBe(response.body.items[2].key.id);
+    expect(await countKeysNamed(t.client, 'mismatch-changed')).toBe(0);
+    expect(await countKeysNamed(t.client, 'twice')).toBe(1);
+  });
+
+  it('refuses Idempotency-Keys that do not match the items one to one, or are too short', async () => {
+    const uneven = await batch({ items: [{ name: 'uneven', scopes: [] }], idempotencyKeys: ['batch-item-0200', null] });
+    expect(uneven.status).toBe(400);
+    expect(uneven.body.error.issues[0]).toEqual({
+      path: 'body.idempotencyKeys',
+      message: 'must have one entry (a key or null) per item',
+    });
+    const short = await batch({ items: [{ name: 'uneven', scopes: [] }], idempotencyKeys: ['short'] });
+    expect(short.status).toBe(400);
+    expect(short.body.error.issues[0].path).toBe('body.idempotencyKeys.0');
+    expect(await countKeysNamed(t.client, 'uneven')).toBe(0);
   });
 
   it('two identical supplied keys in one batch: the first is created, the second is refused', async () => {

@@ -24,6 +24,22 @@ describe('the SDK client', () => {
     expect((await kw.keys.revoke(next.id)).status).toBe('revoked');
   });
 
+  it('creates keys in bulk, each answered on its own, and a retried batch makes no second key', async () => {
+    const items = [{ name: 'bulk-0', scopes: ['a:b'] }, { name: 'bulk-1', scopes: ['no spaces'] }, { name: 'bulk-2' }];
+    const idempotencyKeys = ['bulk-item-0000', 'bulk-item-0001', 'bulk-item-0002'];
+    const first = await t.client.keys.createBatch(items, { idempotencyKeys });
+    expect(first).toMatchObject({ created: 2, failed: 1 });
+    expect(first.items[1]).toMatchObject({ index: 1, status: 400, error: { code: 'KW_ERR_VALIDATION' } });
+    const again = await t.client.keys.createBatch(items, { idempotencyKeys });
+    expect(again.items.map((item) => ('key' in item ? item.key.id : item.status))).toEqual(
+      first.items.map((item) => ('key' in item ? item.key.id : item.status)),
+    );
+    expect(again.items.map((item) => 'key' in item && item.replayed)).toEqual([true, false, true]);
+    // Without keys of its own, every item still gets one, so the SDK's own retries are safe.
+    const plain = await t.client.keys.createBatch([{ name: 'bulk-plain' }]);
+    expect(plain.items[0]).toMatchObject({ status: 201, replayed: false, key: { name: 'bulk-plain' } });
+  });
+
   it('walks every page of keys as an async iterator', async () => {
     for (let i = 0; i < 5; i += 1) await t.client.keys.create({ name: `page-${i}` });
     const names: string[] = [];
