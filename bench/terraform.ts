@@ -15,7 +15,7 @@ import { NOOP_PROVIDER_SOURCE } from './noop-provider';
  * key_wo fed by N ephemeral keyward_key_material (on an engine with write-only arguments); and the
  * provider's start-up time, from spawn to the handshake line. Needs KEYWARD_ENGINES_BIN (or
  * TOFU_BIN) and a build.
- *   node dist/bench/terraform.js [--counts 1,10,100] [--warm-keys 300]
+ *   node dist/bench/terraform.js [--counts 1,10,100] [--warm-keys 300] [--rounds 5]
  */
 const counts = countsFromArguments();
 
@@ -92,40 +92,76 @@ async function timeConfiguration(kind: Kind, count: number, env: NodeJS.ProcessE
   }
 }
 
+/** `--rounds N`: each round starts its own server and times every configuration once; 1 by default. */
+function roundsFromArguments(): number {
+  const roundsArg = process.argv.indexOf('--rounds');
+  return roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
+}
+
+type Timing = Awaited<ReturnType<typeof timeConfiguration>>;
+
 async function main(): Promise<void> {
   const engine = /(OpenTofu|Terraform) v[\d.]+/.exec(
     execFileSync(tofuBinary(), ['version'], { encoding: 'utf8' }),
   )?.[0];
   // Write-only arguments and ephemeral resources arrived in OpenTofu 1.11.
   const writeOnly = !/^OpenTofu v1\.([0-9]|10)\./.test(engine ?? '');
-  await withKeywardServer('keyward-bench-tofu-', async (env) => {
-    const warm = warmKeysFromArguments();
+  const warm = warmKeysFromArguments();
+  const rounds = roundsFromArguments();
+  console.log(
+    `${engine}, Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}${rounds > 1 ? `, ${rounds} rounds (a new server each), medians` : ''}`,
+  );
+  console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
+  const timed = new Map<number, { builtIn: Timing; noop: Timing; keys: Timing; wo?: Timing }[]>(
+    counts.map((count) => [count, []]),
+  );
+  for (let round = 0; round < rounds; round += 1) {
+    await withKeywardServer('keyward-bench-tofu-', async (env) => {
+      for (const count of counts) {
+        const builtIn = await timeConfiguration('terraform_data', count, {});
+        const noop = await timeConfiguration('noop', count, {});
+        const keys = await timeConfiguration('keyward', count, env);
+        const wo = writeOnly ? await timeConfiguration('keyward_wo', count, env) : undefined;
+        timed.get(count)!.push({ builtIn, noop, keys, ...(wo ? { wo } : {}) });
+      }
+    });
+  }
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  const ratio = (value: number) => value.toFixed(2);
+  console.log(
+    '| keys | plan (s) | terraform_data plan (s) | ratio | no-op provider plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | no-op provider apply (s) | ratio | plan after apply (s) | terraform_data (s) | no-op provider (s) |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const count of counts) {
+    const runs = timed.get(count)!;
+    const of = (pick: (run: (typeof runs)[number]) => number) => median(runs.map(pick));
+    // Ratios are each round's own, then their median: the machine's speed drifts between rounds.
     console.log(
-      `${engine}, Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}`,
+      `| ${count} | ${seconds(of((r) => r.keys.plan))} | ${seconds(of((r) => r.builtIn.plan))} | ${ratio(of((r) => r.keys.plan / r.builtIn.plan))} | ${seconds(of((r) => r.noop.plan))} | ${ratio(of((r) => r.keys.plan / r.noop.plan))} | ${seconds(of((r) => r.keys.apply))} | ${seconds(of((r) => r.builtIn.apply))} | ${ratio(of((r) => r.keys.apply / r.builtIn.apply))} | ${seconds(of((r) => r.noop.apply))} | ${ratio(of((r) => r.keys.apply / r.noop.apply))} | ${seconds(of((r) => r.keys.replan))} | ${seconds(of((r) => r.builtIn.replan))} | ${seconds(of((r) => r.noop.replan))} |`,
     );
-    console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
-    console.log(
-      '| keys | plan (s) | terraform_data plan (s) | ratio | no-op provider plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | no-op provider apply (s) | ratio | plan after apply (s) | terraform_data (s) | no-op provider (s) |',
-    );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    const ratio = (of: number, to: number) => (of / to).toFixed(2);
-    for (const count of counts) {
-      const builtIn = await timeConfiguration('terraform_data', count, {});
-      const noop = await timeConfiguration('noop', count, {});
-      const keys = await timeConfiguration('keyward', count, env);
+  }
+  if (rounds > 1)
+    for (const count of counts)
       console.log(
-        `| ${count} | ${seconds(keys.plan)} | ${seconds(builtIn.plan)} | ${ratio(keys.plan, builtIn.plan)} | ${seconds(noop.plan)} | ${ratio(keys.plan, noop.plan)} | ${seconds(keys.apply)} | ${seconds(builtIn.apply)} | ${ratio(keys.apply, builtIn.apply)} | ${seconds(noop.apply)} | ${ratio(keys.apply, noop.apply)} | ${seconds(keys.replan)} | ${seconds(builtIn.replan)} | ${seconds(noop.replan)} |`,
+        `${count} keys, apply / no-op provider apply per round: ${timed
+          .get(count)!
+          .map((run) => ratio(run.keys.apply / run.noop.apply))
+          .join(', ')}`,
       );
-    }
-    if (!writeOnly) return;
-    console.log('\nwith key_wo from one ephemeral keyward_key_material per key:\n');
-    console.log('| keys | plan (s) | apply (s) | plan after apply (s) |');
-    console.log('|---:|---:|---:|---:|');
-    for (const count of counts) {
-      const keys = await timeConfiguration('keyward_wo', count, env);
-      console.log(`| ${count} | ${seconds(keys.plan)} | ${seconds(keys.apply)} | ${seconds(keys.replan)} |`);
-    }
-  });
+  if (!writeOnly) return;
+  console.log('\nwith key_wo from one ephemeral keyward_key_material per key:\n');
+  console.log('| keys | plan (s) | apply (s) | plan after apply (s) |');
+  console.log('|---:|---:|---:|---:|');
+  for (const count of counts) {
+    const runs = timed.get(count)!.map((run) => run.wo!);
+    console.log(
+      `| ${count} | ${seconds(median(runs.map((run) => run.plan)))} | ${seconds(median(runs.map((run) => run.apply)))} | ${seconds(median(runs.map((run) => run.replan)))} |`,
+    );
+  }
 }
 
 runBench(main);
