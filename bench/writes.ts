@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,10 @@ import { runBench, serve } from './iac-run';
  * Postgres, raw INSERTs of a comparable row (same width, one index, one audit-like row, committed
  * one per transaction) from as many connections, on the same database in the same run, as the
  * ceiling a key write could reach.
- *   node dist/bench/writes.js [--seconds 5] [--concurrency 1,10,32] [--database-url postgres://…] [--batch 1000]
+ *   node dist/bench/writes.js [--seconds 5] [--concurrency 1,10,32] [--database-url postgres://…] [--batch 1000] [--idempotent]
  * --batch also times POST /v1/keys:batch with that many items per call.
+ * --idempotent sends an Idempotency-Key with every create (and batch item), as the SDK and both
+ * providers always do.
  */
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 1) {
@@ -28,6 +30,7 @@ const seconds = Number(args.get('seconds') ?? 5);
 const concurrencies = (args.get('concurrency') ?? '1,10,32').split(',').map(Number);
 const databaseUrl = args.get('database-url');
 const batchSize = args.has('batch') ? Number(args.get('batch') || 1000) : 0;
+const idempotent = args.has('idempotent');
 
 interface Rate {
   perSecond: number;
@@ -72,7 +75,11 @@ async function createKey(url: string, rootKey: string): Promise<boolean> {
   serial += 1;
   const response = await fetch(`${url}/v1/keys`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${rootKey}`,
+      ...(idempotent ? { 'idempotency-key': randomUUID() } : {}),
+    },
     body: JSON.stringify({ name: `bench-${serial}`, scopes: ['contacts:read', 'email:send'] }),
   });
   await response.arrayBuffer();
@@ -87,7 +94,7 @@ async function createBatch(url: string, rootKey: string, size: number): Promise<
   const response = await fetch(`${url}/v1/keys:batch`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey}` },
-    body: JSON.stringify({ items }),
+    body: JSON.stringify(idempotent ? { items, idempotencyKeys: items.map(() => randomUUID()) } : { items }),
   });
   await response.arrayBuffer();
   return response.status === 200;
