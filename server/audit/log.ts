@@ -41,8 +41,8 @@ export async function appendAudit(trx: Db, actor: Actor, entry: AuditInput): Pro
 }
 
 /**
- * Appends entries, in the order given, to their workspaces' hash chains: one head lock per
- * workspace, one insert, one head update. The workspace row is the chain head; locking it orders
+ * Appends entries, in the order given, to their workspaces' hash chains: per workspace, one head
+ * lock, then its entries and its new head in one statement. The workspace row is the chain head; locking it orders
  * concurrent appends on real Postgres, and heads are locked in id order, so two batches that span
  * the same workspaces never wait for each other in a circle.
  */
@@ -88,28 +88,34 @@ export async function appendAuditEntries(
     head.hash = hash;
     return { id: `aud_${randomBytes(12).toString('base64url')}`, ...unsigned, hash };
   });
-  await trx
-    .insertInto('audit_log')
-    .values(
-      stored.map((entry) => ({
-        id: entry.id,
-        workspace_id: entry.workspaceId,
-        seq: entry.seq,
-        at: entry.at,
-        actor_key_id: entry.actorKeyId,
-        action: entry.action,
-        target_key_id: entry.targetKeyId,
-        changes: jsonb(entry.changes),
-        ip: entry.ip,
-        user_agent: entry.userAgent,
-        request_id: entry.requestId,
-        prev_hash: entry.prevHash,
-        hash: entry.hash,
-      })),
-    )
-    .execute();
+  // Each workspace's entries and its new head are written in one statement: one round trip to the
+  // store per workspace instead of two.
   for (const [workspaceId, head] of heads) {
     await trx
+      .with('appended', (db) =>
+        db
+          .insertInto('audit_log')
+          .values(
+            stored
+              .filter((entry) => entry.workspaceId === workspaceId)
+              .map((entry) => ({
+                id: entry.id,
+                workspace_id: entry.workspaceId,
+                seq: entry.seq,
+                at: entry.at,
+                actor_key_id: entry.actorKeyId,
+                action: entry.action,
+                target_key_id: entry.targetKeyId,
+                changes: jsonb(entry.changes),
+                ip: entry.ip,
+                user_agent: entry.userAgent,
+                request_id: entry.requestId,
+                prev_hash: entry.prevHash,
+                hash: entry.hash,
+              })),
+          )
+          .returning('id'),
+      )
       .updateTable('workspaces')
       .set({ audit_seq: head.seq, audit_head: head.hash })
       .where('id', '=', workspaceId)

@@ -60,20 +60,24 @@ export async function appendEvents(trx: Db, inputs: readonly EventInput[], now: 
       data: { ...data, actor: { rootKeyId: actor.rootKeyId, requestId: actor.requestId } },
     }),
   );
-  await trx
-    .insertInto('events')
-    .values(
-      envelopes.map((envelope) => ({
-        id: envelope.id,
-        workspace_id: envelope.workspaceId,
-        type: envelope.type,
-        occurred_at: now,
-        payload: maskSecrets(JSON.stringify(envelope)),
-      })),
-    )
-    .execute();
   const workspaceIds = [...new Set(envelopes.map((envelope) => envelope.workspaceId))];
+  // The events are stored, and the endpoints that want them read, in one statement: one round trip
+  // to the store instead of two, in every transaction that emits events.
   const endpoints = await trx
+    .with('stored', (db) =>
+      db
+        .insertInto('events')
+        .values(
+          envelopes.map((envelope) => ({
+            id: envelope.id,
+            workspace_id: envelope.workspaceId,
+            type: envelope.type,
+            occurred_at: now,
+            payload: maskSecrets(JSON.stringify(envelope)),
+          })),
+        )
+        .returning('id'),
+    )
     .selectFrom('webhook_endpoints')
     .select(['id', 'workspace_id', 'event_types'])
     .where('workspace_id', 'in', workspaceIds)
