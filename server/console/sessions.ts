@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { ManagementScope } from '../../schema';
 import type { Actor } from '../audit/log';
 import { KeywardError } from '../errors';
-import { type Origin, rateLimitedError } from '../http/auth';
+import { addressRefusedError, type Origin, rateLimitedError, scopeMissingError } from '../http/auth';
 import { effectiveStatus, type KeyRecord } from '../keys/record';
 import { findKey } from '../keys/repository';
 import type { Db } from '../store/database';
@@ -184,10 +184,8 @@ export class ConsoleSessions {
    */
   async admit(session: LiveSession, origin: Origin, scope: ManagementScope | null): Promise<Actor | KeywardError> {
     const { record } = session;
-    if (!compileAllowlist(record.ipAllowlist).allows(origin.ip ?? undefined))
-      return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
-    if (scope !== null && !compileScopes(record.scopes).allows([scope]))
-      return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
+    if (!compileAllowlist(record.ipAllowlist).allows(origin.ip ?? undefined)) return addressRefusedError();
+    if (scope !== null && !compileScopes(record.scopes).allows([scope])) return scopeMissingError(scope);
     if (record.rateLimit) {
       const now = this.#clock();
       const spent = await this.#verifier.spendRateLimit(record, now);

@@ -89,6 +89,16 @@ export function lockedOutError(until: Date, now: number): KeywardError {
   );
 }
 
+/** The answer to a root key used from an address its allowlist leaves out. */
+export function addressRefusedError(): KeywardError {
+  return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
+}
+
+/** The answer to a root key that lacks the scope a request needs. */
+export function scopeMissingError(scope: ManagementScope): KeywardError {
+  return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
+}
+
 /** The answer to a root key over its rate limit, to retry once its window resets. */
 export function rateLimitedError(outcome: VerifyOutcome, now: number): KeywardError {
   return new KeywardError('KW_ERR_RATE_LIMITED', 'the root key is over its rate limit', {
@@ -164,9 +174,9 @@ export function rootKeyAuthenticator(
           now,
         );
       case 'IP_NOT_ALLOWED':
-        return new KeywardError('KW_ERR_FORBIDDEN', 'the root key may not be used from this address');
+        return addressRefusedError();
       case 'INSUFFICIENT_SCOPE':
-        return new KeywardError('KW_ERR_FORBIDDEN', `the root key lacks the ${scope} scope`);
+        return scopeMissingError(scope!);
       case 'RATE_LIMITED':
         return rateLimitedError(outcome, now);
       default:
