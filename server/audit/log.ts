@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { type AuditAction, type AuditEntry, type AuditOrder, auditEntryHash } from '../../schema';
-import { KeywardError } from '../errors';
 import { appendEvent } from '../events/outbox';
 import { maskSecrets } from '../keys/format';
 import type { Db } from '../store/database';
-import { jsonb } from '../store/sql';
+import { foreignCursorError, jsonb } from '../store/sql';
 import { operatorWorkspaceId } from '../workspaces/repository';
 
 /** Who did something, as every management request carries it. */
@@ -142,8 +141,7 @@ export async function listAudit(
   if (query.action) select = select.where('action', '=', query.action);
   if (query.cursor !== undefined) {
     const after = /^\d{1,10}$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
-    if (!Number.isSafeInteger(after))
-      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!Number.isSafeInteger(after)) throw foreignCursorError();
     // A cursor is the last seq of the page before, in either direction.
     select = select.where('seq', newestFirst ? '<' : '>', after);
   }

@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Call, ListCallsQuery } from '../../schema';
-import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
-import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
+import { decodeCursor, encodeCursor, foreignCursorError, jsonb } from '../store/sql';
 import {
   type CallRecord,
   decodeSegment,
@@ -129,8 +128,7 @@ export async function listCalls(
     const position = decodeCursor(query.cursor, 2);
     const at = position ? Date.parse(String(position[0])) : NaN;
     const id = position ? Number(position[1]) : NaN;
-    if (!Number.isFinite(at) || !Number.isSafeInteger(id) || id < 0)
-      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!Number.isFinite(at) || !Number.isSafeInteger(id) || id < 0) throw foreignCursorError();
     after = { at, id };
   }
   const since = query.since ? Date.parse(query.since) : null;

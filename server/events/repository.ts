@@ -1,9 +1,8 @@
 import { type Selectable, sql } from 'kysely';
 import type { DeliveryAttempt, DeliveryStatus, EventType, ListDeliveriesQuery, WebhookDelivery } from '../../schema';
-import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { WebhookEndpointsTable } from '../store/schema';
-import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
+import { decodeCursor, encodeCursor, foreignCursorError, jsonb } from '../store/sql';
 
 /** A stored endpoint, secrets still sealed. */
 export interface EndpointRecord {
@@ -322,8 +321,7 @@ export async function listDeliveries(
   if (query.status) select = select.where('d.status', '=', query.status);
   if (query.cursor !== undefined) {
     const position = decodeCursor(query.cursor, 2);
-    if (!position || typeof position[0] !== 'string' || typeof position[1] !== 'string')
-      throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!position || typeof position[0] !== 'string' || typeof position[1] !== 'string') throw foreignCursorError();
     const [at, id] = position as [string, string];
     select = select.where((eb) =>
       eb.or([

@@ -7,10 +7,9 @@ import {
   type SnakeCase,
   snakeCase,
 } from '../../schema';
-import { KeywardError } from '../errors';
 import type { Db } from '../store/database';
 import type { KeysTable } from '../store/schema';
-import { decodeCursor, encodeCursor, jsonb } from '../store/sql';
+import { decodeCursor, encodeCursor, foreignCursorError, jsonb } from '../store/sql';
 import type { KeyRecord } from './record';
 
 /** Fields a key service may write. */
@@ -149,7 +148,7 @@ export async function listKeys(
   }
   if (query.cursor) {
     const position = decodeCursor(query.cursor, 2);
-    if (!position) throw KeywardError.invalidField('query.cursor', 'is not a cursor this server issued');
+    if (!position) throw foreignCursorError();
     const [createdAt, id] = position as [string, string];
     select = select.where(sql<boolean>`(created_at, id) > (${new Date(createdAt)}, ${id})`);
   }

@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { KeywardError } from '../errors';
 
 /** A JSON value as a jsonb parameter. Sent as text and cast, so pg and PGlite encode it the same way. */
 export function jsonb(value: unknown): RawBuilder<string> {
@@ -20,4 +21,9 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   } catch {
     return null;
   }
+}
+
+/** The answer to a cursor this server did not issue, named as the route's other query errors are. */
+export function foreignCursorError(): KeywardError {
+  return KeywardError.invalidField('querystring.cursor', 'is not a cursor this server issued');
 }

@@ -66,7 +66,7 @@ describe('keys API: bad input and wrong states', () => {
     const get = (path: string) => raw(t.url, 'GET', path, { rootKey: t.rootKey });
     expect((await get('/v1/keys?limit=0')).body.error.issues[0].path).toBe('querystring.limit');
     expect((await get('/v1/keys?status=dead')).body.error.issues[0].path).toBe('querystring.status');
-    expect((await get('/v1/keys?cursor=garbage')).body.error.issues[0].path).toBe('query.cursor');
+    expect((await get('/v1/keys?cursor=garbage')).body.error.issues[0].path).toBe('querystring.cursor');
     expect((await get('/v1/keys?rotationDue=maybe')).status).toBe(400);
     expect((await get('/v1/keys?bogus=1')).status).toBe(400);
     expect((await get('/v1/calls?since=yesterday')).status).toBe(400);
