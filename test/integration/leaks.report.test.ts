@@ -1,5 +1,6 @@
 import { KeywardNotFoundError, KeywardValidationError } from '../../sdk';
 import { raw, startTestServer, type TestServer } from '../support/harness';
+import { withWrongChecksum } from '../support/keys';
 import { runCli } from '../support/process';
 
 /*
@@ -90,7 +91,7 @@ describe('POST /v1/leaks: an owner reports a key they exposed', () => {
 
   it('answers 400 naming the field for a report that is not one key and a place', async () => {
     const key = await t.client.keys.create({ name: 'bad reports' });
-    const typo = `${key.key.slice(0, -1)}${key.key.endsWith('a') ? 'b' : 'a'}`;
+    const typo = withWrongChecksum(key.key);
     const cases: [unknown, string][] = [
       [{}, 'body.key'],
       [{ key: key.key, keyId: key.id }, 'body.keyId'],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signatureHeaders } from '../../sdk';
 import { raw, startTestServer, type TestServer } from '../support/harness';
+import { withWrongChecksum } from '../support/keys';
 
 /*
  * A full run with logging at its most verbose, collecting every secret it handles (keys, root
@@ -44,7 +45,7 @@ describe('no secret in logs, errors, audit entries or metrics', () => {
     // Verifications of every kind, with the key in the body.
     for (const ip of ['10.1.2.3', '192.0.2.1', undefined])
       await kw.client.verify({ key: plain.key, scopes: ['contacts:read'], ...(ip ? { ip } : {}) });
-    await kw.client.verify({ key: `${plain.key.slice(0, -1)}x` });
+    await kw.client.verify({ key: withWrongChecksum(plain.key) });
     await kw.client.verify({ key: signing.key, scopes: ['contacts:export'] });
     const url = 'https://api.example.com/contacts/export';
     const headers = signatureHeaders(

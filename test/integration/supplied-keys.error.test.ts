@@ -1,5 +1,6 @@
 import { generateKey, Keyward } from '../../sdk';
 import { raw, startTestServer, type TestServer } from '../support/harness';
+import { withWrongChecksum } from '../support/keys';
 
 /* A supplied key keyward would not have made, or one already in use, is refused and nothing is stored. */
 describe('caller-supplied keys: refused input', () => {
@@ -34,7 +35,7 @@ describe('caller-supplied keys: refused input', () => {
     ['not a key', 'hello', /must be a keyward key/],
     ['a root-key prefix', generateKey().replace('kw_live_', 'kw_root_'), /must start with kw_live_/],
     ['the other environment', generateKey({ environment: 'test' }), /must start with kw_live_/],
-    ['a wrong checksum', `${generateKey().slice(0, -1)}0`, /checksum/],
+    ['a wrong checksum', withWrongChecksum(generateKey()), /checksum/],
     ['a body of 43 z (above 256 bits)', withBody('live', 'z'.repeat(43)), /checksum|256 bits/],
     ['an over-long value', 'k'.repeat(101), /100/],
   ])('refuses %s with a 400 naming body.key, and stores nothing', async (_label, key, reason) => {
