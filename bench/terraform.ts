@@ -6,6 +6,7 @@ import { mirrorCliConfig, terraformPlatform } from '../provider/terraform/instal
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
 import { countsFromArguments, root, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
 import { NOOP_PROVIDER_SOURCE } from './noop-provider';
+import { median } from './stats';
 
 /*
  * bench/terraform: wall time of `tofu plan` and `tofu apply` for N = 1, 10, 100 keyward_api_key
@@ -126,11 +127,6 @@ async function main(): Promise<void> {
       }
     });
   }
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
   const ratio = (value: number) => value.toFixed(2);
   console.log(
     '| keys | plan (s) | terraform_data plan (s) | ratio | no-op provider plan (s) | ratio | apply (s) | terraform_data apply (s) | ratio | no-op provider apply (s) | ratio | plan after apply (s) | terraform_data (s) | no-op provider (s) |',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Keyward } from '../sdk';
 import { cpuSeconds } from './cpu';
+import { median } from './stats';
 
 /*
  * bench/verify: verifications per second and p50/p99 latency of POST /v1/verify for a cached key,
@@ -185,11 +186,6 @@ async function main(): Promise<void> {
   const k = summary(measured.keyward);
   const b = summary(measured.bare);
   const f = summary(measured.floor);
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((x, y) => x - y);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
   const perRound = measured.keyward.map((run, round) => run.rps / measured.bare[round]!.rps);
   const floorPerRound = measured.floor.map((run, round) => run.rps / measured.bare[round]!.rps);
   const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
