@@ -376,7 +376,6 @@ export const CreateKeyBatchBodySchema = z
     message: 'must have one entry (a key or null) per item',
   })
   .meta({ id: 'CreateKeyBatchRequest' });
-export type CreateKeyBatchBody = z.infer<typeof CreateKeyBatchBodySchema>;
 
 /** One item's answer in a batch: its key (status 201) or its error, at its index in the request. */
 export const KeyBatchItemResultSchema = z.union([

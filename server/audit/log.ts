@@ -41,9 +41,9 @@ export async function appendAudit(trx: Db, actor: Actor, entry: AuditInput): Pro
 
 /**
  * Appends entries, in the order given, to their workspaces' hash chains: per workspace, one head
- * lock, then its entries and its new head in one statement. The workspace row is the chain head; locking it orders
- * concurrent appends on real Postgres, and heads are locked in id order, so two batches that span
- * the same workspaces never wait for each other in a circle.
+ * lock, then its entries and its new head in one statement. The workspace row is the chain head;
+ * locking it orders concurrent appends on real Postgres, and heads are locked in id order, so two
+ * batches that span the same workspaces never wait for each other in a circle.
  */
 export async function appendAuditEntries(
   trx: Db,
