@@ -68,7 +68,8 @@ function requestIdFor(headers: IncomingHttpHeaders): string {
   // A key is shaped like a safe id; it must never become one, as ids are logged and audited.
   if (typeof given === 'string' && REQUEST_ID.test(given) && !given.includes('kw_')) return given;
   requestCounter += 1;
-  return `req_${requestIdPrefix}${requestCounter.toString(36)}`;
+  // Decimal: a number in another radix is written by a slower, general routine.
+  return `req_${requestIdPrefix}${requestCounter}`;
 }
 
 /** Builds the HTTP app: every route, the OpenAPI document at /openapi.json and docs at /docs. */

@@ -49,19 +49,26 @@ function scopeList(scope: ManagementScope): readonly ManagementScope[] {
 /** The verdict on a root key: the actor it makes, or the error to answer. */
 export type Authentication = Actor | KeywardError;
 
+/** The bearer token of an Authorization header, and its keyFingerprint(). */
+export interface PresentedRootKey {
+  token: string;
+  fingerprint: string;
+}
+
 /** Authenticates root keys: authenticate() for one request, authenticateCached() for the same verdict from memory alone. */
 export interface RootKeyAuthenticator {
   /**
    * Authenticates from memory alone, exactly as authenticate() would: the verdict, or undefined
    * when the store must be asked (then call authenticate()). Nothing is counted when it returns
-   * undefined. `fingerprint` is keyFingerprint() of the bearer token, when the caller has it.
+   * undefined. `presented` is the bearer token of `authorization` and its keyFingerprint(), when
+   * the caller has them.
    */
   authenticateCached(
     authorization: string | undefined,
     origin: Origin,
     scope: ManagementScope,
     now: number,
-    fingerprint?: string,
+    presented?: PresentedRootKey,
   ): Authentication | undefined;
   /**
    * Authenticates one request: the root key in `Authorization: Bearer` must be valid and hold
@@ -124,9 +131,15 @@ export function rootKeyAuthenticator(
     return error;
   };
   /** The bearer token to verify, or the error that ends the request first: the source locked out, or no token. */
-  const presented = (authorization: string | undefined, origin: Origin, now: number): string | KeywardError => {
+  const presented = (
+    authorization: string | undefined,
+    origin: Origin,
+    now: number,
+    known?: PresentedRootKey,
+  ): string | KeywardError => {
     const until = bruteForce.lockedOut(origin.ip, now);
     if (until) return lockedOutError(until, now);
+    if (known !== undefined) return known.token;
     const token = authorization === undefined ? null : bearerToken(authorization);
     if (token !== null) return token;
     return failed(
@@ -184,10 +197,10 @@ export function rootKeyAuthenticator(
     }
   };
   return {
-    authenticateCached(authorization, origin, scope, now, fingerprint) {
-      const token = presented(authorization, origin, now);
+    authenticateCached(authorization, origin, scope, now, known) {
+      const token = presented(authorization, origin, now, known);
       if (typeof token !== 'string') return token;
-      const outcome = verifier.verifyCached(input(token, origin, scope), now, fingerprint);
+      const outcome = verifier.verifyCached(input(token, origin, scope), now, known?.fingerprint);
       return outcome === undefined ? undefined : admit(origin, scope, outcome, now);
     },
     async authenticate(authorization, origin, scope, now = Date.now()) {

@@ -192,4 +192,21 @@ describe('the fast acceptor for zod schemas', () => {
       { numRuns: 500 },
     );
   });
+
+  it('never says yes to a value holding a key that secure-json-parse refuses, which the lane relies on', () => {
+    const { z } = require('zod') as typeof import('zod');
+    // As a body carries them: JSON.parse makes "__proto__" an own key.
+    const fields = ['"__proto__":{"prototype":{"admin":"yes"}}', '"constructor":{"prototype":{"admin":"yes"}}'];
+    const body = JSON.stringify(validBody).slice(0, -1);
+    for (const field of fields) expect(accepts(JSON.parse(`${body},${field}}`))).toBe(false);
+    // Even a schema that names such a key as a field of its own is never taken without zod.
+    const inner = z.strictObject({ prototype: z.strictObject({ admin: z.string() }) }).optional();
+    for (const [name, field] of [
+      ['__proto__', fields[0]],
+      ['constructor', fields[1]],
+    ] as const) {
+      const shaped = compileAcceptor(z.strictObject({ [name]: inner }));
+      expect(shaped(JSON.parse(`{${field}}`))).toBe(false);
+    }
+  });
 });

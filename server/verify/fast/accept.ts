@@ -7,7 +7,9 @@ import type { $ZodCheck, $ZodType } from 'zod/v4/core';
  * The walk covers the structure (strict objects, optional fields, arrays, strings); every check
  * on a value (lengths, patterns, refinements) is run by calling zod's own check on it, so the
  * rules stay zod's. Anything else in a schema (defaults, transforms, coercion, unions, other
- * types, checks that rewrite the value) is never accepted here and always goes to zod.
+ * types, checks that rewrite the value) is never accepted here and always goes to zod. An
+ * accepted value holds only its schema's own keys, never `__proto__` or `constructor`: the lane
+ * relies on that to take a body from plain JSON.parse (./body.ts).
  * Why: on the verify hot path, zod's general machinery (a payload and an issue list per field,
  * dispatch through every schema instance) was a large share of keyward's own work per
  * verification (docs/benchmarks.md). The verify lane (./lane.ts) is its only user.
@@ -77,6 +79,9 @@ class Program {
       case 'object': {
         // Only strict objects: one that strips unknown keys returns a different object.
         if ((def.catchall as $ZodType | undefined)?._zod.def.type !== 'never') return REJECT;
+        // Nor one with a key secure-json-parse refuses: an accepted body never holds one (see above).
+        if (Object.hasOwn(def.shape as object, '__proto__') || Object.hasOwn(def.shape as object, 'constructor'))
+          return REJECT;
         // A field never accepted here rejects the object only when the field's value is checked.
         const fields = Object.entries(def.shape as Record<string, $ZodType>).map(
           ([key, field]) => `if (!${this.node(field)}(v[${JSON.stringify(key)}])) return false;`,

@@ -15,6 +15,16 @@ export function isJsonType(header: string | undefined): boolean {
   return header === 'application/json' || (header !== undefined && JSON_TYPE.test(header));
 }
 
+/** Whether plain JSON.parse reads a text as readJson does: it has no BOM, backslash, `__proto__` or `constructor`. */
+export function parsesPlainly(text: string): boolean {
+  return (
+    text.charCodeAt(0) !== 0xfeff &&
+    !text.includes('\\') &&
+    !text.includes('__proto__') &&
+    !text.includes('constructor')
+  );
+}
+
 /**
  * Parses a JSON body, refusing poisoned prototypes (`__proto__`, `constructor.prototype`) as
  * fastify's own parser does: its value, or KW_ERR_BAD_JSON. secure-json-parse scans the whole
@@ -23,13 +33,7 @@ export function isJsonType(header: string | undefined): boolean {
  */
 export function readJson(text: string): unknown {
   try {
-    if (
-      text.charCodeAt(0) !== 0xfeff &&
-      !text.includes('\\') &&
-      !text.includes('__proto__') &&
-      !text.includes('constructor')
-    )
-      return JSON.parse(text);
+    if (parsesPlainly(text)) return JSON.parse(text);
     return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch {
     return new KeywardError('KW_ERR_BAD_JSON');

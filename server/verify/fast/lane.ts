@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { type VerifyRequest, VerifyRequestSchema } from '../../../schema';
 import { KeywardError } from '../../errors';
-import { type Authentication, type RootKeyAuthenticator, userAgentOf } from '../../http/auth';
+import { type Authentication, type PresentedRootKey, type RootKeyAuthenticator, userAgentOf } from '../../http/auth';
 import { toErrorBody } from '../../http/errors';
 import { maskSecrets } from '../../keys/format';
 import { keyFingerprint } from '../pipeline';
@@ -15,7 +15,7 @@ import { compileAcceptor } from './accept';
 import type { ClientAddresses } from './address';
 import { answerJson } from './answers';
 import { bearerToken } from './bearer';
-import { isJsonType, readJson } from './body';
+import { isJsonType, parsesPlainly, readJson } from './body';
 import type { RouteMetrics } from './metrics';
 
 /*
@@ -74,21 +74,22 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   let open = true;
 
   /**
-   * Per connection, the last Authorization header and its token's fingerprint. A gateway sends the
-   * same root key on every request of a keep-alive connection; it then pays the SHA-256 once per
-   * connection, not per request. The header is held only while the connection lives, and the
-   * fingerprint still goes through the verifier's cache, so expiry and invalidation apply as before.
+   * Per connection, the last Authorization header, its token and the token's fingerprint. A gateway
+   * sends the same root key on every request of a keep-alive connection; it then reads the header
+   * and pays the SHA-256 once per connection, not per request. The header is held only while the
+   * connection lives, and the fingerprint still goes through the verifier's cache, so expiry and
+   * invalidation apply as before.
    */
-  const presented = new WeakMap<Socket, { authorization: string; fingerprint: string }>();
-  const fingerprintOf = (socket: Socket, authorization: string | undefined): string | undefined => {
+  const presented = new WeakMap<Socket, { authorization: string; key: PresentedRootKey }>();
+  const presentedKey = (socket: Socket, authorization: string | undefined): PresentedRootKey | undefined => {
     if (authorization === undefined) return undefined;
     const memo = presented.get(socket);
-    if (memo !== undefined && memo.authorization === authorization) return memo.fingerprint;
+    if (memo !== undefined && memo.authorization === authorization) return memo.key;
     const token = bearerToken(authorization);
     if (token === null) return undefined;
-    const fingerprint = keyFingerprint(token);
-    presented.set(socket, { authorization, fingerprint });
-    return fingerprint;
+    const key = { token, fingerprint: keyFingerprint(token) };
+    presented.set(socket, { authorization, key });
+    return key;
   };
 
   // At debug and trace, one line per request, with the fields fastify's two request lines carry;
@@ -141,12 +142,20 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
   // Each step is tried from memory first (its *Cached function); only when that has no answer is
   // the plain async step run. A cached key is thus answered without a promise.
   const handle = (exchange: Exchange, text: string) => {
-    const parsed = readJson(text);
-    if (parsed instanceof KeywardError) return fail(exchange, parsed);
+    let plain: unknown;
+    try {
+      plain = JSON.parse(text);
+    } catch {
+      // JSON.parse never returns undefined: here it means "not parsed", and readJson answers.
+    }
     let body: VerifyRequest;
-    // A body the schema accepts unchanged is taken as it is; anything else gets zod's own answer.
-    if (acceptsBody(parsed)) body = parsed as VerifyRequest;
+    // A body the schema accepts unchanged is taken as it is. It holds only the schema's own keys,
+    // none that readJson refuses (./accept.ts), so readJson would give the same value: its scans
+    // of the text are left out. Anything else is read by readJson and gets zod's own answer.
+    if (plain !== undefined && acceptsBody(plain)) body = plain as VerifyRequest;
     else {
+      const parsed = plain !== undefined && parsesPlainly(text) ? plain : readJson(text);
+      if (parsed instanceof KeywardError) return fail(exchange, parsed);
       const validated = validateBody(parsed) as { value?: VerifyRequest; error?: unknown[] };
       if (validated.error)
         return fail(exchange, { validation: validated.error, validationContext: 'body', statusCode: 400 });
@@ -161,8 +170,13 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     const authorization = request.headers.authorization;
     // One reading of the wall clock serves the root key's checks and the verification.
     const now = Date.now();
-    const fingerprint = fingerprintOf(request.socket, authorization);
-    const verdict = authenticator.authenticateCached(authorization, origin, 'verify', now, fingerprint);
+    const verdict = authenticator.authenticateCached(
+      authorization,
+      origin,
+      'verify',
+      now,
+      presentedKey(request.socket, authorization),
+    );
     if (verdict !== undefined) return authenticated(exchange, now, body, verdict);
     authenticator.authenticate(authorization, origin, 'verify', now).then(
       (settled) => authenticated(exchange, now, body, settled),
