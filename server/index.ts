@@ -190,6 +190,7 @@ export async function startServer(
     const metrics = createMetrics({
       oldestPendingSeconds: () => dispatcher?.oldestPendingSeconds() ?? Promise.resolve(0),
       ...(store.busySeconds ? { storeBusySeconds: store.busySeconds } : {}),
+      verifyStoreReads: () => verifier.storeReads,
     });
     stopCountingEvents = onEnqueued((type) => metrics.eventsEnqueued.inc({ type }));
     const bruteForce = new BruteForceGuard(config);

@@ -156,6 +156,8 @@ export interface MetricSources {
   oldestPendingSeconds?: () => Promise<number>;
   /** Seconds the embedded store's thread has spent working since it started (PGlite only). */
   storeBusySeconds?: () => number;
+  /** Keys the verifier has read from the store because its cache did not hold them. */
+  verifyStoreReads?: () => number;
 }
 
 /**
@@ -220,6 +222,14 @@ export function createMetrics(sources: MetricSources = {}) {
       registers: [registry],
       collect() {
         if (sources.storeBusySeconds) this.set(sources.storeBusySeconds());
+      },
+    }),
+    verifyStoreReads: new Gauge({
+      name: 'keyward_verify_store_reads_total',
+      help: 'Keys read from the store because the verify cache did not hold them; concurrent misses of one key share a read',
+      registers: [registry],
+      collect() {
+        if (sources.verifyStoreReads) this.set(sources.verifyStoreReads());
       },
     }),
     webhookOldestPending: new Gauge({

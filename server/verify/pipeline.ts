@@ -151,6 +151,17 @@ export class Verifier {
   readonly #clusterLimiter: ClusterRateLimiter | undefined;
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
   #epoch = 0;
+  /**
+   * Reads of the store under way, per cache and cache key. The requests that miss one key at once
+   * (its first use, or its entry's expiry under load) share one read instead of each making its
+   * own. Emptied with every epoch, so a request after a change never waits on a read from before it.
+   */
+  readonly #loads = new Map<
+    LRUCache<string, CachedKey | typeof UNKNOWN>,
+    Map<string, Promise<CachedKey | typeof UNKNOWN>>
+  >();
+  /** Keys read from the store because the cache did not hold them. */
+  #reads = 0;
 
   constructor(db: Db, pepper: Pepper, masterKey: MasterKey, options: VerifierOptions) {
     this.#db = db;
@@ -167,6 +178,12 @@ export class Verifier {
     });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
     this.#unknownFingerprints = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
+    this.#loads.set(this.#cache, new Map()).set(this.#byId, new Map());
+  }
+
+  /** How many keys have been read from the store because the cache did not hold them. */
+  get storeReads(): number {
+    return this.#reads;
   }
 
   /**
@@ -258,7 +275,7 @@ export class Verifier {
 
   /** Drops a key from the cache at once; key services call it after every change to a key. */
   forget(secretHash: string): void {
-    this.#epoch += 1;
+    this.#newEpoch();
     const cacheKey = this.#fingerprints.get(secretHash) ?? this.#unknownFingerprints.get(secretHash);
     if (cacheKey !== undefined) this.#cache.delete(cacheKey);
     this.#unknownFingerprints.delete(secretHash);
@@ -268,7 +285,7 @@ export class Verifier {
 
   /** Drops every cached key: the cluster listener was away and cannot know what changed meanwhile. */
   forgetAll(): void {
-    this.#epoch += 1;
+    this.#newEpoch();
     this.#cache.clear();
     this.#fingerprints.clear();
     this.#unknownFingerprints.clear();
@@ -281,17 +298,37 @@ export class Verifier {
     this.#clusterLimiter?.sweep(now);
   }
 
-  /** Reads a key from the store and caches it compiled, unless a forget() ran meanwhile. */
-  async #loadInto(
+  /** Starts a new epoch: loads under way may not cache what they read, and no request joins them. */
+  #newEpoch(): void {
+    this.#epoch += 1;
+    for (const loads of this.#loads.values()) loads.clear();
+  }
+
+  /**
+   * Reads a key from the store and caches it compiled, unless a forget() ran meanwhile; a read of
+   * the same key under way in this epoch is shared.
+   */
+  #loadInto(
     cache: LRUCache<string, CachedKey | typeof UNKNOWN>,
     cacheKey: string,
     find: () => Promise<KeyRecord | null>,
   ): Promise<CachedKey | typeof UNKNOWN> {
+    const loads = this.#loads.get(cache)!;
+    const underway = loads.get(cacheKey);
+    if (underway !== undefined) return underway;
     const epoch = this.#epoch;
-    const record = await find();
-    const entry = record ? this.#compile(record) : UNKNOWN;
-    if (epoch === this.#epoch) cache.set(cacheKey, entry);
-    return entry;
+    this.#reads += 1;
+    const load = find().then((record) => {
+      const entry = record ? this.#compile(record) : UNKNOWN;
+      if (epoch === this.#epoch) cache.set(cacheKey, entry);
+      return entry;
+    });
+    loads.set(cacheKey, load);
+    const settled = () => {
+      if (loads.get(cacheKey) === load) loads.delete(cacheKey);
+    };
+    load.then(settled, settled);
+    return load;
   }
 
   /** What the checks need of a key, worked out once per cached key. */

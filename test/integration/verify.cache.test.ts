@@ -1,0 +1,54 @@
+import { raw, startTestServer, type TestServer } from '../support/harness';
+
+/*
+ * A gateway verifies many requests for one key at the same moment: the key's first use, or the
+ * moment its cache entry expires under load. The server reads the key from the store once for
+ * all of them, and every request gets the same answer.
+ */
+describe('verify: concurrent requests for a key the cache does not hold', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => t.close());
+
+  const storeReads = async () => {
+    const metrics = (await raw(t.url, 'GET', '/metrics')).body as string;
+    return Number(/^keyward_verify_store_reads_total (\d+)$/m.exec(metrics)?.[1]);
+  };
+
+  it('share one read of the store, and all answer as one request would', async () => {
+    // Forty connections opened and kept alive first, so the forty requests below arrive together.
+    const warm = await t.client.keys.create({ name: 'warm' });
+    await Promise.all(Array.from({ length: 40 }, () => t.client.verify({ key: warm.key })));
+
+    const key = await t.client.keys.create({ name: 'burst', scopes: ['contacts:read'] });
+    const before = await storeReads();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => t.client.verify({ key: key.key, scopes: ['contacts:read'] })),
+    );
+    expect(await storeReads()).toBe(before + 1);
+    for (const answer of answers) expect(answer).toMatchObject({ valid: true, code: 'VALID', keyId: key.id });
+  });
+
+  it('read an unknown key once too, and answer NOT_FOUND to each', async () => {
+    const other = await startTestServer();
+    const foreign = await other.client.keys.create({ name: 'elsewhere' });
+    await other.close();
+    const before = await storeReads();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => t.client.verify({ key: foreign.key })));
+    expect(await storeReads()).toBe(before + 1);
+    for (const answer of answers) expect(answer).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+  });
+
+  it('see a change to the key at once, right after a burst of first reads', async () => {
+    const key = await t.client.keys.create({ name: 'suspended-mid-burst' });
+    const burst = Promise.all(Array.from({ length: 20 }, () => t.client.verify({ key: key.key })));
+    await t.client.keys.suspend(key.id);
+    // Whatever the burst saw, every verification sent after the suspension was acknowledged sees
+    // it, even while reads the burst started may still be under way.
+    const after = await Promise.all(Array.from({ length: 20 }, () => t.client.verify({ key: key.key })));
+    await burst;
+    for (const answer of after) expect(answer).toMatchObject({ valid: false, code: 'SUSPENDED' });
+  });
+});
