@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { Keyward } from '../sdk';
 import { runBench, serve } from './iac-run';
+import { benchOptions } from './options';
 
 /*
  * bench/cluster: replicas of keyward on one Postgres, each its own process.
@@ -19,13 +20,11 @@ import { runBench, serve } from './iac-run';
  *    absolute figures only compare within the run.
  *   node dist/bench/cluster.js --database-url postgres://… [--replicas 3] [--changes 200] [--seconds 3]
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const adminUrl = args.get('database-url') ?? process.env.KEYWARD_TEST_DATABASE_URL;
-const replicaCount = Number(args.get('replicas') ?? 3);
-const changes = Number(args.get('changes') ?? 200);
-const seconds = Number(args.get('seconds') ?? 3);
+const options = benchOptions({ 'database-url': 'value', replicas: 'value', changes: 'value', seconds: 'value' });
+const adminUrl = options.text('database-url') ?? process.env.KEYWARD_TEST_DATABASE_URL;
+const replicaCount = options.number('replicas', 3);
+const changes = options.number('changes', 200);
+const seconds = options.number('seconds', 3);
 
 interface Replica {
   child: ChildProcess;

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { Keyward } from '../sdk';
 import { cpuSeconds } from './cpu';
 import { runBench, serve } from './iac-run';
+import { benchOptions } from './options';
 
 /*
  * bench/events: webhook delivery from a real `keyward serve` process to a receiver in this process.
@@ -28,17 +29,24 @@ import { runBench, serve } from './iac-run';
  *   node dist/bench/events.js [--database-url postgres://…] [--changes 500] [--workers 4]
  *     [--backlog 2000] [--dispatch-interval-ms 1000] [--seconds 3] [--rounds 6] [--change-rate 20]
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const adminUrl = args.get('database-url');
-const changes = Number(args.get('changes') ?? 500);
-const workers = Number(args.get('workers') ?? 4);
-const backlog = Number(args.get('backlog') ?? 2000);
-const dispatchIntervalMs = Number(args.get('dispatch-interval-ms') ?? 1000);
-const seconds = Number(args.get('seconds') ?? 3);
-const rounds = Number(args.get('rounds') ?? 6);
-const changeRate = Number(args.get('change-rate') ?? 20);
+const options = benchOptions({
+  'database-url': 'value',
+  changes: 'value',
+  workers: 'value',
+  backlog: 'value',
+  'dispatch-interval-ms': 'value',
+  seconds: 'value',
+  rounds: 'value',
+  'change-rate': 'value',
+});
+const adminUrl = options.text('database-url');
+const changes = options.number('changes', 500);
+const workers = options.number('workers', 4);
+const backlog = options.number('backlog', 2000);
+const dispatchIntervalMs = options.number('dispatch-interval-ms', 1000);
+const seconds = options.number('seconds', 3);
+const rounds = options.number('rounds', 6);
+const changeRate = options.number('change-rate', 20);
 
 /** Every event the receiver got: its id, the key name the change set, and when it arrived. */
 interface Arrival {

@@ -3,28 +3,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyward } from '../sdk';
+import { benchOptions } from './options';
 
 /*
- * What bench/pulumi and bench/terraform share: the resource counts to time, a real `keyward serve`
+ * What bench/pulumi and bench/terraform share: their flags, a real `keyward serve`
  * on a fresh data dir for the engine to talk to, and how a table cell prints.
  */
 
 /** The repository's root, from dist/bench. */
 export const root = join(__dirname, '..', '..');
 
-/** The resource counts given as `--counts 1,10,100` on the command line; those three by default. */
-export function countsFromArguments(): number[] {
-  const countsArg = process.argv.indexOf('--counts');
-  return (countsArg > 0 ? process.argv[countsArg + 1]! : '1,10,100').split(',').map(Number);
-}
-
 /**
- * `--warm-keys N`: keys to create and retire over HTTP before timing, so the engines meet a server
- * whose create path has run as a long-running service's has; 0 (a freshly started server) by default.
+ * The flags bench/pulumi and bench/terraform share: `--counts 1,10,100`, the resource counts to
+ * time (those three by default), and `--warm-keys N`, keys to create and retire over HTTP before
+ * timing, so the engines meet a server whose create path has run as a long-running service's has
+ * (0, a freshly started server, by default). `extra` names a bench's own flags.
  */
-export function warmKeysFromArguments(): number {
-  const warmArg = process.argv.indexOf('--warm-keys');
-  return warmArg > 0 ? Number(process.argv[warmArg + 1]) : 0;
+export function iacOptions<F extends Record<string, 'value' | 'switch'>>(extra: F) {
+  const options = benchOptions({ counts: 'value', 'warm-keys': 'value', ...extra });
+  return { options, counts: options.numbers('counts', [1, 10, 100]), warmKeys: options.number('warm-keys', 0) };
 }
 
 /** Milliseconds as seconds with one decimal, as the tables print them. */
@@ -39,18 +36,19 @@ export type KeywardEnv = {
 };
 
 /**
- * Starts `keyward serve` on a fresh data dir (prefix `dataDirPrefix`), runs `measure` with the
- * environment that reaches it, then stops the server and removes the data dir.
+ * Starts `keyward serve` on a fresh data dir (prefix `dataDirPrefix`), warms it with `warmKeys`
+ * keys (see iacOptions), runs `measure` with the environment that reaches it, then stops the
+ * server and removes the data dir.
  */
 export async function withKeywardServer(
   dataDirPrefix: string,
+  warmKeys: number,
   measure: (env: KeywardEnv) => Promise<void>,
 ): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
   const server = await serve(dataDir);
   const rootKey = readFileSync(join(dataDir, 'root-key'), 'utf8').trim();
   try {
-    const warmKeys = warmKeysFromArguments();
     if (warmKeys > 0) {
       const client = new Keyward({ baseUrl: server.url, rootKey });
       // Ten at a time, as the engines create them.

@@ -1,5 +1,5 @@
 import { pulumiProject } from '../test/e2e/fixtures/pulumi-project';
-import { countsFromArguments, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
+import { iacOptions, runBench, seconds, withKeywardServer } from './iac-run';
 
 /*
  * bench/pulumi: wall time of `pulumi up` (creating N keys), `preview` right after (no changes) and
@@ -7,7 +7,7 @@ import { countsFromArguments, runBench, seconds, warmKeysFromArguments, withKeyw
  * resources in the same run. Needs KEYWARD_ENGINES_BIN (or PULUMI_BIN) and a build.
  *   node dist/bench/pulumi.js [--counts 1,10,100] [--warm-keys 300]
  */
-const counts = countsFromArguments();
+const { counts, warmKeys } = iacOptions({});
 
 async function timeStack(kind: 'apikey' | 'noop', count: number, env: NodeJS.ProcessEnv) {
   const project = pulumiProject(`bench-${kind}-${count}`, { ...env, BENCH_KIND: kind, BENCH_KEYS: String(count) });
@@ -26,9 +26,10 @@ async function timeStack(kind: 'apikey' | 'noop', count: number, env: NodeJS.Pro
 }
 
 async function main(): Promise<void> {
-  await withKeywardServer('keyward-bench-pulumi-', async (env) => {
-    const warm = warmKeysFromArguments();
-    console.log(`Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}\n`);
+  await withKeywardServer('keyward-bench-pulumi-', warmKeys, async (env) => {
+    console.log(
+      `Node ${process.version}, ${warmKeys ? `server warmed with ${warmKeys} keys` : 'server freshly started'}\n`,
+    );
     console.log(
       '| keys | up (s) | no-op up (s) | ratio | preview (s) | no-op preview (s) | ratio | destroy (s) | no-op destroy (s) |',
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { localhostCertificate } from '../provider/terraform/certificate';
 import { mirrorCliConfig, terraformPlatform } from '../provider/terraform/install';
 import { tofuBinary, tofuProject } from '../test/e2e/fixtures/tofu-project';
-import { countsFromArguments, root, runBench, seconds, warmKeysFromArguments, withKeywardServer } from './iac-run';
+import { iacOptions, root, runBench, seconds, withKeywardServer } from './iac-run';
 import { NOOP_PROVIDER_SOURCE } from './noop-provider';
 import { median } from './stats';
 
@@ -18,7 +18,8 @@ import { median } from './stats';
  * TOFU_BIN) and a build.
  *   node dist/bench/terraform.js [--counts 1,10,100] [--warm-keys 300] [--rounds 5]
  */
-const counts = countsFromArguments();
+// `--rounds N`: each round starts its own server and times every configuration once; 1 by default.
+const { options, counts, warmKeys } = iacOptions({ rounds: 'value' });
 
 /** Milliseconds from spawning the provider to its handshake line, median of `runs`. */
 async function providerStartup(runs: number): Promise<number> {
@@ -93,12 +94,6 @@ async function timeConfiguration(kind: Kind, count: number, env: NodeJS.ProcessE
   }
 }
 
-/** `--rounds N`: each round starts its own server and times every configuration once; 1 by default. */
-function roundsFromArguments(): number {
-  const roundsArg = process.argv.indexOf('--rounds');
-  return roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
-}
-
 type Timing = Awaited<ReturnType<typeof timeConfiguration>>;
 
 async function main(): Promise<void> {
@@ -107,17 +102,16 @@ async function main(): Promise<void> {
   )?.[0];
   // Write-only arguments and ephemeral resources arrived in OpenTofu 1.11.
   const writeOnly = !/^OpenTofu v1\.([0-9]|10)\./.test(engine ?? '');
-  const warm = warmKeysFromArguments();
-  const rounds = roundsFromArguments();
+  const rounds = options.number('rounds', 1);
   console.log(
-    `${engine}, Node ${process.version}, ${warm ? `server warmed with ${warm} keys` : 'server freshly started'}${rounds > 1 ? `, ${rounds} rounds (a new server each), medians` : ''}`,
+    `${engine}, Node ${process.version}, ${warmKeys ? `server warmed with ${warmKeys} keys` : 'server freshly started'}${rounds > 1 ? `, ${rounds} rounds (a new server each), medians` : ''}`,
   );
   console.log(`provider start-up (spawn to handshake, median of 9): ${Math.round(await providerStartup(9))} ms\n`);
   const timed = new Map<number, { builtIn: Timing; noop: Timing; keys: Timing; wo?: Timing }[]>(
     counts.map((count) => [count, []]),
   );
   for (let round = 0; round < rounds; round += 1) {
-    await withKeywardServer('keyward-bench-tofu-', async (env) => {
+    await withKeywardServer('keyward-bench-tofu-', warmKeys, async (env) => {
       for (const count of counts) {
         const builtIn = await timeConfiguration('terraform_data', count, {});
         const noop = await timeConfiguration('noop', count, {});

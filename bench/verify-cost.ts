@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Keyward } from '../sdk';
 import { startServer } from '../server';
 import { bareHandler } from './bare-server';
+import { benchOptions } from './options';
 
 /*
  * bench/verify-cost: the CPU time keyward's own code spends on one verification of a cached key,
@@ -16,12 +17,9 @@ import { bareHandler } from './bare-server';
  * this figure is steady: it is the part of a verification that keyward's code can change.
  *   node dist/bench/verify-cost.js [--requests 100000] [--rounds 5]
  */
-const option = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : Number(process.argv[at + 1]);
-};
-const requests = option('requests', 100_000);
-const rounds = option('rounds', 5);
+const options = benchOptions({ requests: 'value', rounds: 'value' });
+const requests = options.number('requests', 100_000);
+const rounds = options.number('rounds', 5);
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => unknown;
 

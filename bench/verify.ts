@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Keyward } from '../sdk';
 import { cpuSeconds } from './cpu';
+import { benchOptions } from './options';
 import { median } from './stats';
 
 /*
@@ -19,24 +20,22 @@ import { median } from './stats';
  * amount of per-request work costs in throughput on this machine, in the same run.
  * BENCH_NODE_FLAGS passes flags to both server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 1) {
-  const name = process.argv[i]!.replace(/^--/, '');
-  const value = process.argv[i + 1];
-  // A flag followed by another flag (or nothing) is a switch, like --pin.
-  if (value === undefined || value.startsWith('--')) args.set(name, '');
-  else {
-    args.set(name, value);
-    i += 1;
-  }
-}
-const seconds = Number(args.get('seconds') ?? 3);
-const connections = Number(args.get('connections') ?? 16);
-const rounds = Number(args.get('rounds') ?? 8);
-const databaseUrl = args.get('database-url');
-const pin = args.has('pin');
-const logLevel = args.get('log-level') ?? 'warn';
-const spins = (args.get('spin') ?? '').split(',').filter(Boolean).map(Number);
+const options = benchOptions({
+  seconds: 'value',
+  connections: 'value',
+  rounds: 'value',
+  'database-url': 'value',
+  pin: 'switch',
+  'log-level': 'value',
+  spin: 'value',
+});
+const seconds = options.number('seconds', 3);
+const connections = options.number('connections', 16);
+const rounds = options.number('rounds', 8);
+const databaseUrl = options.text('database-url');
+const pin = options.has('pin');
+const logLevel = options.text('log-level') ?? 'warn';
+const spins = options.numbers('spin', []);
 const root = join(__dirname, '..', '..');
 
 function start(command: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runBench, serve } from './iac-run';
+import { benchOptions } from './options';
 
 /*
  * bench/writes: key creations per second (and p50/p99) through POST /v1/keys over HTTP at several
@@ -16,21 +17,18 @@ import { runBench, serve } from './iac-run';
  * --idempotent sends an Idempotency-Key with every create (and batch item), as the SDK and both
  * providers always do.
  */
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 1) {
-  const name = process.argv[i]!.replace(/^--/, '');
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) args.set(name, '');
-  else {
-    args.set(name, value);
-    i += 1;
-  }
-}
-const seconds = Number(args.get('seconds') ?? 5);
-const concurrencies = (args.get('concurrency') ?? '1,10,32').split(',').map(Number);
-const databaseUrl = args.get('database-url');
-const batchSize = args.has('batch') ? Number(args.get('batch') || 1000) : 0;
-const idempotent = args.has('idempotent');
+const options = benchOptions({
+  seconds: 'value',
+  concurrency: 'value',
+  'database-url': 'value',
+  batch: 'value',
+  idempotent: 'switch',
+});
+const seconds = options.number('seconds', 5);
+const concurrencies = options.numbers('concurrency', [1, 10, 32]);
+const databaseUrl = options.text('database-url');
+const batchSize = options.number('batch', 0);
+const idempotent = options.has('idempotent');
 
 interface Rate {
   perSecond: number;
