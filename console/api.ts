@@ -19,6 +19,17 @@ export class ApiError extends Error {
   }
 }
 
+/** A refusal's messages by the body field each names (`body.url` gives `url`); empty for any other error. */
+export function fieldMessages(error: unknown): Record<string, string> {
+  const byField: Record<string, string> = {};
+  if (error instanceof ApiError)
+    for (const issue of error.issues) {
+      const field = issue.path.split('.')[1];
+      if (field) byField[field] = issue.message;
+    }
+  return byField;
+}
+
 /** What a query string may carry; empty values are left out. */
 export type Query = Record<string, string | number | boolean | undefined | null>;
 

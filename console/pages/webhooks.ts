@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { WebhookDelivery, WebhookEndpoint, WebhookWithSecret } from '../../schema/webhooks';
-import { ApiError, call, get } from '../api';
+import { call, fieldMessages, get } from '../api';
 import { html } from '../html';
 import { EVENT_TYPE_LABELS, EVENT_TYPE_LIST } from '../labels';
 import { navigate } from '../router';
@@ -45,12 +45,7 @@ function CreateWebhook(props: { onCreated: (created: WebhookWithSecret) => void 
       setErrors({});
       props.onCreated(data);
     } catch (error) {
-      const byField: Record<string, string> = {};
-      if (error instanceof ApiError)
-        for (const issue of error.issues) {
-          const field = issue.path.split('.')[1];
-          if (field) byField[field] = issue.message;
-        }
+      const byField = fieldMessages(error);
       setErrors(byField);
       if (Object.keys(byField).length === 0) setProblem(explain(error));
     } finally {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { CreatedWorkspace, Workspace } from '../../schema/workspaces';
-import { ApiError, call, get } from '../api';
+import { call, fieldMessages, get } from '../api';
 import { html } from '../html';
 import { MANAGEMENT_SCOPE_LIST, SCOPE_HELP } from '../labels';
 import { Empty, explain, Page, SecretReveal, Show, TableWrap, Time, useLoaded } from '../ui';
@@ -26,12 +26,7 @@ export function WorkspacesPage() {
       setCreated(data);
       loaded.reload();
     } catch (error) {
-      const byField: Record<string, string> = {};
-      if (error instanceof ApiError)
-        for (const issue of error.issues) {
-          const field = issue.path.split('.')[1];
-          if (field) byField[field] = issue.message;
-        }
+      const byField = fieldMessages(error);
       setErrors(byField);
       if (Object.keys(byField).length === 0) setProblem(explain(error));
     } finally {
