@@ -699,11 +699,6 @@ export class KeyService {
     });
   }
 
-  /**
-   * Runs `issue` at most once per Idempotency-Key. The first request's result is kept for 24 h with
-   * its secret sealed under a key derived from the Idempotency-Key itself, so only a client that
-   * holds that key can get the secret again, and the database alone never reveals it.
-   */
   /** The idempotency record a request would leave, or null without an Idempotency-Key. */
   #claimFor(operation: string, request: unknown, idempotencyKey: string | undefined): IdempotencyClaim | null {
     if (!idempotencyKey) return null;
@@ -755,6 +750,13 @@ export class KeyService {
     };
   }
 
+  /**
+   * Runs `issue` at most once per Idempotency-Key. The first request's result is kept for 24 h with
+   * its secret sealed under a key derived from the Idempotency-Key itself, so only a client that
+   * holds that key can get the secret again, and the database alone never reveals it. A repeat is
+   * looked for before `issue` runs: a rotation's repeat would otherwise be refused by its own
+   * checks (the key is no longer active) before its claim could find the first result.
+   */
   async #idempotent(
     actor: Actor,
     operation: string,
