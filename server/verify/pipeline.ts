@@ -121,6 +121,7 @@ function limitedBy(record: KeyRecord, { allowed, state }: { allowed: boolean; st
 }
 
 export interface VerifierOptions {
+  /** How long a looked-up key is kept; 0 keeps none, so every verification reads the store. */
   cacheTtlMs: number;
   cacheMaxEntries?: number;
   /** With several replicas on one store: each key's limit is the cluster's. Else the limit is this process's. */
@@ -162,12 +163,15 @@ export class Verifier {
   >();
   /** Keys read from the store because the cache did not hold them. */
   #reads = 0;
+  /** False with a TTL of 0: lru-cache would read 0 as "never expires", the opposite of what it asks. */
+  readonly #caching: boolean;
 
   constructor(db: Db, pepper: Pepper, masterKey: MasterKey, options: VerifierOptions) {
     this.#db = db;
     this.#pepper = pepper;
     this.#masterKey = masterKey;
     this.#clusterLimiter = options.clusterLimiter;
+    this.#caching = options.cacheTtlMs > 0;
     this.#cache = new LRUCache({
       max: options.cacheMaxEntries ?? 100_000,
       ttl: options.cacheTtlMs,
@@ -268,7 +272,7 @@ export class Verifier {
     const secretHash = this.#pepper.hashKey(input.key);
     const epoch = this.#epoch;
     const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
-    if (epoch === this.#epoch)
+    if (epoch === this.#epoch && this.#caching)
       (entry === UNKNOWN ? this.#unknownFingerprints : this.#fingerprints).set(secretHash, cacheKey);
     return entry;
   }
@@ -320,7 +324,7 @@ export class Verifier {
     this.#reads += 1;
     const load = find().then((record) => {
       const entry = record ? this.#compile(record) : UNKNOWN;
-      if (epoch === this.#epoch) cache.set(cacheKey, entry);
+      if (epoch === this.#epoch && this.#caching) cache.set(cacheKey, entry);
       return entry;
     });
     loads.set(cacheKey, load);

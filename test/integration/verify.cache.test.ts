@@ -52,3 +52,22 @@ describe('verify: concurrent requests for a key the cache does not hold', () => 
     for (const answer of after) expect(answer).toMatchObject({ valid: false, code: 'SUSPENDED' });
   });
 });
+
+describe('verify: a cache TTL of 0', () => {
+  it('turns the cache off: every verification reads the store', async () => {
+    const t = await startTestServer({ verifyCacheTtlMs: 0 });
+    try {
+      const key = await t.client.keys.create({ name: 'uncached' });
+      const reads = async () =>
+        Number(
+          /^keyward_verify_store_reads_total (\d+)$/m.exec((await raw(t.url, 'GET', '/metrics')).body as string)?.[1],
+        );
+      const before = await reads();
+      for (let round = 0; round < 3; round += 1) expect((await t.client.verify({ key: key.key })).code).toBe('VALID');
+      // Each verification reads the API key, and its root key's authentication reads that too.
+      expect(await reads()).toBe(before + 6);
+    } finally {
+      await t.close();
+    }
+  });
+});
