@@ -1,6 +1,6 @@
 import { signatureHeaders } from '../../sdk';
 import { startTestServer, type TestServer } from '../support/harness';
-import { runCli } from '../support/process';
+import { cliEnv, cliJson, runCli } from '../support/process';
 
 /*
  * Every policy field is a CLI flag (schema/keys.ts names them): a security lead creates, updates
@@ -11,15 +11,11 @@ describe('the CLI speaks the whole key policy', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     t = await startTestServer();
-    env = { PATH: process.env.PATH, HOME: t.dataDir, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey };
+    env = cliEnv(t);
   });
   afterAll(() => t.close());
 
-  const cli = async (...args: string[]) => {
-    const run = await runCli([...args, '--json'], env);
-    if (run.code !== 0) throw new Error(`keyward ${args.join(' ')} exited ${run.code}: ${run.err}`);
-    return JSON.parse(run.out);
-  };
+  const cli = (...args: string[]) => cliJson(env, ...args);
 
   it('creates a key that signs, and the signing secret it prints signs a request that verifies', async () => {
     const created = await cli(

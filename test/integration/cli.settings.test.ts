@@ -1,6 +1,6 @@
 import { Keyward, KeywardPermissionError, KeywardValidationError } from '../../sdk';
 import { startTestServer, type TestServer } from '../support/harness';
-import { runCli } from '../support/process';
+import { cliEnv, cliJson, runCli } from '../support/process';
 
 /*
  * An owner reads and changes the workspace's reminder days and leak policy, from the SDK and from
@@ -11,15 +11,11 @@ describe('workspace settings from the SDK and the CLI', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     t = await startTestServer();
-    env = { PATH: process.env.PATH, HOME: t.dataDir, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey };
+    env = cliEnv(t);
   });
   afterAll(() => t.close());
 
-  const cli = async (...args: string[]) => {
-    const run = await runCli([...args, '--json'], env);
-    if (run.code !== 0) throw new Error(`keyward ${args.join(' ')} exited ${run.code}: ${run.err}`);
-    return JSON.parse(run.out);
-  };
+  const cli = (...args: string[]) => cliJson(env, ...args);
 
   it('kw.settings reads the defaults and changes a subset; a read-only root key cannot', async () => {
     expect(await t.client.settings.get()).toEqual({

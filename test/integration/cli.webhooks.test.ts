@@ -1,6 +1,6 @@
 import { verifyWebhook } from '../../sdk';
 import { startTestServer, type TestServer } from '../support/harness';
-import { runCli } from '../support/process';
+import { cliEnv, cliJson, runCli } from '../support/process';
 import { LOCAL_RECEIVER_SETTINGS, type Receiver, startReceiver } from '../support/receiver';
 
 /* An operator manages webhook endpoints from the command line alone, against the real server. */
@@ -11,18 +11,14 @@ describe('keyward webhooks', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     t = await startTestServer(LOCAL_RECEIVER_SETTINGS);
-    env = { PATH: process.env.PATH, HOME: t.dataDir, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey };
+    env = cliEnv(t);
   });
   afterAll(async () => {
     await t.close();
     await receiver.close();
   });
 
-  const cli = async (...args: string[]) => {
-    const run = await runCli([...args, '--json'], env);
-    if (run.code !== 0) throw new Error(`keyward ${args.join(' ')} exited ${run.code}: ${run.err}`);
-    return JSON.parse(run.out);
-  };
+  const cli = (...args: string[]) => cliJson(env, ...args);
 
   it('creates, lists, shows, updates, lists deliveries, retries and deletes', async () => {
     const created = await cli(

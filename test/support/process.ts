@@ -78,6 +78,18 @@ export function spawnServe(
   });
 }
 
+/** The environment a user's shell gives the CLI for a test server: its URL and root key, and a HOME of its own. */
+export function cliEnv(server: { url: string; rootKey: string; dataDir: string }): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: server.dataDir, KEYWARD_URL: server.url, KEYWARD_ROOT_KEY: server.rootKey };
+}
+
+/** Runs `keyward <args> --json` and returns what it printed, parsed; a non-zero exit throws with the CLI's stderr. */
+export async function cliJson(env: NodeJS.ProcessEnv, ...args: string[]): Promise<ReturnType<typeof JSON.parse>> {
+  const run = await runCli([...args, '--json'], env);
+  if (run.code !== 0) throw new Error(`keyward ${args.join(' ')} exited ${run.code}: ${run.err}`);
+  return JSON.parse(run.out);
+}
+
 /** Runs the CLI to completion, asynchronously (an in-process server must keep answering); `input` is piped to its stdin. */
 export function runCli(
   args: string[],
