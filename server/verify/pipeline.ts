@@ -120,6 +120,9 @@ function limitedBy(record: KeyRecord, { allowed, state }: { allowed: boolean; st
     : { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
 }
 
+/** Reads of the store under way, by cache key, each settling to what it cached. */
+type Loads = Map<string, Promise<CachedKey | typeof UNKNOWN>>;
+
 export interface VerifierOptions {
   /** How long a looked-up key is kept; 0 keeps none, so every verification reads the store. */
   cacheTtlMs: number;
@@ -157,10 +160,9 @@ export class Verifier {
    * (its first use, or its entry's expiry under load) share one read instead of each making its
    * own. Emptied with every epoch, so a request after a change never waits on a read from before it.
    */
-  readonly #loads = new Map<
-    LRUCache<string, CachedKey | typeof UNKNOWN>,
-    Map<string, Promise<CachedKey | typeof UNKNOWN>>
-  >();
+  readonly #cacheLoads: Loads = new Map();
+  /** The same for #byId. */
+  readonly #byIdLoads: Loads = new Map();
   /** Keys read from the store because the cache did not hold them. */
   #reads = 0;
   /** False with a TTL of 0: lru-cache would read 0 as "never expires", the opposite of what it asks. */
@@ -182,7 +184,6 @@ export class Verifier {
     });
     this.#byId = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
     this.#unknownFingerprints = new LRUCache({ max: options.cacheMaxEntries ?? 100_000, ttl: options.cacheTtlMs });
-    this.#loads.set(this.#cache, new Map()).set(this.#byId, new Map());
   }
 
   /** How many keys have been read from the store because the cache did not hold them. */
@@ -260,7 +261,9 @@ export class Verifier {
     if (input.key === undefined) {
       const keyId = input.request && input.kind === 'api' ? signatureKeyId(input.request) : undefined;
       if (!keyId || !KEY_ID.test(keyId)) return MALFORMED;
-      return this.#byId.get(keyId) ?? this.#loadInto(this.#byId, keyId, () => findKeyById(this.#db, keyId));
+      return (
+        this.#byId.get(keyId) ?? this.#loadInto(this.#byId, this.#byIdLoads, keyId, () => findKeyById(this.#db, keyId))
+      );
     }
     const cacheKey = keyFingerprint(input.key);
     const cached = this.#cache.get(cacheKey);
@@ -271,7 +274,9 @@ export class Verifier {
     if ((shape.tag === 'root') !== (input.kind === 'root')) return UNKNOWN;
     const secretHash = this.#pepper.hashKey(input.key);
     const epoch = this.#epoch;
-    const entry = await this.#loadInto(this.#cache, cacheKey, () => findKeyByHash(this.#db, secretHash));
+    const entry = await this.#loadInto(this.#cache, this.#cacheLoads, cacheKey, () =>
+      findKeyByHash(this.#db, secretHash),
+    );
     if (epoch === this.#epoch && this.#caching)
       (entry === UNKNOWN ? this.#unknownFingerprints : this.#fingerprints).set(secretHash, cacheKey);
     return entry;
@@ -305,7 +310,8 @@ export class Verifier {
   /** Starts a new epoch: loads under way may not cache what they read, and no request joins them. */
   #newEpoch(): void {
     this.#epoch += 1;
-    for (const loads of this.#loads.values()) loads.clear();
+    this.#cacheLoads.clear();
+    this.#byIdLoads.clear();
   }
 
   /**
@@ -314,10 +320,10 @@ export class Verifier {
    */
   #loadInto(
     cache: LRUCache<string, CachedKey | typeof UNKNOWN>,
+    loads: Loads,
     cacheKey: string,
     find: () => Promise<KeyRecord | null>,
   ): Promise<CachedKey | typeof UNKNOWN> {
-    const loads = this.#loads.get(cache)!;
     const underway = loads.get(cacheKey);
     if (underway !== undefined) return underway;
     const epoch = this.#epoch;

@@ -5,6 +5,12 @@ import { raw, startTestServer, type TestServer } from '../support/harness';
  * moment its cache entry expires under load. The server reads the key from the store once for
  * all of them, and every request gets the same answer.
  */
+/** keyward_verify_store_reads_total: the keys a server has read from the store for verifications. */
+async function storeReads(server: TestServer): Promise<number> {
+  const metrics = (await raw(server.url, 'GET', '/metrics')).body as string;
+  return Number(/^keyward_verify_store_reads_total (\d+)$/m.exec(metrics)?.[1]);
+}
+
 describe('verify: concurrent requests for a key the cache does not hold', () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -12,22 +18,17 @@ describe('verify: concurrent requests for a key the cache does not hold', () => 
   });
   afterAll(async () => t.close());
 
-  const storeReads = async () => {
-    const metrics = (await raw(t.url, 'GET', '/metrics')).body as string;
-    return Number(/^keyward_verify_store_reads_total (\d+)$/m.exec(metrics)?.[1]);
-  };
-
   it('share one read of the store, and all answer as one request would', async () => {
     // Forty connections opened and kept alive first, so the forty requests below arrive together.
     const warm = await t.client.keys.create({ name: 'warm' });
     await Promise.all(Array.from({ length: 40 }, () => t.client.verify({ key: warm.key })));
 
     const key = await t.client.keys.create({ name: 'burst', scopes: ['contacts:read'] });
-    const before = await storeReads();
+    const before = await storeReads(t);
     const answers = await Promise.all(
       Array.from({ length: 40 }, () => t.client.verify({ key: key.key, scopes: ['contacts:read'] })),
     );
-    expect(await storeReads()).toBe(before + 1);
+    expect(await storeReads(t)).toBe(before + 1);
     for (const answer of answers) expect(answer).toMatchObject({ valid: true, code: 'VALID', keyId: key.id });
   });
 
@@ -35,9 +36,9 @@ describe('verify: concurrent requests for a key the cache does not hold', () => 
     const other = await startTestServer();
     const foreign = await other.client.keys.create({ name: 'elsewhere' });
     await other.close();
-    const before = await storeReads();
+    const before = await storeReads(t);
     const answers = await Promise.all(Array.from({ length: 40 }, () => t.client.verify({ key: foreign.key })));
-    expect(await storeReads()).toBe(before + 1);
+    expect(await storeReads(t)).toBe(before + 1);
     for (const answer of answers) expect(answer).toMatchObject({ valid: false, code: 'NOT_FOUND' });
   });
 
@@ -58,14 +59,10 @@ describe('verify: a cache TTL of 0', () => {
     const t = await startTestServer({ verifyCacheTtlMs: 0 });
     try {
       const key = await t.client.keys.create({ name: 'uncached' });
-      const reads = async () =>
-        Number(
-          /^keyward_verify_store_reads_total (\d+)$/m.exec((await raw(t.url, 'GET', '/metrics')).body as string)?.[1],
-        );
-      const before = await reads();
+      const before = await storeReads(t);
       for (let round = 0; round < 3; round += 1) expect((await t.client.verify({ key: key.key })).code).toBe('VALID');
       // Each verification reads the API key, and its root key's authentication reads that too.
-      expect(await reads()).toBe(before + 6);
+      expect(await storeReads(t)).toBe(before + 6);
     } finally {
       await t.close();
     }
