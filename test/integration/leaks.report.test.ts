@@ -1,7 +1,7 @@
 import { KeywardNotFoundError, KeywardValidationError } from '../../sdk';
 import { raw, startTestServer, type TestServer } from '../support/harness';
 import { withWrongChecksum } from '../support/keys';
-import { runCli } from '../support/process';
+import { cliEnv, runCli } from '../support/process';
 
 /*
  * An owner notices they exposed a key (pasted it in a ticket, pushed it) and reports it with
@@ -129,7 +129,7 @@ describe('POST /v1/leaks: an owner reports a key they exposed', () => {
   });
 
   it('is `keyward keys report-leak` on the command line, reading the key from stdin', async () => {
-    const env = { PATH: process.env.PATH, HOME: t.dataDir, KEYWARD_URL: t.url, KEYWARD_ROOT_KEY: t.rootKey };
+    const env = cliEnv(t);
     const byId = await t.client.keys.create({ name: 'cli by id' });
     const run = await runCli(
       ['keys', 'report-leak', byId.id, '--found-at', 'https://github.com/octo/app/pull/7', '--json'],
