@@ -1,16 +1,16 @@
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
-/*
- * A gateway verifies many requests for one key at the same moment: the key's first use, or the
- * moment its cache entry expires under load. The server reads the key from the store once for
- * all of them, and every request gets the same answer.
- */
 /** keyward_verify_store_reads_total: the keys a server has read from the store for verifications. */
 async function storeReads(server: TestServer): Promise<number> {
   const metrics = (await raw(server.url, 'GET', '/metrics')).body as string;
   return Number(/^keyward_verify_store_reads_total (\d+)$/m.exec(metrics)?.[1]);
 }
 
+/*
+ * A gateway verifies many requests for one key at the same moment: the key's first use, or the
+ * moment its cache entry expires under load. The server reads the key from the store once for
+ * all of them, and every request gets the same answer.
+ */
 describe('verify: concurrent requests for a key the cache does not hold', () => {
   let t: TestServer;
   beforeAll(async () => {
