@@ -157,6 +157,7 @@ export async function startServer(
     const db = store.db;
     const verifier = new Verifier(db, pepper, masterKey, {
       cacheTtlMs: config.verifyCacheTtlMs,
+      cacheMaxEntries: config.verifyCacheMaxKeys,
       // Replicas on one Postgres share each key's rate limit; the embedded store is one process.
       ...(config.databaseUrl ? { clusterLimiter: new LeasedRateLimiter(db) } : {}),
     });

@@ -68,3 +68,32 @@ describe('verify: a cache TTL of 0', () => {
     }
   });
 });
+
+describe('verify: a cache bounded by KEYWARD_VERIFY_CACHE_MAX_KEYS', () => {
+  it('holds that many keys and reads the least recently used one again', async () => {
+    const t = await startTestServer({ verifyCacheMaxKeys: 3 });
+    try {
+      // The root key's own authentication is cached too: it is used between every two verifications below.
+      const [first, second] = [
+        await t.client.keys.create({ name: 'first' }),
+        await t.client.keys.create({ name: 'second' }),
+      ];
+      const third = await t.client.keys.create({ name: 'third' });
+      const reads = async (key: string) => {
+        const before = await storeReads(t);
+        expect((await t.client.verify({ key })).code).toBe('VALID');
+        return (await storeReads(t)) - before;
+      };
+      expect(await reads(first.key)).toBe(1);
+      expect(await reads(second.key)).toBe(1);
+      // Root key, first, second: full. Both keys are answered from memory now.
+      expect(await reads(first.key)).toBe(0);
+      expect(await reads(second.key)).toBe(0);
+      // A third key pushes out the least recently used entry: the first key (the root key was used last).
+      expect(await reads(third.key)).toBe(1);
+      expect(await reads(first.key)).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
