@@ -1,5 +1,5 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { RateLimit, SignedRequest, VerifyCode } from '../../schema';
 import { SIGNATURE_MAX_SKEW_SECONDS } from '../../schema';
 import { parseKey } from '../keys/format';
@@ -7,9 +7,11 @@ import { effectiveStatus, type KeyRecord } from '../keys/record';
 import { claimNonce, findKeyByHash, findKeyById } from '../keys/repository';
 import type { MasterKey, Pepper } from '../keys/secrets';
 import type { Db } from '../store/database';
+import { boundedCache } from './bounded-cache';
 import { compileAllowlist, type IpMatcher } from './ip';
 import { type RateLimitState, SlidingWindowLimiter } from './rate-limit';
 import { compileScopes, type ScopeMatcher } from './scopes';
+import { SharedMatchers } from './shared-matchers';
 import { checkSignature, signatureKeyId } from './signature';
 
 /** What a verification asks. */
@@ -120,15 +122,6 @@ function limitedBy(record: KeyRecord, { allowed, state }: { allowed: boolean; st
     : { valid: false, code: 'RATE_LIMITED', key: record, rateLimit: state };
 }
 
-/**
- * lru-cache options for at most `entries` entries. lru-cache's `max` allocates storage for all of
- * them up front (~3 MB per cache at 100,000, in a process that idles at ~100 MB); counting each
- * entry as size 1 under `maxSize` keeps the same bound with storage that grows as keys are cached.
- */
-function boundedByCount(entries: number): { maxSize: number; sizeCalculation: () => number } {
-  return { maxSize: entries, sizeCalculation: () => 1 };
-}
-
 /** Reads of the store under way, by cache key, each settling to what it cached. */
 type Loads = Map<string, Promise<CachedKey | typeof UNKNOWN>>;
 
@@ -161,6 +154,9 @@ export class Verifier {
   readonly #unknownFingerprints: LRUCache<string, string>;
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
+  /** Compiled grants and allowlists, one per distinct list among the cached keys. */
+  readonly #scopeMatchers = new SharedMatchers(compileScopes);
+  readonly #allowlists = new SharedMatchers(compileAllowlist);
   readonly #limiter = new SlidingWindowLimiter();
   readonly #clusterLimiter: ClusterRateLimiter | undefined;
   /** Bumped by every forget(): a load that raced with a change must not cache what it read. */
@@ -184,17 +180,15 @@ export class Verifier {
     this.#masterKey = masterKey;
     this.#clusterLimiter = options.clusterLimiter;
     this.#caching = options.cacheTtlMs > 0;
-    const bound = boundedByCount(options.cacheMaxEntries);
-    this.#cache = new LRUCache({
-      ...bound,
+    this.#cache = boundedCache(options.cacheMaxEntries, {
       ttl: options.cacheTtlMs,
       dispose: (entry, cacheKey) => {
         if (entry !== UNKNOWN && this.#fingerprints.get(entry.record.secretHash) === cacheKey)
           this.#fingerprints.delete(entry.record.secretHash);
       },
     });
-    this.#byId = new LRUCache({ ...bound, ttl: options.cacheTtlMs });
-    this.#unknownFingerprints = new LRUCache({ ...bound, ttl: options.cacheTtlMs });
+    this.#byId = boundedCache(options.cacheMaxEntries, { ttl: options.cacheTtlMs });
+    this.#unknownFingerprints = boundedCache(options.cacheMaxEntries, { ttl: options.cacheTtlMs });
   }
 
   /** How many keys have been read from the store because the cache did not hold them. */
@@ -356,9 +350,9 @@ export class Verifier {
   #compile(record: KeyRecord): CachedKey {
     return {
       record,
-      scopes: compileScopes(record.scopes),
-      allowlist: compileAllowlist(record.ipAllowlist),
-      signedScopes: record.signedScopes.length ? compileScopes(record.signedScopes) : null,
+      scopes: this.#scopeMatchers.of(record.scopes),
+      allowlist: this.#allowlists.of(record.ipAllowlist),
+      signedScopes: record.signedScopes.length ? this.#scopeMatchers.of(record.signedScopes) : null,
       signingSecret: record.signingSecretSealed ? this.#masterKey.unseal(record.signingSecretSealed, record.id) : null,
     };
   }
