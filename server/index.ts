@@ -95,8 +95,9 @@ export async function startServer(
     env?: NodeJS.ProcessEnv;
     logDestination?: DestinationStream;
     /**
-     * The clock of time-driven work, in ms since the epoch: maintenance (expiry, reminders, pruning)
-     * and webhook delivery. Date.now unless given; tests move it forward instead of sleeping.
+     * The clock of time-driven work, in ms since the epoch: maintenance (expiry, reminders, pruning),
+     * webhook delivery and the verify cache's TTL. Date.now (performance.now for the cache) unless
+     * given; tests move it forward instead of sleeping.
      */
     clock?: () => number;
   } = {},
@@ -158,6 +159,7 @@ export async function startServer(
     const verifier = new Verifier(db, pepper, masterKey, {
       cacheTtlMs: config.verifyCacheTtlMs,
       cacheMaxEntries: config.verifyCacheMaxKeys,
+      ...(options.clock ? { cacheClock: options.clock } : {}),
       // Replicas on one Postgres share each key's rate limit; the embedded store is one process.
       ...(config.databaseUrl ? { clusterLimiter: new LeasedRateLimiter(db) } : {}),
     });
@@ -192,6 +194,7 @@ export async function startServer(
       oldestPendingSeconds: () => dispatcher?.oldestPendingSeconds() ?? Promise.resolve(0),
       ...(store.busySeconds ? { storeBusySeconds: store.busySeconds } : {}),
       verifyStoreReads: () => verifier.storeReads,
+      verifyCachedKeys: () => verifier.cachedKeys,
     });
     stopCountingEvents = onEnqueued((type) => metrics.eventsEnqueued.inc({ type }));
     const bruteForce = new BruteForceGuard(config);

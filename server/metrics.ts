@@ -158,6 +158,8 @@ export interface MetricSources {
   storeBusySeconds?: () => number;
   /** Keys the verifier has read from the store because its cache did not hold them. */
   verifyStoreReads?: () => number;
+  /** Keys the verify cache holds now, known and unknown. */
+  verifyCachedKeys?: () => number;
 }
 
 /**
@@ -230,6 +232,14 @@ export function createMetrics(sources: MetricSources = {}) {
       registers: [registry],
       collect() {
         if (sources.verifyStoreReads) this.set(sources.verifyStoreReads());
+      },
+    }),
+    verifyCachedKeys: new Gauge({
+      name: 'keyward_verify_cache_keys',
+      help: 'Keys the verify cache holds, known and unknown: its memory grows with them (docs/operations.md, Sizing)',
+      registers: [registry],
+      collect() {
+        if (sources.verifyCachedKeys) this.set(sources.verifyCachedKeys());
       },
     }),
     webhookOldestPending: new Gauge({

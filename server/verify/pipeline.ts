@@ -130,6 +130,11 @@ export interface VerifierOptions {
   cacheTtlMs: number;
   /** How many keys each of the verifier's caches holds at most. */
   cacheMaxEntries: number;
+  /**
+   * The caches' clock for their TTL, in ms. Monotonic (performance.now) unless a test moves one of
+   * its own: a wall clock set back would keep entries, and a revoked key's, past their TTL.
+   */
+  cacheClock?: () => number;
   /** With several replicas on one store: each key's limit is the cluster's. Else the limit is this process's. */
   clusterLimiter?: ClusterRateLimiter;
 }
@@ -180,15 +185,21 @@ export class Verifier {
     this.#masterKey = masterKey;
     this.#clusterLimiter = options.clusterLimiter;
     this.#caching = options.cacheTtlMs > 0;
+    const timing = { ttl: options.cacheTtlMs, ...(options.cacheClock ? { perf: { now: options.cacheClock } } : {}) };
     this.#cache = boundedCache(options.cacheMaxEntries, {
-      ttl: options.cacheTtlMs,
+      ...timing,
       dispose: (entry, cacheKey) => {
         if (entry !== UNKNOWN && this.#fingerprints.get(entry.record.secretHash) === cacheKey)
           this.#fingerprints.delete(entry.record.secretHash);
       },
     });
-    this.#byId = boundedCache(options.cacheMaxEntries, { ttl: options.cacheTtlMs });
-    this.#unknownFingerprints = boundedCache(options.cacheMaxEntries, { ttl: options.cacheTtlMs });
+    this.#byId = boundedCache(options.cacheMaxEntries, timing);
+    this.#unknownFingerprints = boundedCache(options.cacheMaxEntries, timing);
+  }
+
+  /** How many presented keys the cache holds (by key or by id), expired entries not yet swept included. */
+  get cachedKeys(): number {
+    return this.#cache.size + this.#byId.size;
   }
 
   /** How many keys have been read from the store because the cache did not hold them. */
@@ -306,10 +317,17 @@ export class Verifier {
     this.#byId.clear();
   }
 
-  /** Periodic housekeeping of in-memory state. */
+  /**
+   * Periodic housekeeping of in-memory state. Expired cache entries are dropped too: lru-cache
+   * only drops one when it is read or pushed out, so the cache would otherwise keep every key
+   * verified since start, up to its bound, and hold that memory.
+   */
   sweep(now: number = Date.now()): void {
     this.#limiter.sweep(now);
     this.#clusterLimiter?.sweep(now);
+    this.#cache.purgeStale();
+    this.#byId.purgeStale();
+    this.#unknownFingerprints.purgeStale();
   }
 
   /** Starts a new epoch: loads under way may not cache what they read, and no request joins them. */

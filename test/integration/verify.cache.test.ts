@@ -1,9 +1,14 @@
 import { raw, startTestServer, type TestServer } from '../support/harness';
 
-/** keyward_verify_store_reads_total: the keys a server has read from the store for verifications. */
-async function storeReads(server: TestServer): Promise<number> {
+/** A gauge's or counter's value on a server's /metrics. */
+async function metric(server: TestServer, name: string): Promise<number> {
   const metrics = (await raw(server.url, 'GET', '/metrics')).body as string;
-  return Number(/^keyward_verify_store_reads_total (\d+)$/m.exec(metrics)?.[1]);
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+}
+
+/** keyward_verify_store_reads_total: the keys a server has read from the store for verifications. */
+function storeReads(server: TestServer): Promise<number> {
+  return metric(server, 'keyward_verify_store_reads_total');
 }
 
 /*
@@ -92,6 +97,33 @@ describe('verify: a cache bounded by KEYWARD_VERIFY_CACHE_MAX_KEYS', () => {
       // A third key pushes out the least recently used entry: the first key (the root key was used last).
       expect(await reads(third.key)).toBe(1);
       expect(await reads(first.key)).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('verify: cache entries past their TTL', () => {
+  it('leave memory at the next maintenance round, and the key is read again when next used', async () => {
+    let now = Date.now();
+    const t = await startTestServer({ maintenanceIntervalMs: 86_400_000 }, { clock: () => now });
+    try {
+      const keys = await Promise.all(['a', 'b', 'c'].map((name) => t.client.keys.create({ name })));
+      for (const key of keys) expect((await t.client.verify({ key: key.key })).code).toBe('VALID');
+      // The three keys and the root key that asked for them.
+      expect(await metric(t, 'keyward_verify_cache_keys')).toBe(4);
+
+      now += 29_000;
+      await t.server.maintain();
+      expect(await metric(t, 'keyward_verify_cache_keys')).toBe(4);
+
+      now += 2_000;
+      await t.server.maintain();
+      expect(await metric(t, 'keyward_verify_cache_keys')).toBe(0);
+      const before = await storeReads(t);
+      expect((await t.client.verify({ key: keys[0]!.key })).code).toBe('VALID');
+      // The key and the root key, both read from the store again.
+      expect(await storeReads(t)).toBe(before + 2);
     } finally {
       await t.close();
     }
