@@ -14,7 +14,7 @@ import { benchOptions } from './options';
  * Postgres; N keys are made through POST /v1/keys:batch, then each is verified once over HTTP.
  * The heap is measured after a full garbage collection before and after the verifications, with
  * the call log flushed. The server's V8 heap is this process's: the store's own memory (PGlite's
- * thread, or Postgres) is not in it.
+ * thread, or Postgres) is not in it. The process's RSS is printed too (with PGlite's thread in it).
  *   node --expose-gc dist/bench/cache-memory.js [--keys 20000] [--scopes 2] [--cidrs 1] [--distinct] [--database-url postgres://…]
  * Keys share one scope list and one allowlist, as most keys of a deployment do; --distinct gives
  * every key lists of its own (the most memory a key can cost).
@@ -32,18 +32,29 @@ const cidrCount = options.number('cidrs', 1);
 const databaseUrl = options.text('database-url');
 const distinct = options.has('distinct');
 
-/** The V8 heap in use after full collections (young and old generation, twice for finalizers). */
-function heapAfterCollection(): number {
+/** The V8 heap in use after full collections (young and old generation, twice for finalizers), and the process's RSS. */
+function afterCollection(): { heap: number; rss: number } {
   const gc = (globalThis as { gc?: () => void }).gc!;
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heap: heapUsed, rss };
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-cache-'));
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: 'warn', verifyCacheMaxKeys: keyCount + 10 },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      databaseUrl,
+      logLevel: 'warn',
+      // Every key stays cached through the run: room for all, no expiry, no maintenance round to sweep them.
+      verifyCacheMaxKeys: keyCount + 10,
+      verifyCacheTtlMs: 3_600_000,
+      maintenanceIntervalMs: 86_400_000,
+    },
     { env: {} },
   );
   try {
@@ -69,7 +80,8 @@ async function main(): Promise<void> {
     // One verification first, so code paths and the root key's entry exist before the baseline.
     await client.verify(verification(keys[0]!, 0)).then(assertValid);
     await server.flush();
-    const before = heapAfterCollection();
+    const cachedBefore = await cachedKeys(server.url);
+    const before = afterCollection();
     for (let done = 0; done < keys.length; done += 50)
       await Promise.all(
         keys
@@ -77,17 +89,30 @@ async function main(): Promise<void> {
           .map((key, index) => client.verify(verification(key, done + index)).then(assertValid)),
       );
     await server.flush();
-    const after = heapAfterCollection();
-    const perKey = (after - before) / (keys.length - 1);
+    const after = afterCollection();
+    const cached = (await cachedKeys(server.url)) - cachedBefore;
+    if (cached !== keys.length - 1) throw new Error(`the cache holds ${cached} more keys, not ${keys.length - 1}`);
+    const perKey = (after.heap - before.heap) / cached;
     console.log(
       `${databaseUrl ? 'Postgres' : 'PGlite'}, Node ${process.version}, ${keys.length} keys with ${scopeCount} scopes and ${cidrCount} CIDRs, each verified once${distinct ? ', every key with lists of its own' : ''}`,
     );
-    console.log(`heap before ${mb(before)}, after ${mb(after)}: **${Math.round(perKey)} bytes per verified key**`);
+    console.log(
+      `heap before ${mb(before.heap)}, after ${mb(after.heap)}: **${Math.round(perKey)} bytes per verified key**`,
+    );
+    // The whole process: the server, its PGlite thread when it has one, this bench's client, and
+    // heap pages V8 keeps after the load's garbage is collected.
+    console.log(`process RSS before ${mb(before.rss)}, after ${mb(after.rss)}`);
     console.log(`at the default cache bound (100,000 keys): ~${mb(perKey * 100_000)}`);
   } finally {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** keyward_verify_cache_keys from the server's /metrics. */
+async function cachedKeys(url: string): Promise<number> {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^keyward_verify_cache_keys (\d+)$/m.exec(metrics)?.[1]);
 }
 
 function assertValid(answer: { code: string }): void {
