@@ -17,7 +17,7 @@ import { benchOptions } from './options';
  * thread, or Postgres) is not in it. The process's RSS is printed too (with PGlite's thread in it).
  *   node --expose-gc dist/bench/cache-memory.js [--keys 20000] [--scopes 2] [--cidrs 1] [--distinct] [--database-url postgres://…]
  * Keys share one scope list and one allowlist, as most keys of a deployment do; --distinct gives
- * every key lists of its own (the most memory a key can cost).
+ * every key lists of its own, so nothing is shared.
  */
 const options = benchOptions({
   keys: 'value',

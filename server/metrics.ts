@@ -158,7 +158,7 @@ export interface MetricSources {
   storeBusySeconds?: () => number;
   /** Keys the verifier has read from the store because its cache did not hold them. */
   verifyStoreReads?: () => number;
-  /** Keys the verify cache holds now, known and unknown. */
+  /** Entries the verify cache holds now: keys known and unknown, by key and by id. */
   verifyCachedKeys?: () => number;
 }
 
@@ -236,7 +236,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     verifyCachedKeys: new Gauge({
       name: 'keyward_verify_cache_keys',
-      help: 'Keys the verify cache holds, known and unknown: its memory grows with them (docs/operations.md, Sizing)',
+      help: 'Entries the verify cache holds (keys known and unknown, by key and by id): its memory grows with them (docs/operations.md, Sizing)',
       registers: [registry],
       collect() {
         if (sources.verifyCachedKeys) this.set(sources.verifyCachedKeys());

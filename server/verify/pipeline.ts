@@ -159,7 +159,7 @@ export class Verifier {
   readonly #unknownFingerprints: LRUCache<string, string>;
   /** Keys looked up by id, for signed requests that carry no key. */
   readonly #byId: LRUCache<string, CachedKey | typeof UNKNOWN>;
-  /** Compiled grants and allowlists, one per distinct list among the cached keys. */
+  /** Compiled grants and allowlists, shared by keys with equal lists (./shared-matchers.ts). */
   readonly #scopeMatchers = new SharedMatchers(compileScopes);
   readonly #allowlists = new SharedMatchers(compileAllowlist);
   readonly #limiter = new SlidingWindowLimiter();
@@ -197,7 +197,7 @@ export class Verifier {
     this.#unknownFingerprints = boundedCache(options.cacheMaxEntries, timing);
   }
 
-  /** How many presented keys the cache holds (by key or by id), expired entries not yet swept included. */
+  /** How many entries the key caches hold (by presented key and by key id), expired ones not yet swept included. */
   get cachedKeys(): number {
     return this.#cache.size + this.#byId.size;
   }
