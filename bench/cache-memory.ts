@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyward } from '../sdk';
 import { startServer } from '../server';
-import { runBench } from './iac-run';
+import { metricSample, runBench } from './iac-run';
 import { benchOptions } from './options';
 
 /*
@@ -109,10 +109,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** keyward_verify_cache_keys from the server's /metrics. */
+/** keyward_verify_cache_keys: the entries the server's verify cache holds. */
 async function cachedKeys(url: string): Promise<number> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  return Number(/^keyward_verify_cache_keys (\d+)$/m.exec(metrics)?.[1]);
+  const held = await metricSample(url, 'keyward_verify_cache_keys');
+  if (held === null) throw new Error(`${url}/metrics has no keyward_verify_cache_keys`);
+  return held;
 }
 
 function assertValid(answer: { code: string }): void {

@@ -76,6 +76,18 @@ export function runBench(main: () => Promise<void>): void {
   });
 }
 
+/** One sample's value from a keyward server's /metrics (a metric without labels), or null where there is none. */
+export async function metricSample(url: string, name: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${url}/metrics`);
+    if (!response.ok) return null;
+    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(await response.text());
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Starts `keyward serve` on a free port; resolves once it listens and, on a first start, has written its root key. */
 export function serve(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'keyward.js'), 'serve', '--port', '0'], {

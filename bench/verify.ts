@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Keyward } from '../sdk';
 import { cpuSeconds } from './cpu';
+import { metricSample } from './iac-run';
 import { benchOptions } from './options';
 import { median } from './stats';
 
@@ -73,25 +74,13 @@ interface Measure {
   errors: number;
 }
 
-/** keyward_store_thread_busy_seconds_total from a server's /metrics, or null where there is none. */
-async function storeBusySeconds(url: string): Promise<number | null> {
-  try {
-    const response = await fetch(`${url}/metrics`);
-    if (!response.ok) return null;
-    const match = /^keyward_store_thread_busy_seconds_total (\S+)$/m.exec(await response.text());
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 async function load(
   server: { child: ChildProcess; url: string },
   headers: Record<string, string>,
   body: string,
 ): Promise<Measure> {
   const cpuBefore = cpuSeconds(server.child.pid!);
-  const storeBefore = await storeBusySeconds(server.url);
+  const storeBefore = await metricSample(server.url, 'keyward_store_thread_busy_seconds_total');
   const result = await autocannon({
     url: `${server.url}/v1/verify`,
     method: 'POST',
@@ -104,7 +93,7 @@ async function load(
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
   // The call log is written after the round: a final flush is part of the round's store cost.
   await new Promise((resolve) => setTimeout(resolve, 1200));
-  const storeAfter = await storeBusySeconds(server.url);
+  const storeAfter = await metricSample(server.url, 'keyward_store_thread_busy_seconds_total');
   return {
     storePerThousand:
       storeBefore === null || storeAfter === null
