@@ -79,10 +79,8 @@ describe('verify: a cache bounded by KEYWARD_VERIFY_CACHE_MAX_KEYS', () => {
     const t = await startTestServer({ verifyCacheMaxKeys: 3 });
     try {
       // The root key's own authentication is cached too: it is used between every two verifications below.
-      const [first, second] = [
-        await t.client.keys.create({ name: 'first' }),
-        await t.client.keys.create({ name: 'second' }),
-      ];
+      const first = await t.client.keys.create({ name: 'first' });
+      const second = await t.client.keys.create({ name: 'second' });
       const third = await t.client.keys.create({ name: 'third' });
       const reads = async (key: string) => {
         const before = await storeReads(t);
