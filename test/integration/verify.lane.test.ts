@@ -424,6 +424,82 @@ describe('verify lane: answers exactly as the fastify route does', () => {
     }
   });
 
+  it('answers a burst read in one turn each with its own verdict, in order, whatever the others hold', async () => {
+    const { live, reader } = keys.get(laned)!;
+    const unknown = generateKey('live');
+    const root = `Bearer ${laned.rootKey}`;
+    // What each request holds, and the status and code it must get back: the lane answers the
+    // requests whose bodies end in one turn together, so good and bad ones are mixed.
+    const kinds: Array<{ authorization: string; body: string; status: number; code: string }> = [
+      { authorization: root, body: JSON.stringify({ key: live, ip: '10.1.2.3' }), status: 200, code: 'VALID' },
+      {
+        authorization: root,
+        body: JSON.stringify({ key: live, ip: '192.0.2.1' }),
+        status: 200,
+        code: 'IP_NOT_ALLOWED',
+      },
+      { authorization: root, body: JSON.stringify({ key: unknown, ip: '10.1.2.3' }), status: 200, code: 'NOT_FOUND' },
+      { authorization: root, body: '{"key":', status: 400, code: 'KW_ERR_BAD_JSON' },
+      {
+        authorization: `Bearer ${reader}`,
+        body: JSON.stringify({ key: live, ip: '10.1.2.3' }),
+        status: 403,
+        code: 'KW_ERR_FORBIDDEN',
+      },
+      {
+        authorization: root,
+        body: JSON.stringify({ key: live, ip: '10.1.2.3', scopes: ['deals:read'] }),
+        status: 200,
+        code: 'INSUFFICIENT_SCOPE',
+      },
+    ];
+    const burst = Array.from({ length: 48 }, (_, index) => ({
+      ...kinds[index % kinds.length]!,
+      id: `trace-burst-${index}`,
+    }));
+    const url = new URL(laned.url);
+    // Pipelined in one write: node parses them from one read, so their bodies end in one turn.
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          burst
+            .map((sent, index) =>
+              [
+                'POST /v1/verify HTTP/1.1',
+                `Host: ${url.host}`,
+                'Content-Type: application/json',
+                `Authorization: ${sent.authorization}`,
+                `X-Request-Id: ${sent.id}`,
+                `Content-Length: ${Buffer.byteLength(sent.body)}`,
+                ...(index === burst.length - 1 ? ['Connection: close'] : []),
+                '',
+                sent.body,
+              ].join('\r\n'),
+            )
+            .join(''),
+        );
+      });
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += String(chunk)));
+      socket.on('error', reject);
+      socket.on('end', () => resolve(received));
+    });
+    /** An answer as read off the wire: a verdict's code, or an error's code and the request id it names. */
+    type Body = { code?: string; error?: { code: string; requestId: string } };
+    const answers: Array<{ status: number; id: string | undefined; code: string | undefined }> = [];
+    for (let rest = text; rest.length > 0; ) {
+      const end = rest.indexOf('\r\n\r\n');
+      const head = rest.slice(0, end);
+      const length = Number(/^content-length: (\d+)$/im.exec(head)?.[1]);
+      const body = JSON.parse(rest.slice(end + 4, end + 4 + length)) as Body;
+      const id = /^x-request-id: (.*)$/im.exec(head)?.[1];
+      if (body.error) expect(body.error.requestId).toBe(id);
+      answers.push({ status: Number(head.split(' ')[1]), id, code: body.code ?? body.error?.code });
+      rest = rest.slice(end + 4 + length);
+    }
+    expect(answers).toEqual(burst.map(({ status, code, id }) => ({ status, id, code })));
+  });
+
   it('takes a chunked body too (through fastify), and counts every answer in the metrics', async () => {
     const body = JSON.stringify({ key: keys.get(laned)!.live, ip: '10.9.9.9' });
     const answer = await post(laned.url, 'chunked', {

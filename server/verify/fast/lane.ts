@@ -16,6 +16,7 @@ import type { ClientAddresses } from './address';
 import { answerJson } from './answers';
 import { bearerToken } from './bearer';
 import { isJsonType, parsesPlainly, readJson } from './body';
+import { EndOfTurn } from './end-of-turn';
 import type { RouteMetrics } from './metrics';
 
 /*
@@ -32,8 +33,9 @@ import type { RouteMetrics } from './metrics';
  * holds the two to the same answers.
  *
  * Everything here that exists for speed stays here: answering a cached key without a promise
- * (the business code's *Cached functions, tried first), the body acceptor, the answer texts, and
- * the per-connection memo of the root key's fingerprint.
+ * (the business code's *Cached functions, tried first), the body acceptor, the answer texts, the
+ * per-connection memo of the root key's fingerprint, and answering the requests whose bodies end
+ * in one turn of the event loop together, after that turn's reads (./end-of-turn.ts).
  */
 
 const acceptsBody = compileAcceptor(VerifyRequestSchema);
@@ -66,6 +68,8 @@ interface Exchange {
   id: string;
   /** performance.now() when the request arrived. */
   started: number;
+  /** The body as read. */
+  chunks: Buffer[];
 }
 
 /** Makes the verify lane (see above). */
@@ -193,6 +197,15 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     );
   };
 
+  const bodiesRead = new EndOfTurn<Exchange>((exchange) => {
+    const { chunks } = exchange;
+    try {
+      handle(exchange, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    } catch (error) {
+      fail(exchange, error);
+    }
+  });
+
   const lane = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (!open || request.method !== 'POST' || request.url !== '/v1/verify') return false;
     if (!isJsonType(request.headers['content-type']) || request.headers['transfer-encoding'] !== undefined)
@@ -201,16 +214,10 @@ export function verifyLane(options: VerifyLaneOptions): VerifyLane {
     if (!(length > 0 && length <= bodyLimitBytes)) return false;
 
     const started = performance.now();
-    const exchange: Exchange = { request, response, id: requestId(request.headers), started };
     const chunks: Buffer[] = [];
+    const exchange: Exchange = { request, response, id: requestId(request.headers), started, chunks };
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      try {
-        handle(exchange, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-      } catch (error) {
-        fail(exchange, error);
-      }
-    });
+    request.on('end', () => bodiesRead.add(exchange));
     // A client that goes away mid-body: node closes the socket, and emits no 'error' on a request
     // that has no listener for it, so none is added; there is nobody to answer.
     return true;
