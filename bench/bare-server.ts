@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { EndOfTurn } from '../server/verify/fast/end-of-turn';
 
 /**
  * The baseline for bench/verify: a bare node:http server that reads the request body and answers
@@ -8,34 +9,43 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 /**
  * The bare handler: read the body, parse it, answer the fixed response. bench/verify-cost runs it
  * in-process too. `busyMicros` adds that much busy-waiting per request: bench/verify --spin uses it
- * to show what a given amount of per-request work costs in throughput on this machine.
+ * to show what a given amount of per-request work costs in throughput on this machine. With
+ * `atEndOfTurn`, the requests whose bodies end in one turn of the event loop are answered together
+ * after it, as keyward's verify lane answers them: bench/verify shows what that alone is worth.
  */
 export function bareHandler(
   response: string,
   busyMicros = 0,
+  atEndOfTurn = false,
 ): (request: IncomingMessage, reply: ServerResponse) => void {
   const busyNanos = BigInt(Math.round(busyMicros * 1000));
+  const answer = ({ chunks, reply }: { chunks: Buffer[]; reply: ServerResponse }) => {
+    JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    if (busyNanos > 0n) {
+      const until = process.hrtime.bigint() + busyNanos;
+      while (process.hrtime.bigint() < until);
+    }
+    reply.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(response),
+    });
+    reply.end(response);
+  };
+  const endOfTurn = new EndOfTurn(answer);
   return (request, reply) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      if (busyNanos > 0n) {
-        const until = process.hrtime.bigint() + busyNanos;
-        while (process.hrtime.bigint() < until);
-      }
-      reply.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(response),
-      });
-      reply.end(response);
-    });
+    request.on('end', () => (atEndOfTurn ? endOfTurn.add({ chunks, reply }) : answer({ chunks, reply })));
   };
 }
 
 if (require.main === module) {
   const server = createServer(
-    bareHandler(process.env.BENCH_RESPONSE ?? '{}', Number(process.env.BENCH_BUSY_MICROS ?? 0)),
+    bareHandler(
+      process.env.BENCH_RESPONSE ?? '{}',
+      Number(process.env.BENCH_BUSY_MICROS ?? 0),
+      process.env.BENCH_END_OF_TURN === '1',
+    ),
   );
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
