@@ -11,7 +11,7 @@ export class EndOfTurn<T> {
   #queued: T[] = [];
   readonly #run: (item: T) => void;
 
-  /** `run` is called once per item, in the order the items came; it must not throw (the rest of the turn's items would wait). */
+  /** `run` is called once per item, in the order the items came; it must not throw, or the turn's later items would not run. */
   constructor(run: (item: T) => void) {
     this.#run = run;
   }
