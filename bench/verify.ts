@@ -160,17 +160,8 @@ async function main(): Promise<void> {
   };
   try {
     // A short warm-up of each, not counted.
-    await autocannon({ url: `${keyward.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
-    await autocannon({ url: `${bare.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
-    await autocannon({
-      url: `${bareAtEndOfTurn.url}/v1/verify`,
-      method: 'POST',
-      headers,
-      body,
-      connections,
-      duration: 2,
-    });
-    await autocannon({ url: `${floor.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
+    for (const server of [keyward, bare, bareAtEndOfTurn, floor])
+      await autocannon({ url: `${server.url}/v1/verify`, method: 'POST', headers, body, connections, duration: 2 });
     for (let round = 0; round < rounds; round += 1) {
       measured.keyward.push(await load(keyward, headers, body));
       measured.bare.push(await load(bare, headers, body));
@@ -180,11 +171,7 @@ async function main(): Promise<void> {
         measured.spinning[index]!.push(await load(server, headers, body));
     }
   } finally {
-    keyward.child.kill('SIGTERM');
-    bare.child.kill('SIGTERM');
-    bareAtEndOfTurn.child.kill('SIGTERM');
-    floor.child.kill('SIGTERM');
-    for (const server of spinning) server.child.kill('SIGTERM');
+    for (const server of [keyward, bare, bareAtEndOfTurn, floor, ...spinning]) server.child.kill('SIGTERM');
   }
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const summary = (runs: Measure[]) => ({
